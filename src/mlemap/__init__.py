@@ -1,0 +1,62 @@
+"""mlemap: maximum-likelihood and maximum-a-posteriori estimation.
+
+One recipe for every model: pick the distribution, take its negative log-likelihood, optionally
+subtract the log-prior, minimise. Closed forms where they exist, an exact Newton engine everywhere
+else, and the uncertainty attached to every estimate.
+
+>>> import mlemap as mm
+>>> r = mm.fit("bernoulli", [1, 1, 0, 1, 0, 0, 1, 1, 0, 1])
+>>> r.params["probs"]
+0.6
+"""
+
+from . import errors, families
+from .errors import (
+    BoundaryWarning,
+    ConvergenceWarning,
+    DataError,
+    EstimationError,
+    FamilyError,
+    IdentifiabilityWarning,
+    MethodError,
+    MlemapError,
+    MlemapWarning,
+    ParameterError,
+    PriorError,
+    SeparationWarning,
+    ShapeError,
+    SupportError,
+    WeightsError,
+)
+from .families import Family, family_names
+from .fit import fit
+from .priors import DiscretePrior
+from .results import FitResult
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "fit",
+    "FitResult",
+    "DiscretePrior",
+    "Family",
+    "family_names",
+    "families",
+    "errors",
+    "MlemapError",
+    "DataError",
+    "SupportError",
+    "ShapeError",
+    "WeightsError",
+    "FamilyError",
+    "ParameterError",
+    "PriorError",
+    "MethodError",
+    "EstimationError",
+    "MlemapWarning",
+    "ConvergenceWarning",
+    "BoundaryWarning",
+    "SeparationWarning",
+    "IdentifiabilityWarning",
+    "__version__",
+]

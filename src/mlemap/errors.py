@@ -1,0 +1,87 @@
+"""Typed errors and warnings raised by mlemap.
+
+Every error says what was wrong, with which value, and how to fix it. All errors derive from
+:class:`MlemapError`; the ones about bad input also derive from :class:`ValueError` (or
+:class:`TypeError`) so that generic handlers keep working.
+"""
+
+from __future__ import annotations
+
+
+class MlemapError(Exception):
+    """Base class of every error raised by mlemap."""
+
+
+class DataError(MlemapError, ValueError):
+    """The data cannot be used as given (empty, non-finite, wrong shape, wrong type)."""
+
+
+class SupportError(DataError):
+    """Observations lie outside the support of the chosen family."""
+
+
+class ShapeError(DataError):
+    """An array has a shape the family or model cannot use."""
+
+
+class WeightsError(DataError):
+    """The ``weights`` argument is invalid."""
+
+
+class FamilyError(MlemapError, ValueError):
+    """Unknown family name or an invalid family specification."""
+
+
+class ParameterError(MlemapError, ValueError):
+    """An unknown parameter name, an invalid fixed or initial value, or nothing left to estimate."""
+
+
+class PriorError(MlemapError, ValueError):
+    """A prior that cannot be used for the parameter it is attached to."""
+
+
+class MethodError(MlemapError, ValueError):
+    """The requested estimation method or interval method does not apply to this fit."""
+
+
+class EstimationError(MlemapError, RuntimeError):
+    """The estimate could not be computed (for example a non-finite objective at every trial point)."""
+
+
+class MlemapWarning(UserWarning):
+    """Base class of every warning issued by mlemap."""
+
+
+class ConvergenceWarning(MlemapWarning):
+    """The optimiser stopped before meeting its convergence criterion."""
+
+
+class BoundaryWarning(MlemapWarning):
+    """An estimate lies on the boundary of the parameter space (or the maximum does not exist)."""
+
+
+class SeparationWarning(MlemapWarning):
+    """Classes are (quasi-)perfectly separated: the maximum-likelihood estimate does not exist."""
+
+
+class IdentifiabilityWarning(MlemapWarning):
+    """The information matrix is singular: some parameters are not identified by the data."""
+
+
+__all__ = [
+    "MlemapError",
+    "DataError",
+    "SupportError",
+    "ShapeError",
+    "WeightsError",
+    "FamilyError",
+    "ParameterError",
+    "PriorError",
+    "MethodError",
+    "EstimationError",
+    "MlemapWarning",
+    "ConvergenceWarning",
+    "BoundaryWarning",
+    "SeparationWarning",
+    "IdentifiabilityWarning",
+]

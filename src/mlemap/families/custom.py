@@ -1,0 +1,209 @@
+"""Families built from user code: any log-density function, or any ``torch.distributions`` class."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Mapping
+
+import torch
+from torch.distributions import constraints
+
+from ..errors import FamilyError, ParameterError
+from .base import Family, Params, raise_outside_support
+
+SUPPORT_NAMES = {
+    "real": constraints.real,
+    "positive": constraints.positive,
+    "nonnegative": constraints.nonnegative,
+    "unit_interval": constraints.unit_interval,
+    "probability": constraints.unit_interval,
+    "simplex": constraints.simplex,
+    "positive_definite": constraints.positive_definite,
+    "real_vector": constraints.real_vector,
+}
+
+
+def parse_support(name: str, spec: Any):
+    """Map a support given as a name (``"positive"``) or a torch constraint to a constraint."""
+    if isinstance(spec, constraints.Constraint):
+        return spec
+    if isinstance(spec, str) and spec.lower() in SUPPORT_NAMES:
+        return SUPPORT_NAMES[spec.lower()]
+    if isinstance(spec, (tuple, list)) and len(spec) == 2:
+        lo, hi = spec
+        if lo is None:
+            return constraints.less_than(float(hi))
+        if hi is None:
+            return constraints.greater_than(float(lo))
+        return constraints.interval(float(lo), float(hi))
+    raise ParameterError(
+        f"The 'support' of parameter '{name}' must be one of {sorted(SUPPORT_NAMES)}, a (low, high) pair "
+        f"or a torch.distributions constraint. Got {spec!r} instead."
+    )
+
+
+def _as_param(value: Any, name: str, like: torch.Tensor) -> torch.Tensor:
+    try:
+        return torch.as_tensor(value, dtype=like.dtype, device=like.device)
+    except (TypeError, ValueError, RuntimeError):
+        raise ParameterError(f"The 'init' value of '{name}' must be a number or array. Got {value!r}.") from None
+
+
+class LogDensity(Family):
+    """A family given by a function ``log_prob(x, **params)`` returning one log-density per observation.
+
+    Parameters are named by ``init`` (or the function's arguments after the first); each starts at its
+    ``init`` value and is unconstrained unless ``support`` names a constraint. Estimated numerically.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[..., torch.Tensor],
+        init: Mapping[str, Any] | None = None,
+        support: Mapping[str, Any] | None = None,
+        name: str | None = None,
+    ):
+        self.fn = fn
+        self.name = name or getattr(fn, "__name__", "custom")
+        names = list(init or {})
+        if not names:
+            try:
+                sig = list(inspect.signature(fn).parameters.values())[1:]
+            except (TypeError, ValueError):
+                sig = []
+            names = [p.name for p in sig if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        if not names:
+            raise ParameterError(
+                f"Cannot tell the parameters of the log-density '{self.name}'. Pass init={{'name': start, ...}}."
+            )
+        self.parameters = tuple(names)
+        self.init = dict(init or {})
+        support = dict(support or {})
+        unknown = set(support) - set(names)
+        if unknown:
+            raise ParameterError(
+                f"The 'support' argument names {sorted(unknown)}, which are not parameters of '{self.name}' "
+                f"(its parameters are {names})."
+            )
+        self.supports = {n: parse_support(n, support.get(n, "real")) for n in names}
+        self.support_description = "any value the log-density accepts"
+
+    def __repr__(self):
+        return f"LogDensity({self.name}, parameters={self.parameters})"
+
+    def constraint(self, name, ctx=None):
+        return self.supports[name]
+
+    def shape(self, name, event_shape):
+        value = self.init.get(name)
+        return torch.Size() if value is None else torch.as_tensor(value).shape
+
+    def _check_ndim(self, x):
+        pass
+
+    def check_support(self, x, fixed, ctx):
+        missing = [n for n in self.parameters if n not in self.init and n not in fixed]
+        if missing:
+            raise ParameterError(
+                f"The log-density '{self.name}' needs a starting value for {missing}. "
+                f"Pass init={{{', '.join(repr(m) + ': ...' for m in missing)}}}."
+            )
+
+    def log_prob(self, f, p):
+        out = self.fn(f["x"], **p)
+        if not isinstance(out, torch.Tensor):
+            raise FamilyError(
+                f"The log-density '{self.name}' must return a torch tensor (one value per observation); "
+                f"got {type(out).__name__}. Use torch operations so that derivatives can be taken."
+            )
+        if out.dim() == 0:
+            raise FamilyError(
+                f"The log-density '{self.name}' returned a single number; return one log-density per "
+                "observation (do not sum), so that weights and standard errors work."
+            )
+        return out
+
+    def initial(self, f, w, fixed):
+        like = f["x"]
+        return {n: _as_param(self.init[n], n, like) for n in self.parameters if n in self.init}
+
+
+class TorchFamily(Family):
+    """A family for any ``torch.distributions`` class, with parameters taken from its ``arg_constraints``.
+
+    Where a class accepts either ``probs`` or ``logits`` the ``probs`` form is used. Integer-valued
+    arguments are options that must be given in ``fixed``. Starting values come from ``init`` or a
+    neutral point of each constraint (0, 1 or 0.5).
+    """
+
+    def __init__(self, cls: type, init: Mapping[str, Any] | None = None):
+        self.cls = cls
+        self.name = cls.__name__
+        self.torch_class = cls
+        args = dict(getattr(cls, "arg_constraints", {}))
+        if "probs" in args and "logits" in args:
+            del args["logits"]
+        options, params = [], []
+        for key, c in args.items():
+            base = c
+            while isinstance(base, constraints.independent):
+                base = base.base_constraint
+            (options if getattr(base, "is_discrete", False) else params).append(key)
+        self.options = tuple(options)
+        self.parameters = tuple(params)
+        self.arg_constraints = args
+        self.init = dict(init or {})
+        self.discrete = bool(getattr(getattr(cls, "support", None), "is_discrete", False))
+        self.support_description = f"the support of torch.distributions.{self.name}"
+
+    def __repr__(self):
+        return f"TorchFamily({self.name})"
+
+    def constraint(self, name, ctx=None):
+        c = self.arg_constraints[name]
+        return constraints.unit_interval if isinstance(c, type(constraints.half_open_interval(0.0, 1.0))) else c
+
+    def shape(self, name, event_shape):
+        value = self.init.get(name)
+        return torch.Size() if value is None else torch.as_tensor(value).shape
+
+    def _check_ndim(self, x):
+        pass
+
+    def check_support(self, x, fixed, ctx):
+        start = {**{k: v for k, v in self._neutral(x).items()}, **fixed}
+        try:
+            support = self.cls(**start, validate_args=False).support
+        except Exception:  # a start that the class rejects: the first evaluation reports it
+            return
+        try:
+            inside = support.check(x)
+        except Exception:
+            return
+        while inside.dim() > 1:
+            inside = inside.all(-1)
+        raise_outside_support(self, x, ~inside, "Pass observations inside the distribution's support.")
+
+    def _neutral(self, x: torch.Tensor) -> Params:
+        out = {}
+        for name in self.parameters:
+            if name in self.init:
+                out[name] = _as_param(self.init[name], name, x)
+                continue
+            c = self.constraint(name)
+            if c is constraints.unit_interval:
+                out[name] = torch.tensor(0.5, dtype=x.dtype, device=x.device)
+            elif c is constraints.real:
+                out[name] = torch.tensor(0.0, dtype=x.dtype, device=x.device)
+            else:
+                out[name] = torch.tensor(1.0, dtype=x.dtype, device=x.device)
+        return out
+
+    def log_prob(self, f, p):
+        return self.cls(**p, validate_args=False).log_prob(f["x"])
+
+    def initial(self, f, w, fixed):
+        return self._neutral(f["x"])
+
+    def distribution(self, p):
+        return self.cls(**p, validate_args=False)

@@ -1,0 +1,320 @@
+"""``fit()``: validate, choose the route, run it, build the result.
+
+The estimator is
+
+.. math:: \\hat\\theta = \\arg\\max_\\theta \\Big[\\sum_i w_i \\log p(x_i \\mid \\theta) + \\sum_j \\log \\pi_j(\\theta_j)\\Big]
+
+with no prior term for a maximum-likelihood fit (no hidden penalty). A prior's density is taken
+in the space it is stated in (``probs``, or ``variance`` for a normal), so the MAP is the posterior
+mode in that space; MAP estimates are not invariant to reparametrisation.
+
+Routes: ``"closed-form"`` (registered MLEs and conjugate pairs), ``"numerical"`` (Newton with the
+exact Hessian / L-BFGS in unconstrained space) and, when a parameter has a
+:class:`~mlemap.DiscretePrior`, enumeration of its candidates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import warnings
+from typing import Any, Callable, Mapping
+
+import torch
+import torch.distributions as td
+
+from .closed_form import canonical_prior, find_closed_form
+from .closed_form.registry import registered
+from .data.convert import as_weights, resolve_dtype
+from .engine import solve_numerically, warn_if_not_converged
+from .errors import BoundaryWarning, MethodError, MlemapWarning
+from .families import resolve_family
+from .families.transforms import is_positive_definite
+from .inference.boundary import on_boundary
+from .priors.discrete import DiscretePrior
+from .priors.resolve import resolve_priors
+from .problem import Problem, resolve_fixed, resolve_init
+from .results import FitResult
+
+METHODS = ("auto", "closed-form", "numerical")
+SOLVERS = ("auto", "newton", "lbfgs", "powell")
+
+
+def fit(
+    family: Any,
+    data: Any,
+    *,
+    prior: Mapping[str, td.Distribution] | None = None,
+    fixed: Mapping[str, Any] | None = None,
+    weights: Any = None,
+    init: Mapping[str, Any] | None = None,
+    method: str = "auto",
+    support: Mapping[str, Any] | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    max_iter: int = 200,
+    solver: str = "auto",
+) -> FitResult:
+    """Fit ``family`` to ``data`` by maximum likelihood, or by MAP when ``prior`` is given.
+
+    Parameters
+    ----------
+    family : str, Family, torch.distributions class or callable
+        A name from :func:`mlemap.family_names` (``"bernoulli"``, ``"normal"``, ``"studentt"``, ...), a
+        ``torch.distributions`` class (``td.Gamma``), or a function ``log_prob(x, **params)`` returning
+        one log-density per observation (then ``init`` names and starts the parameters).
+    data : array-like
+        Observations: one number per observation, or one row per observation for the multivariate
+        families; labels (strings included) for ``"categorical"``.
+    prior : dict, optional
+        ``{parameter: distribution}``; any ``torch.distributions`` object whose support covers the
+        parameter's space, or :class:`~mlemap.DiscretePrior`. For the normal family the prior may be
+        stated on ``variance`` or ``precision``.
+    fixed : dict, optional
+        Known parameter values (required for the binomial ``total_count``).
+    weights : array-like, optional
+        Positive frequency weights: observation ``i`` counts ``weights[i]`` times.
+    init : dict, optional
+        Starting values for the numerical route.
+    method : {"auto", "closed-form", "numerical"}
+        ``"auto"`` uses a closed form where one is registered, else the numerical engine.
+    support : dict, optional
+        Constraints of a custom log-density's parameters (``"positive"``, ``"unit_interval"``, ...).
+    dtype : {"float64", "float32"}, optional
+        Float64 by default (standard errors need it); the device follows the data.
+    max_iter : int
+        Iteration limit of the numerical route.
+    """
+    if method not in METHODS:
+        raise MethodError(f"The 'method' argument must be one of {', '.join(METHODS)}. Got {method!r} instead.")
+    if solver not in SOLVERS:
+        raise MethodError(f"The 'solver' argument must be one of {', '.join(SOLVERS)}. Got {solver!r} instead.")
+    if not isinstance(max_iter, int) or max_iter < 1:
+        raise MethodError(f"The 'max_iter' argument must be a positive integer. Got {max_iter!r} instead.")
+    fam = resolve_family(family, init=init, support=support)
+    x, fam = fam.prepare(data, dtype=resolve_dtype(dtype), device=device)
+    if fam.event_ndim == 0 and x.dim() == 2:
+        x = x.reshape(-1)
+    w = as_weights(weights, n=x.shape[0], dtype=x.dtype, device=x.device)
+    fixed_t = resolve_fixed(fam, fixed, x)
+    problem = Problem(fam, x, w, fixed_t, {})
+    fam.check_support(x, fixed_t, problem.ctx)
+    terms = resolve_priors(fam, prior, fixed_t, problem.shapes, problem.ctx, x.dtype, x.device)
+    problem.priors = {b: dataclasses.replace(t, prior=canonical_prior(t.prior)) for b, t in terms.items()}
+    fam.check_identifiable(x, w, set(problem.free), set(problem.priors), problem.ctx)
+    init_t = resolve_init(problem, init)
+    return estimate(problem, method=method, init=init_t, max_iter=max_iter, solver=solver)
+
+
+def estimate(problem: Problem, *, method: str = "auto", init=None, max_iter: int = 200, solver: str = "auto") -> FitResult:
+    """Run the chosen route on a validated problem."""
+    init = init or {}
+    if any(t.is_discrete for t in problem.priors.values()):
+        return _discrete_prior_route(problem, method, init, max_iter, solver)
+    prior_types = {t.key: type(t.prior) for t in problem.priors.values()}
+    entry = find_closed_form(problem.family, problem.free, prior_types)
+    if method == "closed-form" and entry is None:
+        raise MethodError(_no_closed_form_message(problem, prior_types))
+    if entry is not None and method != "numerical":
+        return _closed_form_route(problem, entry)
+    return _numerical_route(problem, init, max_iter, solver)
+
+
+# ---------------------------------------------------------------------- routes
+def _closed_form_route(problem: Problem, entry) -> FitResult:
+    solution = entry.solve(problem)
+    params = problem.family.canonical({n: solution.params[n] for n in problem.free})
+    boundary, held = _boundary(problem, params, dict(solution.boundary))
+    notes, warns = _boundary_warnings(problem, boundary)
+    return FitResult(
+        problem=problem,
+        params=params,
+        method="closed-form",
+        boundary=boundary,
+        held=held,
+        posterior=solution.posterior,
+        predictive=solution.predictive,
+        notes=notes,
+        warnings=warns,
+        message="closed-form estimate",
+    )
+
+
+def _numerical_route(problem: Problem, init, max_iter: int, solver: str) -> FitResult:
+    outcome = solve_numerically(problem, init, max_iter=max_iter, solver=solver)
+    params = problem.family.canonical(outcome.params)
+    reasons = {n: problem.family.boundary_note(n) or "the likelihood keeps increasing towards infinity" for n in outcome.infinite}
+    boundary, held = _boundary(problem, params, reasons)
+    warns = []
+    message = warn_if_not_converged(problem, outcome)
+    if message:
+        warns.append(message)
+    notes, bwarns = _boundary_warnings(problem, boundary)
+    res = outcome.optimum
+    cache = None
+    if res.hess is not None and not boundary and not outcome.extremes:
+        cache = (outcome.names, res.x, res.hess)
+    return FitResult(
+        problem=problem,
+        params=params,
+        method="numerical",
+        converged=res.converged,
+        n_iter=res.n_iter,
+        grad_norm=res.grad_norm,
+        message=res.message,
+        solver=res.solver,
+        boundary=boundary,
+        held=held,
+        notes=notes,
+        warnings=warns + bwarns,
+        hessian_cache=cache,
+    )
+
+
+def _discrete_prior_route(problem: Problem, method: str, init, max_iter: int, solver: str) -> FitResult:
+    """MAP over the candidates of each discrete prior: :math:`\\arg\\max_i\\, \\ell(v_i) + \\log\\pi_i`.
+
+    With other free parameters, each candidate is scored at their conditional estimate (the profile
+    posterior), and the posterior table uses those maximised scores.
+    """
+    discrete = {b: t for b, t in problem.priors.items() if t.is_discrete}
+    bases = list(discrete)
+    grids = [range(discrete[b].prior.values.shape[0]) for b in bases]
+    combos = list(itertools.product(*grids))
+    if len(combos) > 100_000:
+        raise MethodError(f"The discrete priors define {len(combos)} candidate combinations; keep it under 100,000.")
+    scores, inner_results = [], []
+    for combo in combos:
+        cand = {b: discrete[b].prior.values[i].to(problem.dtype) for b, i in zip(bases, combo)}
+        log_pi = sum(float(torch.log(discrete[b].prior.probs[i])) for b, i in zip(bases, combo))
+        sub = problem.with_fixed(cand)
+        if sub.free:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", MlemapWarning)
+                inner = estimate(sub, method=method, init={k: v for k, v in init.items() if k in sub.free}, max_iter=max_iter, solver=solver)
+            score = inner.loglik + inner.log_prior + log_pi
+        else:
+            inner = None
+            score = float(sub.log_likelihood({})) + log_pi
+        scores.append(score)
+        inner_results.append((cand, inner))
+    scores_t = torch.tensor(scores, dtype=torch.float64)
+    post = torch.softmax(scores_t, 0) if bool(torch.isfinite(scores_t).any()) else torch.full_like(scores_t, math.nan)
+    best = int(torch.argmax(scores_t))
+    cand, inner = inner_results[best]
+    params = {**cand, **({} if inner is None else inner._params_t)}
+    posterior = {}
+    for j, b in enumerate(bases):
+        values = discrete[b].prior.values
+        probs = torch.zeros(values.shape[0], dtype=torch.float64)
+        for p, combo in zip(post, combos):
+            probs[combo[j]] += p
+        posterior[discrete[b].key] = DiscretePrior(values, probs / probs.sum())
+    notes = []
+    if inner is not None:
+        notes.append(
+            "posterior probabilities of the candidates use the maximised (profile) likelihood of the other "
+            f"parameters ({', '.join(inner._params_t)})"
+        )
+    predictive = _mixture_predictive(problem, combos, post, inner_results) if inner is None else None
+    held = {b: params[b] for b in bases}
+    reasons = {b: "the parameter has a discrete prior: see the posterior table" for b in bases}
+    boundary = dict(inner.boundary) if inner is not None else {}
+    if inner is not None:
+        held.update(inner._held)
+        posterior.update(inner._exact_posterior)
+    return FitResult(
+        problem=problem,
+        params=params,
+        method="discrete-prior" if inner is None else f"discrete-prior + {inner.method}",
+        converged=True if inner is None else inner.converged,
+        n_iter=0 if inner is None else inner.n_iter,
+        message="enumerated the candidate values",
+        boundary=boundary,
+        held=held,
+        posterior=posterior,
+        predictive=predictive,
+        notes=notes,
+        extra_reasons=reasons,
+    )
+
+
+def _mixture_predictive(problem, combos, post, inner_results) -> Callable[..., td.Distribution]:
+    def predictive(**options):
+        stacked = {}
+        for cand, _ in inner_results:
+            for k, v in cand.items():
+                stacked.setdefault(k, []).append(v)
+        params = {**problem.fixed, **{k: torch.stack(v) for k, v in stacked.items()}}
+        params.update({k: torch.as_tensor(v, dtype=problem.dtype) for k, v in options.items()})
+        components = problem.family.distribution(params)
+        mixing = td.Categorical(probs=post.to(problem.dtype), validate_args=False)
+        return td.MixtureSameFamily(mixing, components, validate_args=False)
+
+    return predictive
+
+
+# ---------------------------------------------------------------------- boundary bookkeeping
+def _boundary(problem: Problem, params, reasons: dict[str, str]):
+    """Flag estimates on the edge of the space; return ``(boundary reasons, held element masks)``."""
+    boundary = {k: v for k, v in reasons.items() if v}
+    held: dict[str, torch.Tensor] = {}
+    fam = problem.family
+    for name in problem.free:
+        value = params[name]
+        if name in fam.bounded_by_data and name not in problem.priors:
+            boundary.setdefault(name, fam.boundary_note(name) or "the estimate is a sample extreme")
+            held[name] = value
+            continue
+        c = problem.constraint(name)
+        if is_positive_definite(c):
+            continue
+        mask = on_boundary(value, c)
+        if name in boundary and name not in problem.priors and not bool(mask.any()):
+            held[name] = value  # ran off to infinity: no finite point to expand around
+            continue
+        if bool(mask.any()):
+            boundary.setdefault(name, fam.boundary_note(name) or "the estimate is on the edge of the parameter space")
+            h = torch.full_like(value, math.nan)
+            held[name] = torch.where(mask, value, h) if not bool(mask.all()) else value
+    return boundary, held
+
+
+def _boundary_warnings(problem: Problem, boundary: dict[str, str]) -> tuple[list[str], list[str]]:
+    notes, warns = [], []
+    if not problem.family.smooth:
+        notes.append(
+            f"standard errors use the expected Fisher information: the '{problem.family.name}' log-likelihood "
+            "is not twice differentiable everywhere, so its observed curvature is not informative"
+        )
+    for name, why in boundary.items():
+        note = f"'{name}' is on the boundary of its space: {why}; its standard error is undefined"
+        notes.append(note)
+        if name in problem.family.bounded_by_data and name not in problem.priors:
+            continue  # expected for these families: a note, not a warning
+        if problem.priors.get(name) is None:
+            message = f"{note}. A profile interval (conf_int(method='profile')) still applies; a prior keeps the estimate inside."
+            warnings.warn(message, BoundaryWarning, stacklevel=4)
+            warns.append(message)
+    return notes, warns
+
+
+def _no_closed_form_message(problem: Problem, prior_types: dict[str, type]) -> str:
+    fam = problem.family
+    available = [
+        (free, priors) for name, free, priors in registered() if name == getattr(type(fam), "name", None)
+    ]
+    what = "an MLE" if not prior_types else "a MAP with priors " + ", ".join(f"{k}={t.__name__}" for k, t in prior_types.items())
+    if available:
+        options = "; ".join(
+            f"free {list(free)}" + (f" with priors {dict(pr)}" if pr else "") for free, pr in available
+        )
+        return (
+            f"No closed form for {what} of the '{fam.name}' family with free parameters {problem.free}. "
+            f"Closed forms exist for: {options}. Use method='numerical' or method='auto'."
+        )
+    return (
+        f"The '{fam.name}' family has no closed-form estimator. Use method='auto' (the default) or "
+        "method='numerical'."
+    )

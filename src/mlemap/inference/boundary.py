@@ -1,0 +1,81 @@
+"""Estimates on the edge of the parameter space.
+
+An MLE can sit exactly on the boundary (all heads: :math:`\\hat p = 1`; an unobserved category:
+:math:`\\hat p_k = 0`; the uniform's end points are the sample extremes). Such estimates are reported
+exactly, flagged, and get no Wald standard error: the log-likelihood is not flat there, so the
+curvature says nothing about the sampling error, and in the optimiser's unconstrained coordinates
+the estimate is at infinity. The numerical route detects coordinates that ran away and snaps them
+to the bound they approached.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..families.transforms import finite_bounds, is_positive_definite, is_simplex
+
+#: an unconstrained coordinate that moved this far from its start has run to the boundary
+RUNAWAY = 22.0
+#: simplex components below this are on the edge of the simplex
+SIMPLEX_EDGE = 1e-10
+
+
+def on_boundary(value: torch.Tensor, constraint) -> torch.Tensor:
+    """Boolean mask of the elements of ``value`` that lie on a finite bound of ``constraint``."""
+    if is_positive_definite(constraint):
+        return torch.zeros(value.shape, dtype=torch.bool, device=value.device)
+    if is_simplex(constraint):
+        return value <= 0
+    lo, hi = finite_bounds(constraint)
+    mask = torch.zeros(value.shape, dtype=torch.bool, device=value.device)
+    if lo is not None:
+        mask |= value <= lo
+    if hi is not None:
+        mask |= value >= hi
+    return mask
+
+
+def snap_runaways(
+    slots, u: torch.Tensor, u0: torch.Tensor, params: dict[str, torch.Tensor]
+) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Snap coordinates that ran away in unconstrained space to the bound they approach.
+
+    Returns the corrected natural parameters and ``{name: "infinite"}`` for parameters that ran off
+    towards an infinite bound (no finite value to report).
+    """
+    out = dict(params)
+    infinite: dict[str, str] = {}
+    for s in slots:
+        value = out[s.name]
+        if is_positive_definite(s.constraint):
+            continue
+        if is_simplex(s.constraint):
+            if bool((value < SIMPLEX_EDGE).any()):
+                snapped = torch.where(value < SIMPLEX_EDGE, torch.zeros_like(value), value)
+                out[s.name] = snapped / snapped.sum()
+            continue
+        piece = u[s.offset : s.offset + s.size]
+        start = u0[s.offset : s.offset + s.size]
+        moved = (piece - start).reshape(-1)
+        if not bool((moved.abs() > RUNAWAY).any()):
+            continue
+        lo, hi = finite_bounds(s.constraint)
+        flat = value.reshape(-1).clone()
+        full_index = torch.arange(flat.numel(), device=flat.device)
+        if s.active is not None:
+            full_index = full_index[s.active]
+        for j, idx in enumerate(full_index.tolist()):
+            if abs(float(moved[j])) <= RUNAWAY:
+                continue
+            v = float(flat[idx])
+            target = None
+            if lo is not None and (hi is None or abs(v - lo) <= abs(hi - v)):
+                target = lo
+            elif hi is not None:
+                target = hi
+            if target is not None and abs(v - target) <= 1e-6 * max(1.0, abs(target)):
+                flat[idx] = target
+            elif float(moved[j]) > 0 and (hi is None):
+                infinite[s.name] = "infinite"
+        out[s.name] = flat.reshape(value.shape)
+    return out, infinite

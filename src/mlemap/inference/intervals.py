@@ -1,0 +1,88 @@
+"""Wald confidence intervals and posterior credible intervals."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.distributions as td
+from scipy import stats as st
+
+from ..errors import MethodError
+from ..priors.discrete import DiscretePrior
+
+
+def normal_quantile(level: float) -> float:
+    """:math:`z_{1 - \\alpha/2}` for a two-sided interval at ``level``."""
+    return float(st.norm.ppf(0.5 + level / 2))
+
+
+def _pack(lo: torch.Tensor, hi: torch.Tensor):
+    if lo.dim() == 0:
+        return (float(lo), float(hi))
+    return (lo.cpu().numpy(), hi.cpu().numpy())
+
+
+def wald_intervals(result, level: float) -> dict[str, tuple]:
+    """:math:`\\hat\\theta \\pm z_{1-\\alpha/2}\\,\\mathrm{SE}` per parameter (NaN where the SE is undefined)."""
+    z = normal_quantile(level)
+    cov = result._covariance
+    out = {}
+    for name, est in result._params_t.items():
+        se = cov.se(name)
+        out[name] = _pack(est - z * se, est + z * se)
+    return out
+
+
+def quantiles(dist: td.Distribution, qs: list[float]) -> list[torch.Tensor]:
+    """Quantiles of the posterior families mlemap produces (computed with scipy)."""
+    as_np = lambda t: t.detach().cpu().numpy()  # noqa: E731
+    if isinstance(dist, td.Beta):
+        frozen = st.beta(as_np(dist.concentration1), as_np(dist.concentration0))
+    elif isinstance(dist, td.Gamma):
+        frozen = st.gamma(as_np(dist.concentration), scale=1 / as_np(dist.rate))
+    elif isinstance(dist, td.InverseGamma):
+        base = dist.base_dist
+        frozen = st.invgamma(as_np(base.concentration), scale=as_np(base.rate))
+    elif isinstance(dist, td.Normal):
+        frozen = st.norm(as_np(dist.loc), as_np(dist.scale))
+    elif isinstance(dist, td.Dirichlet):
+        a = as_np(dist.concentration)
+        frozen = st.beta(a, a.sum(-1, keepdims=True) - a)
+    elif isinstance(dist, td.MultivariateNormal):
+        frozen = st.norm(as_np(dist.loc), np.sqrt(np.diagonal(as_np(dist.covariance_matrix))))
+    else:
+        raise MethodError(f"No quantile function for a {type(dist).__name__} posterior.")
+    like = dist.mean if not isinstance(dist, td.InverseGamma) else dist.base_dist.rate
+    return [torch.as_tensor(frozen.ppf(q), dtype=like.dtype) for q in qs]
+
+
+def discrete_interval(dist: DiscretePrior, level: float) -> tuple[float, float]:
+    """Smallest and largest candidate of the highest-probability set with mass >= ``level``."""
+    order = torch.argsort(dist.probs, descending=True)
+    mass = torch.cumsum(dist.probs[order], 0)
+    count = int(torch.searchsorted(mass, torch.tensor(level, dtype=mass.dtype))) + 1
+    chosen = dist.values[order[: min(count, order.numel())]]
+    return (float(chosen.min()), float(chosen.max()))
+
+
+def credible_intervals(result, level: float) -> dict[str, tuple]:
+    lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
+    out: dict[str, tuple] = {}
+    problem = result._problem
+    for base, term in problem.priors.items():
+        post = result.posterior.get(term.key, result.posterior.get(base))
+        if post is None:
+            out[base] = (math.nan, math.nan)
+            continue
+        if isinstance(post, DiscretePrior):
+            out[base] = discrete_interval(post, level)
+            continue
+        lo, hi = quantiles(post, [lo_q, hi_q])
+        if term.derived is not None and term.key in result.posterior:
+            out[term.key] = _pack(lo, hi)
+            a, b = term.derived.inverse(lo), term.derived.inverse(hi)
+            lo, hi = torch.minimum(a, b), torch.maximum(a, b)
+        out[base] = _pack(lo, hi)
+    return out

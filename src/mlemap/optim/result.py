@@ -1,0 +1,30 @@
+"""The record every solver returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class OptimizeResult:
+    """Outcome of minimising an objective over an unconstrained vector.
+
+    ``hess`` is the exact Hessian at ``x`` when the solver computed it there (Newton), so that the
+    standard errors reuse it; ``None`` otherwise.
+    """
+
+    x: torch.Tensor
+    fun: float
+    grad: torch.Tensor
+    hess: torch.Tensor | None
+    n_iter: int
+    n_fev: int
+    converged: bool
+    message: str
+    solver: str
+
+    @property
+    def grad_norm(self) -> float:
+        return float(self.grad.abs().max()) if self.grad.numel() else 0.0

@@ -1,0 +1,283 @@
+"""A validated estimation problem and the objectives built from it.
+
+:class:`Problem` holds the family, the observations (as a float tensor), frequency weights, fixed
+values and priors, all checked. Features (such as ``log x``), sufficient statistics and chunked
+data are computed once, on first use, and shared by every objective built from the problem (the
+fit itself, standard errors, profile likelihoods, bootstrap replicates).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any, Mapping
+
+import torch
+
+from .errors import ParameterError
+from .families.base import DataContext, Family, require_known_parameter
+from .families.statistics import SufficientStatistics
+from .families.transforms import finite_bounds, is_positive_definite, is_simplex
+from .layout import ParameterLayout
+from .objective import Objective, chunk_rows
+from .priors.resolve import PriorTerm
+from .priors.support import describe
+
+
+class Problem:
+    def __init__(
+        self,
+        family: Family,
+        x: torch.Tensor,
+        weights: torch.Tensor | None,
+        fixed: dict[str, torch.Tensor],
+        priors: dict[str, PriorTerm],
+    ):
+        self.family = family
+        self.x = x
+        self.weights = weights
+        self.fixed = fixed
+        self.priors = priors
+        self.ctx = DataContext(x)
+        self.event_shape = x.shape[1:]
+        self.free = [p for p in family.parameters if p not in fixed]
+        self.shapes = {n: torch.Size(family.shape(n, self.event_shape)) for n in family.all_parameters()}
+
+    def with_fixed(self, extra: Mapping[str, torch.Tensor]) -> "Problem":
+        """The same problem with more parameters held fixed (caches shared when the data view is unchanged)."""
+        new = Problem(
+            self.family,
+            self.x,
+            self.weights,
+            {**self.fixed, **extra},
+            {k: v for k, v in self.priors.items() if k not in extra},
+        )
+        new.ctx = self.ctx
+        if not any(k in self.family.options for k in extra):
+            for attr in ("features", "statistics", "chunks", "total_weight"):
+                if attr in self.__dict__:
+                    new.__dict__[attr] = self.__dict__[attr]
+        return new
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.x.dtype
+
+    @property
+    def device(self) -> torch.device:
+        return self.x.device
+
+    @property
+    def n_obs(self) -> int:
+        return int(self.x.shape[0])
+
+    @cached_property
+    def total_weight(self) -> float:
+        return float(self.n_obs if self.weights is None else self.weights.sum())
+
+    def constraint(self, name: str):
+        return self.family.constraint(name, self.ctx)
+
+    def free_dimension(self, names: list[str] | None = None) -> int:
+        """Number of free scalar dimensions (simplex of K counts K - 1, a d x d covariance d(d+1)/2)."""
+        total = 0
+        for n in self.free if names is None else names:
+            shape, c = self.shapes[n], self.constraint(n)
+            if is_simplex(c):
+                total += shape.numel() - 1
+            elif is_positive_definite(c):
+                total += shape[-1] * (shape[-1] + 1) // 2
+            else:
+                total += shape.numel()
+        return total
+
+    # ------------------------------------------------------------------ data views
+    @cached_property
+    def features(self) -> dict[str, torch.Tensor]:
+        return self.family.features(self.x, self.fixed)
+
+    @cached_property
+    def statistics(self) -> SufficientStatistics | None:
+        if not self.family.has_statistics:
+            return None
+        return self.family.statistics(self.features, self.weights)
+
+    @cached_property
+    def chunks(self) -> list:
+        feats, w, n = self._compressed()
+        return chunk_rows(feats, w, n)
+
+    def _compressed(self):
+        """Discrete data without statistics: collapse repeated values into weights (exact, faster)."""
+        x, w = self.x, self.weights
+        per_obs = any(v.dim() > 0 and v.shape[0] == self.n_obs and self.n_obs > 1 for v in self.fixed.values())
+        if self.family.discrete and not per_obs and self.n_obs > 64:
+            flat = x.reshape(self.n_obs, -1)
+            values, inverse = torch.unique(flat, dim=0, return_inverse=True)
+            if values.shape[0] < 0.5 * self.n_obs:
+                counts = torch.zeros(values.shape[0], dtype=x.dtype, device=x.device)
+                counts.index_add_(0, inverse, torch.ones_like(inverse, dtype=x.dtype) if w is None else w)
+                xs = values.reshape((values.shape[0],) + tuple(x.shape[1:]))
+                return self.family.features(xs, self.fixed), counts, xs.shape[0]
+        return self.features, w, self.n_obs
+
+    # ------------------------------------------------------------------ objectives
+    def layout(self, names: list[str], held: dict[str, torch.Tensor] | None = None) -> ParameterLayout:
+        return ParameterLayout(names, self.shapes, {n: self.constraint(n) for n in names}, held)
+
+    def objective(
+        self,
+        names: list[str] | None = None,
+        *,
+        fixed: Mapping[str, torch.Tensor] | None = None,
+        held: dict[str, torch.Tensor] | None = None,
+        priors: Mapping[str, PriorTerm] | None = None,
+        use_statistics: bool = True,
+    ) -> Objective:
+        """The objective over ``names`` (default: every free parameter); ``fixed`` adds held values."""
+        names = self.free if names is None else names
+        all_fixed = {**self.fixed, **(fixed or {})}
+        priors = self.priors if priors is None else priors
+        priors = {k: v for k, v in priors.items() if k in names}
+        layout = self.layout(names, held)
+        if use_statistics and self.statistics is not None:
+            return Objective(self.family, layout, all_fixed, priors, stats=self.statistics)
+        return Objective(self.family, layout, all_fixed, priors, chunks=self.chunks)
+
+    def subsample_index(self, size: int) -> torch.Tensor:
+        """Row indices of a random subsample (drawn once per size, with replacement, seeded)."""
+        cache = self.__dict__.setdefault("_subsample_cache", {})
+        if size not in cache:
+            gen = torch.Generator(device="cpu").manual_seed(20_240_607)
+            cache[size] = torch.randint(0, self.n_obs, (size,), generator=gen).to(self.device)
+        return cache[size]
+
+    def _subsample(self, size: int):
+        idx = self.subsample_index(size)
+        fixed = {
+            k: (v[idx] if v.dim() > 0 and v.shape[0] == self.n_obs and self.n_obs > 1 else v) for k, v in self.fixed.items()
+        }
+        w = None if self.weights is None else self.weights[idx]
+        return self.family.features(self.x[idx], fixed), w, fixed
+
+    def subsample_features(self, size: int):
+        """Features, weights and fixed values of the random subsample."""
+        return self._subsample(size)
+
+    def subsample_objective(self, size: int, names: list[str], fixed=None) -> Objective:
+        """The objective on the subsample, weights scaled so the likelihood keeps its weight against the prior."""
+        feats, w, fixed_sub = self._subsample(size)
+        scale = self.total_weight / (size if w is None else float(w.sum()))
+        w = torch.full((size,), scale, dtype=self.dtype, device=self.device) if w is None else w * scale
+        priors = {k: v for k, v in self.priors.items() if k in names}
+        all_fixed = {**fixed_sub, **(fixed or {})}
+        return Objective(self.family, self.layout(names), all_fixed, priors, chunks=chunk_rows(feats, w, size))
+
+    def log_likelihood(self, params: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        full = {**self.fixed, **params}
+        with torch.no_grad():
+            if self.statistics is not None:
+                return self.family.log_likelihood_stats(self.statistics, full)
+            return sum(
+                (self.family.log_prob(f, full) * (1 if w is None else w)).sum() for f, w in self.chunks
+            )
+
+    def log_prior(self, params: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        with torch.no_grad():
+            total = torch.zeros((), dtype=self.dtype, device=self.device)
+            for base, term in self.priors.items():
+                total = total + term.log_prob(params[base])
+            return total
+
+
+# ---------------------------------------------------------------------- input checks
+def resolve_fixed(family: Family, fixed: Mapping[str, Any] | None, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Check ``fixed`` against the family and convert values to tensors."""
+    if fixed is None:
+        fixed = {}
+    if not isinstance(fixed, Mapping):
+        raise ParameterError(
+            f"The 'fixed' argument must be a dict from parameter name to value, for example fixed={{'scale': 1.0}}. "
+            f"Got {type(fixed).__name__} instead."
+        )
+    out: dict[str, torch.Tensor] = {}
+    for name, value in fixed.items():
+        require_known_parameter(family, name, "fixed")
+        if name in family.derived and name not in family.all_parameters():
+            base = family.derived[name].base
+            raise ParameterError(
+                f"Fix '{base}' rather than the derived quantity '{name}' (for example fixed={{'{base}': ...}})."
+            )
+        try:
+            t = torch.as_tensor(value, dtype=x.dtype, device=x.device)
+        except (TypeError, ValueError, RuntimeError):
+            raise ParameterError(f"The 'fixed' value of '{name}' must be a number or array. Got {value!r}.") from None
+        if not bool(torch.isfinite(t).all()):
+            raise ParameterError(f"The 'fixed' value of '{name}' must be finite. Got {t.tolist()}.")
+        if name in family.options:
+            out[name] = family.validate_option(name, t, x)
+            continue
+        shape = torch.Size(family.shape(name, x.shape[1:]))
+        if t.shape != shape:
+            raise ParameterError(
+                f"The 'fixed' value of '{name}' must have shape {tuple(shape)}; got shape {tuple(t.shape)}."
+            )
+        c = family.constraint(name, None)
+        ok = c.check(t)
+        if not bool(torch.as_tensor(ok).all()):
+            raise ParameterError(
+                f"The 'fixed' value of '{name}' must lie in {describe(c)}; got {t.tolist()}."
+            )
+        out[name] = t
+    missing = [o for o in family.options if o not in out]
+    if missing:
+        hint = {"total_count": "the number of trials"}.get(missing[0], "a known constant")
+        raise ParameterError(
+            f"The '{family.name}' family needs '{missing[0]}' ({hint}), which is not estimated: pass "
+            f"fixed={{'{missing[0]}': ...}}."
+        )
+    if not [p for p in family.parameters if p not in out]:
+        raise ParameterError(
+            f"Every parameter of the '{family.name}' family is fixed ({', '.join(family.parameters)}), so there is "
+            "nothing to estimate. Remove at least one of them from 'fixed' (use family.distribution(...).log_prob "
+            "to evaluate a fully specified model)."
+        )
+    return out
+
+
+def resolve_init(problem: Problem, init: Mapping[str, Any] | None) -> dict[str, torch.Tensor]:
+    """Check user starting values: known free parameters, finite, strictly inside their space."""
+    if init is None:
+        return {}
+    if not isinstance(init, Mapping):
+        raise ParameterError(
+            f"The 'init' argument must be a dict from parameter name to starting value. Got {type(init).__name__}."
+        )
+    family = problem.family
+    out = {}
+    for name, value in init.items():
+        require_known_parameter(family, name, "init")
+        if name in problem.fixed:
+            raise ParameterError(f"'{name}' is fixed, so it needs no starting value; remove it from 'init'.")
+        if name in family.options:
+            raise ParameterError(f"'{name}' is a known constant of '{family.name}'; give it in 'fixed', not 'init'.")
+        try:
+            t = torch.as_tensor(value, dtype=problem.dtype, device=problem.device)
+        except (TypeError, ValueError, RuntimeError):
+            raise ParameterError(f"The 'init' value of '{name}' must be a number or array. Got {value!r}.") from None
+        shape = problem.shapes[name]
+        if t.shape != shape:
+            raise ParameterError(f"The 'init' value of '{name}' must have shape {tuple(shape)}; got {tuple(t.shape)}.")
+        c = problem.constraint(name)
+        lo, hi = finite_bounds(c)
+        inside = torch.isfinite(t).all() and torch.as_tensor(c.check(t)).all()
+        if lo is not None and not is_simplex(c):
+            inside = inside and bool((t > lo).all())
+        if hi is not None and not is_simplex(c):
+            inside = inside and bool((t < hi).all())
+        if not bool(inside):
+            raise ParameterError(
+                f"The 'init' value of '{name}' must lie strictly inside {describe(c)}; got {t.tolist()}."
+            )
+        out[name] = t
+    return out
