@@ -10,7 +10,7 @@ else, and the uncertainty attached to every estimate.
 0.6
 """
 
-from . import errors, families
+from . import datasets, errors, families
 from .errors import (
     BoundaryWarning,
     ConvergenceWarning,
@@ -30,6 +30,7 @@ from .errors import (
 )
 from .families import Family, family_names
 from .fit import fit
+from .inference.lrt import LRTResult, lrt
 from .priors import DiscretePrior
 from .results import FitResult
 
@@ -38,10 +39,13 @@ __version__ = "0.1.0"
 __all__ = [
     "fit",
     "FitResult",
+    "lrt",
+    "LRTResult",
     "DiscretePrior",
     "Family",
     "family_names",
     "families",
+    "datasets",
     "errors",
     "MlemapError",
     "DataError",

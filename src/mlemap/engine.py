@@ -14,12 +14,11 @@
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import torch
 
-from .errors import ConvergenceWarning, EstimationError
+from .errors import ConvergenceWarning, EstimationError, warn
 from .families.base import clamp_interior
 from .families.transforms import finite_bounds, is_positive_definite, is_simplex
 from .inference.boundary import snap_runaways
@@ -82,6 +81,7 @@ def solve_numerically(problem, init: dict[str, torch.Tensor], *, max_iter: int =
             zero = torch.zeros(0, dtype=problem.dtype)
             message = "profile Newton converged" if converged else "profile Newton did not converge"
             result = OptimizeResult(zero, math.nan, zero, None, n_iter, n_iter, converged, message, "profile-newton")
+            result.grad = None
             return NumericalOutcome(params, result, names, {}, {})
     extremes = data_extremes(problem)
     names = [n for n in problem.free if n not in extremes]
@@ -137,7 +137,7 @@ def warn_if_not_converged(problem, outcome: NumericalOutcome) -> str | None:
         f"The {res.solver} optimiser did not converge for the '{problem.family.name}' fit: {res.message} "
         f"after {res.n_iter} iterations (largest gradient component {res.grad_norm:.3g}). {advice}"
     )
-    warnings.warn(message, ConvergenceWarning, stacklevel=4)
+    warn(message, ConvergenceWarning)
     return message
 
 

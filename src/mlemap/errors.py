@@ -7,6 +7,10 @@ Every error says what was wrong, with which value, and how to fix it. All errors
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+
 
 class MlemapError(Exception):
     """Base class of every error raised by mlemap."""
@@ -66,6 +70,16 @@ class SeparationWarning(MlemapWarning):
 
 class IdentifiabilityWarning(MlemapWarning):
     """The information matrix is singular: some parameters are not identified by the data."""
+
+
+def warn(message: str, category: type[Warning]) -> None:
+    """Issue a warning attributed to the first caller outside the mlemap package."""
+    package_dir = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package_dir):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 __all__ = [

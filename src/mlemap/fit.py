@@ -28,7 +28,7 @@ from .closed_form import canonical_prior, find_closed_form
 from .closed_form.registry import registered
 from .data.convert import as_weights, resolve_dtype
 from .engine import solve_numerically, warn_if_not_converged
-from .errors import BoundaryWarning, MethodError, MlemapWarning
+from .errors import BoundaryWarning, MethodError, MlemapWarning, warn
 from .families import resolve_family
 from .families.transforms import is_positive_definite
 from .inference.boundary import on_boundary
@@ -295,7 +295,7 @@ def _boundary_warnings(problem: Problem, boundary: dict[str, str]) -> tuple[list
             continue  # expected for these families: a note, not a warning
         if problem.priors.get(name) is None:
             message = f"{note}. A profile interval (conf_int(method='profile')) still applies; a prior keeps the estimate inside."
-            warnings.warn(message, BoundaryWarning, stacklevel=4)
+            warn(message, BoundaryWarning)
             warns.append(message)
     return notes, warns
 

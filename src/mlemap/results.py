@@ -78,7 +78,7 @@ class FitResult:
         self.method = method
         self.converged = bool(converged)
         self.n_iter = int(n_iter)
-        self.grad_norm = float(grad_norm)
+        self.grad_norm = None if grad_norm is None else float(grad_norm)
         self.message = message
         self.solver = solver
         self.boundary = dict(boundary or {})
@@ -169,8 +169,22 @@ class FitResult:
 
     @cached_property
     def se(self) -> dict[str, float | np.ndarray]:
-        """Standard errors (NaN where undefined; :attr:`se_reasons` says why)."""
-        return {n: _to_output(self._covariance.se(n)) for n in self._params_t}
+        """Standard errors (NaN where undefined; :attr:`se_reasons` says why).
+
+        For an MLE: square roots of the diagonal of the inverse observed information. For a MAP:
+        the posterior standard deviation, exact where the posterior is exact (conjugate prior on
+        the parameter itself), otherwise from the Laplace approximation.
+        """
+        out = {n: _to_output(self._covariance.se(n)) for n in self._params_t}
+        if self.estimator == "MAP":
+            for name in out:
+                post = self._exact_posterior.get(name)
+                if post is not None and not _is_discrete(post):
+                    try:
+                        out[name] = _to_output(torch.sqrt(post.variance))
+                    except NotImplementedError:
+                        pass
+        return out
 
     @property
     def se_reasons(self) -> dict[str, str]:

@@ -7,6 +7,7 @@ and the fix, in the style of scikit-learn's and torch's validation messages.
 from __future__ import annotations
 
 import numbers
+import warnings
 import weakref
 from typing import Any
 
@@ -101,7 +102,9 @@ def as_float_tensor(
             raw = raw.astype(np.float64)
         if raw.dtype.kind == "c":
             raise DataError(f"The '{name}' argument must be real-valued; got complex numbers.")
-        tensor = torch.from_numpy(np.ascontiguousarray(raw))
+        with warnings.catch_warnings():  # read-only arrays (pandas copy-on-write): mlemap never writes to data
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            tensor = torch.from_numpy(np.ascontiguousarray(raw))
     else:
         tensor = raw
         if tensor.is_complex():

@@ -188,6 +188,12 @@ class Family:
         """Expected Fisher information of ``weight`` observations over ``names`` (natural coordinates)."""
         raise NotImplementedError(f"the '{self.name}' family has no expected information")  # pragma: no cover
 
+    def element_labels(self, name: str, shape: tuple) -> list[str]:
+        """Row labels for the elements of parameter ``name`` in summaries."""
+        if len(shape) == 0:
+            return [name]
+        return [f"{name}[{','.join(map(str, idx))}]" for idx in np.ndindex(*shape)]
+
     def canonical(self, p: Params) -> Params:
         """Put estimates in canonical form (for example an angle in (-pi, pi])."""
         return p

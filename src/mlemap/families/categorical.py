@@ -63,6 +63,11 @@ class Categorical(Family):
     def shape(self, name, event_shape):
         return torch.Size([self.n_categories])
 
+    def element_labels(self, name, shape):
+        if self.categories is None:
+            return super().element_labels(name, shape)
+        return [f"{name}[{c}]" for c in self.categories]
+
     def prepare(self, data, *, dtype, device):
         raw = to_numpy_or_tensor(data, name="data")
         if isinstance(raw, np.ndarray) and (raw.dtype == object or raw.dtype.kind in "USVb") or self.categories:

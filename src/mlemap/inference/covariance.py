@@ -14,13 +14,12 @@ are conditional on them.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import torch
 from torch.distributions import constraints
 
-from ..errors import IdentifiabilityWarning
+from ..errors import IdentifiabilityWarning, warn
 from ..families.transforms import is_positive_definite, is_simplex
 from ..layout import ParameterLayout
 
@@ -111,7 +110,7 @@ def hessian_covariance(problem, params, held: dict[str, torch.Tensor], reasons: 
             "some parameters are not identified by the data, or the estimate is not a maximum. Their standard "
             "errors are reported as undefined; fix a parameter, add a prior, or check the model."
         )
-        warnings.warn(message, IdentifiabilityWarning, stacklevel=4)
+        warn(message, IdentifiabilityWarning)
         for n in active:
             reasons.setdefault(n, f"the {kind} is {which} at the estimate")
         return Covariance(index, matrix, shapes, reasons)

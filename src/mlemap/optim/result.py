@@ -26,5 +26,7 @@ class OptimizeResult:
     solver: str
 
     @property
-    def grad_norm(self) -> float:
+    def grad_norm(self) -> float | None:
+        if self.grad is None:
+            return None
         return float(self.grad.abs().max()) if self.grad.numel() else 0.0

@@ -1,0 +1,5 @@
+"""Rendering of results: text tables, HTML, JSON-ready dictionaries, DataFrames."""
+
+from .summary import Summary
+
+__all__ = ["Summary"]

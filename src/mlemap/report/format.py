@@ -1,0 +1,82 @@
+"""Formatting of numbers and distributions for summaries."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def number(value: Any, digits: int = 6) -> str:
+    """A number with ``digits`` significant digits; NaN shown as an em dash."""
+    if value is None:
+        return "—"
+    v = float(value)
+    if math.isnan(v):
+        return "—"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return f"{v:.{digits}g}"
+
+
+def jsonable(value: Any) -> Any:
+    """Convert tensors/arrays/NaN to JSON-safe Python values (NaN and inf become None)."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()] if value.ndim else jsonable(value.item())
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return None if math.isnan(v) or math.isinf(v) else v
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    return value
+
+
+def distribution(dist) -> str:
+    """``Beta(concentration1=2, concentration0=2)``: class name and parameters."""
+    from ..priors.discrete import DiscretePrior
+
+    if isinstance(dist, DiscretePrior):
+        pairs = ", ".join(f"{_short(v)}: {p:.4g}" for v, p in dist.table())
+        return f"Discrete({{{pairs}}})"
+    names = list(getattr(dist, "arg_constraints", {}))
+    if "probs" in names and "logits" in names:
+        names.remove("logits")
+    parts = []
+    for name in names:
+        try:
+            value = getattr(dist, name)
+        except (AttributeError, NotImplementedError):
+            continue
+        parts.append(f"{name}={_short(value)}")
+    if not parts and hasattr(dist, "base_dist"):
+        return f"{type(dist).__name__}({distribution(dist.base_dist)})"
+    return f"{type(dist).__name__}({', '.join(parts)})"
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu()
+        if value.dim() == 0:
+            return number(value.item(), 6)
+        flat = value.reshape(-1).tolist()
+        shown = ", ".join(number(v, 4) for v in flat[:4]) + (", ..." if len(flat) > 4 else "")
+        return f"[{shown}]"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    if isinstance(value, (int, float, np.floating)):
+        return number(value, 6)
+    return str(value)
+
+
+def element_labels(name: str, shape: tuple) -> list[str]:
+    if len(shape) == 0:
+        return [name]
+    return [f"{name}[{','.join(map(str, idx))}]" for idx in np.ndindex(*shape)]
