@@ -133,9 +133,17 @@ def warn_if_not_converged(problem, outcome: NumericalOutcome) -> str | None:
         "Try init={...} closer to the answer, a larger max_iter, fixing a parameter you know, or a weakly "
         "informative prior on the parameter that wanders."
     )
+    if res.nonfinite_trials > 5:
+        advice = (
+            f"The line search kept reaching parameter values where the likelihood is zero ({res.nonfinite_trials} "
+            "times): the maximum probably sits on a support edge that depends on the data (a non-regular "
+            "estimate, such as a location below which no observation can lie). Fix that parameter at its "
+            "data bound, or reparametrise. " + advice
+        )
+    gradient = "" if res.grad_norm is None else f" (largest gradient component {res.grad_norm:.3g})"
     message = (
         f"The {res.solver} optimiser did not converge for the '{problem.family.name}' fit: {res.message} "
-        f"after {res.n_iter} iterations (largest gradient component {res.grad_norm:.3g}). {advice}"
+        f"after {res.n_iter} iterations{gradient}. {advice}"
     )
     warn(message, ConvergenceWarning)
     return message

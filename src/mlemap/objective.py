@@ -76,7 +76,7 @@ class Objective:
             f = -self.log_likelihood_at(params)
             if self.priors:
                 f = f - self.log_prior_at(params)
-            return torch.nan_to_num(f, nan=torch.inf)
+            return torch.nan_to_num(f, nan=torch.inf, posinf=torch.inf)
 
     def value_and_grad(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         f, g, _ = self._evaluate(u, order=1)
@@ -110,7 +110,7 @@ class Objective:
             g_total = g_total + g.detach()
             if order == 2:
                 h_total = h_total + _hessian_rows(g, uu)
-        f_total = torch.nan_to_num(f_total, nan=torch.inf)
+        f_total = torch.nan_to_num(f_total, nan=torch.inf, posinf=torch.inf)
         return f_total, g_total, h_total
 
     # ------------------------------------------------------------------ variants

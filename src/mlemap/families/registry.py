@@ -82,7 +82,8 @@ def resolve_family(
         cls = _BY_NAME.get(_normalise(spec))
         if cls is None:
             names = family_names()
-            close = difflib.get_close_matches(spec.lower(), names, n=1)
+            spellings = names + [a for cls in FAMILIES for a in cls.aliases]
+            close = difflib.get_close_matches(spec.lower(), spellings, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             raise FamilyError(
                 f"Unknown family '{spec}'.{hint} Valid names are: {', '.join(names)}. "

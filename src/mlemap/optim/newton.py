@@ -25,6 +25,7 @@ import torch
 from .result import OptimizeResult
 
 FGH = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
+FG = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 F = Callable[[torch.Tensor], torch.Tensor]
 
 
@@ -47,38 +48,42 @@ def newton(
     f: F,
     x0: torch.Tensor,
     *,
-    fg: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None,
+    fg: FG | None = None,
     max_iter: int = 200,
     ftol: float = 1e-15,
     max_step: float = 10.0,
     callback: Callable[[torch.Tensor, float], None] | None = None,
 ) -> OptimizeResult:
     """Minimise with Newton steps; ``fgh(x)`` returns value, gradient and Hessian, ``f(x)`` the value."""
-    x = x0.detach().clone()
     n_fev = 0
+    nonfinite = 0
+
+    def done(x, fx, g, H, it, converged, message) -> OptimizeResult:
+        return OptimizeResult(x, float(fx), g, H, it, n_fev, converged, message, "newton", nonfinite)
+
+    x = x0.detach().clone()
     fx, g, H = fgh(x)
     n_fev += 1
     if not _finite(fx):
-        return OptimizeResult(x, float(fx), g, H, 0, n_fev, False, "the objective is not finite at the start", "newton")
+        return done(x, fx, g, H, 0, False, "the objective is not finite at the start")
     for it in range(max_iter + 1):
         if callback is not None:
             callback(x, float(fx))
         if not (_finite(g) and _finite(H)):
-            return OptimizeResult(x, float(fx), g, H, it, n_fev, False, "non-finite gradient or Hessian", "newton")
+            return done(x, fx, g, H, it, False, "non-finite gradient or Hessian")
         step = newton_direction(g, H)
         slope = float(g @ step)
         decrement = -slope
         scale = max(1.0, abs(float(fx)))
         if decrement / 2 <= ftol * scale:
-            return OptimizeResult(x, float(fx), g, H, it, n_fev, True, "Newton decrement below tolerance", "newton")
+            return done(x, fx, g, H, it, True, "Newton decrement below tolerance")
         if it == max_iter:
             break
         biggest = float(step.abs().max())
         if biggest > max_step:
             step = step * (max_step / biggest)
             slope = float(g @ step)
-        t = 1.0
-        accepted = False
+        t, accepted = 1.0, False
         for _ in range(60):
             trial = x + t * step
             f_trial = f(trial)
@@ -86,6 +91,8 @@ def newton(
             if _finite(f_trial) and float(f_trial) <= float(fx) + 1e-4 * t * slope:
                 accepted = True
                 break
+            if not _finite(f_trial):
+                nonfinite += 1
             t *= 0.5
         if not accepted:
             precise = decrement / 2 <= 1e-9 * scale
@@ -94,7 +101,7 @@ def newton(
                 if precise
                 else "line search failed to decrease the objective"
             )
-            return OptimizeResult(x, float(fx), g, H, it, n_fev, precise, message, "newton")
+            return done(x, fx, g, H, it, precise, message)
         x = trial.detach()
         if fg is not None and decrement <= (2 * ftol * scale) ** 0.5:
             f_new, g_new = fg(x)
@@ -102,11 +109,7 @@ def newton(
             if _finite(g_new):
                 dec_new = -float(g_new @ newton_direction(g_new, H))
                 if dec_new / 2 <= ftol * max(1.0, abs(float(f_new))):
-                    return OptimizeResult(
-                        x, float(f_new), g_new, None, it + 1, n_fev, True, "Newton decrement below tolerance", "newton"
-                    )
+                    return done(x, f_new, g_new, None, it + 1, True, "Newton decrement below tolerance")
         fx, g, H = fgh(x)
         n_fev += 1
-    return OptimizeResult(
-        x, float(fx), g, H, max_iter, n_fev, False, f"reached max_iter={max_iter} before converging", "newton"
-    )
+    return done(x, fx, g, H, max_iter, False, f"reached max_iter={max_iter} before converging")

@@ -24,6 +24,8 @@ class OptimizeResult:
     converged: bool
     message: str
     solver: str
+    #: line-search trials rejected because the objective was not finite (a support edge was crossed)
+    nonfinite_trials: int = 0
 
     @property
     def grad_norm(self) -> float | None:
