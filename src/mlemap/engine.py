@@ -74,7 +74,7 @@ def data_extremes(problem) -> dict[str, torch.Tensor]:
 
 def solve_numerically(problem, init: dict[str, torch.Tensor], *, max_iter: int = 200, solver: str = "auto") -> NumericalOutcome:
     if solver == "auto" and not problem.priors and not init:
-        fast = problem.family.fast_mle(problem)
+        fast = problem.family.fast_mle(problem, max_iter=max_iter)
         if fast is not None:
             params, n_iter, converged = fast
             names = list(problem.free)
@@ -110,8 +110,15 @@ def solve_numerically(problem, init: dict[str, torch.Tensor], *, max_iter: int =
         if warm.converged and bool(torch.isfinite(objective.value(warm.x))):
             u_start = warm.x
     if solver == "newton":
+        watch = [n for n in problem.family.limits if n in names and n not in problem.priors]
+        stop = (lambda u, f: bool(_beyond_limits(problem, names, layout.unpack(u)))) if watch else None
         result = newton(
-            objective.value_grad_hess, objective.value, u_start, fg=objective.value_and_grad, max_iter=max_iter
+            objective.value_grad_hess,
+            objective.value,
+            u_start,
+            fg=objective.value_and_grad,
+            max_iter=max_iter,
+            callback=stop,
         )
     elif solver == "lbfgs":
         result = lbfgs(objective.value_and_grad, u_start, max_iter=max(max_iter, 1000))
@@ -120,9 +127,29 @@ def solve_numerically(problem, init: dict[str, torch.Tensor], *, max_iter: int =
     else:
         raise ValueError(f"unknown solver {solver!r}")
     params = layout.unpack(result.x)
-    params, infinite = snap_runaways(layout.slots, result.x, u0, params)
+    beyond = _beyond_limits(problem, names, params)
+    if beyond and len(beyond) < len(names):
+        # a parameter ran past the value where the model equals its limit (Student's t -> normal):
+        # hold it there and converge the others given it
+        held = {n: params[n].detach() for n in beyond}
+        rest = [n for n in names if n not in beyond]
+        sub_obj = problem.objective(rest, fixed={**extremes, **held})
+        sub_u0 = sub_obj.layout.pack({n: params[n] for n in rest}).to(problem.dtype)
+        sub = newton(sub_obj.value_grad_hess, sub_obj.value, sub_u0, fg=sub_obj.value_and_grad, max_iter=max_iter)
+        params = {**sub_obj.layout.unpack(sub.x), **held}
+        sub.message = f"{sub.message}, with {', '.join(beyond)} held at its limit"
+        result = sub
+    params, infinite = snap_runaways(layout.slots, layout.pack(params).to(problem.dtype), u0, params)
     params = {**params, **extremes}
     return NumericalOutcome(params, result, names, infinite, extremes)
+
+
+def _beyond_limits(problem, names: list[str], params: dict[str, torch.Tensor]) -> list[str]:
+    return [
+        n
+        for n, limit in problem.family.limits.items()
+        if n in names and n not in problem.priors and bool((params[n] > limit).all())
+    ]
 
 
 def warn_if_not_converged(problem, outcome: NumericalOutcome) -> str | None:
@@ -140,10 +167,10 @@ def warn_if_not_converged(problem, outcome: NumericalOutcome) -> str | None:
             "estimate, such as a location below which no observation can lie). Fix that parameter at its "
             "data bound, or reparametrise. " + advice
         )
-    gradient = "" if res.grad_norm is None else f" (largest gradient component {res.grad_norm:.3g})"
+    gradient = "" if res.grad_norm is None else f", largest gradient component {res.grad_norm:.3g}"
     message = (
-        f"The {res.solver} optimiser did not converge for the '{problem.family.name}' fit: {res.message} "
-        f"after {res.n_iter} iterations{gradient}. {advice}"
+        f"The {res.solver} optimiser did not converge for the '{problem.family.name}' fit ({res.message}; "
+        f"{res.n_iter} iterations{gradient}). {advice}"
     )
     warn(message, ConvergenceWarning)
     return message

@@ -145,6 +145,9 @@ def _numerical_route(problem: Problem, init, max_iter: int, solver: str) -> FitR
     outcome = solve_numerically(problem, init, max_iter=max_iter, solver=solver)
     params = problem.family.canonical(outcome.params)
     reasons = {n: problem.family.boundary_note(n) or "the likelihood keeps increasing towards infinity" for n in outcome.infinite}
+    for name, limit in problem.family.limits.items():
+        if name in outcome.names and name not in problem.priors and bool((params[name] > limit).all()):
+            reasons[name] = problem.family.boundary_note(name) or f"{name} grows without bound"
     boundary, held = _boundary(problem, params, reasons)
     warns = []
     message = warn_if_not_converged(problem, outcome)

@@ -176,7 +176,11 @@ class Family:
         """Check a value given in ``fixed`` for an option parameter."""
         return value
 
-    def fast_mle(self, problem) -> tuple[Params, int, bool] | None:
+    #: parameters whose MLE may run off to infinity, with the value beyond which the model is
+    #: indistinguishable from its limit (Student's t with df -> inf is the normal)
+    limits: ClassVar[dict[str, float]] = {}
+
+    def fast_mle(self, problem, max_iter: int = 100) -> tuple[Params, int, bool] | None:
         """Optional specialised MLE solver: ``(params, iterations, converged)`` or ``None`` (use the engine).
 
         Overridden where a parameter has a closed-form conditional MLE, so that the likelihood can be

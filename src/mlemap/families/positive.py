@@ -91,7 +91,7 @@ class Gamma(Family):
         a, b = p["concentration"], p["rate"]
         return s.weight * (a * torch.log(b) - torch.lgamma(a)) + (a - 1) * s.sums["log_x"] - b * s.sums["x"]
 
-    def fast_mle(self, problem):
+    def fast_mle(self, problem, max_iter=100):
         """Profile out the rate (:math:`\\hat\\beta(\\alpha) = \\alpha / \\bar x`) and solve
         :math:`\\log\\alpha - \\psi(\\alpha) = \\log\\bar x - \\overline{\\log x}` by Newton in :math:`\\log\\alpha`
         with the exact derivative :math:`1 - \\alpha\\psi'(\\alpha)`."""
@@ -106,15 +106,16 @@ class Gamma(Family):
         if not target > 0:
             return None
         a = (3 - target + math.sqrt((target - 3) ** 2 + 24 * target)) / (12 * target)
-        converged, it = False, 0
-        for it in range(1, 101):
+        converged, it, settled = False, 0, False
+        for it in range(1, max_iter + 1):
             g = math.log(a) - float(digamma(a)) - target
             dg = 1.0 - a * float(zeta(2.0, a))  # d g / d log(a); trigamma(a) = zeta(2, a)
             step = g / dg
             a = a * math.exp(-max(min(step, 5.0), -5.0))
-            if abs(step) <= 1e-15:
+            if settled:  # one more step after reaching rounding level, then stop
                 converged = True
                 break
+            settled = abs(step) <= 1e-12
         like = s.weight
         alpha = torch.as_tensor(a, dtype=like.dtype, device=like.device)
         return {"concentration": alpha, "rate": alpha / (s.sums["x"] / s.weight)}, it, converged
@@ -164,7 +165,7 @@ class Weibull(Family):
         t = f["log_x"] - log_scale
         return torch.log(k) - log_scale + (k - 1) * t - torch.exp(k * t)
 
-    def fast_mle(self, problem):
+    def fast_mle(self, problem, max_iter=100):
         """Profile out the scale (:math:`\\hat\\lambda^k = \\sum w_i x_i^k / W`) and maximise
 
         .. math:: \\ell_p(k) = W\\log k - W\\log(S_0/W) - Wkc + (k - 1)\\textstyle\\sum w_i\\log x_i - W
@@ -182,7 +183,7 @@ class Weibull(Family):
         y = lx - c
         k = self.initial(problem.features if problem.n_obs <= 200_000 else {"log_x": lx[problem.subsample_index(50_000)]}, None if problem.n_obs > 200_000 else w, {})["concentration"]
         converged, it = False, 0
-        for it in range(1, 101):
+        for it in range(1, max_iter + 1):
             e = torch.exp(k * y)
             ey = e * y
             s0, s1, s2 = weighted_sum(e, w), weighted_sum(ey, w), weighted_sum(ey * y, w)

@@ -37,8 +37,7 @@ def lbfgs(
 
     def closure():
         state["n_fev"] += 1
-        with torch.no_grad():
-            f, g = fg(x.detach())
+        f, g = fg(x.detach())
         x.grad = g.clone()
         state["f"], state["g"] = f, g
         if float(g.abs().max()) <= gtol * max(1.0, abs(float(f))):
@@ -50,5 +49,5 @@ def lbfgs(
     f, g = fg(x.detach())
     n_iter = opt.state[opt._params[0]].get("n_iter", 0)
     converged = float(g.abs().max()) <= max(gtol * max(1.0, abs(float(f))), 1e-7 * max(1.0, abs(float(f))))
-    message = "gradient below tolerance" if converged else f"stopped after {n_iter} iterations"
+    message = "gradient below tolerance" if converged else f"stopped after {n_iter} iterations above the gradient tolerance"
     return OptimizeResult(x.detach(), float(f), g, None, int(n_iter), state["n_fev"], converged, message, "lbfgs")

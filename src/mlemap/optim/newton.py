@@ -52,9 +52,12 @@ def newton(
     max_iter: int = 200,
     ftol: float = 1e-15,
     max_step: float = 10.0,
-    callback: Callable[[torch.Tensor, float], None] | None = None,
+    callback: Callable[[torch.Tensor, float], bool | None] | None = None,
 ) -> OptimizeResult:
-    """Minimise with Newton steps; ``fgh(x)`` returns value, gradient and Hessian, ``f(x)`` the value."""
+    """Minimise with Newton steps; ``fgh(x)`` returns value, gradient and Hessian, ``f(x)`` the value.
+
+    ``callback(x, f)`` is called at every iterate; returning True stops the iteration there.
+    """
     n_fev = 0
     nonfinite = 0
 
@@ -67,8 +70,8 @@ def newton(
     if not _finite(fx):
         return done(x, fx, g, H, 0, False, "the objective is not finite at the start")
     for it in range(max_iter + 1):
-        if callback is not None:
-            callback(x, float(fx))
+        if callback is not None and callback(x, float(fx)):
+            return done(x, fx, g, H, it, False, "stopped by the callback")
         if not (_finite(g) and _finite(H)):
             return done(x, fx, g, H, it, False, "non-finite gradient or Hessian")
         step = newton_direction(g, H)
