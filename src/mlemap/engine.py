@@ -21,7 +21,7 @@ import torch
 from .errors import ConvergenceWarning, EstimationError, warn
 from .families.base import clamp_interior
 from .families.transforms import finite_bounds, is_positive_definite, is_simplex
-from .inference.boundary import snap_runaways
+from .inference.boundary import RUNAWAY, snap_runaways
 from .optim import OptimizeResult, lbfgs, newton, powell
 
 SUBSAMPLE_ABOVE = 200_000
@@ -139,7 +139,12 @@ def solve_numerically(problem, init: dict[str, torch.Tensor], *, max_iter: int =
         params = {**sub_obj.layout.unpack(sub.x), **held}
         sub.message = f"{sub.message}, with {', '.join(beyond)} held at its limit"
         result = sub
-    params, infinite = snap_runaways(layout.slots, layout.pack(params).to(problem.dtype), u0, params)
+    u_final = layout.pack(params).to(problem.dtype)
+    curvature = None
+    if bool(((u_final - u0).abs() > RUNAWAY).any()):
+        hess = result.hess if result.hess is not None and torch.equal(result.x, u_final) else objective.value_grad_hess(u_final)[2]
+        curvature = torch.diagonal(hess)
+    params, infinite = snap_runaways(layout.slots, u_final, u0, params, curvature, problem.total_weight)
     params = {**params, **extremes}
     return NumericalOutcome(params, result, names, infinite, extremes)
 

@@ -52,7 +52,7 @@ class Problem:
             {k: v for k, v in self.priors.items() if k not in extra},
         )
         new.ctx = self.ctx
-        if not any(k in self.family.options for k in extra):
+        if not any(k in self.family.known_constants for k in extra):
             for attr in ("features", "statistics", "chunks", "total_weight"):
                 if attr in self.__dict__:
                     new.__dict__[attr] = self.__dict__[attr]
@@ -214,7 +214,7 @@ def resolve_fixed(family: Family, fixed: Mapping[str, Any] | None, x: torch.Tens
             raise ParameterError(f"The 'fixed' value of '{name}' must be a number or array. Got {value!r}.") from None
         if not bool(torch.isfinite(t).all()):
             raise ParameterError(f"The 'fixed' value of '{name}' must be finite. Got {t.tolist()}.")
-        if name in family.options:
+        if name in family.known_constants:
             out[name] = family.validate_option(name, t, x)
             continue
         shape = torch.Size(family.shape(name, x.shape[1:]))
@@ -259,7 +259,7 @@ def resolve_init(problem: Problem, init: Mapping[str, Any] | None) -> dict[str, 
         require_known_parameter(family, name, "init")
         if name in problem.fixed:
             raise ParameterError(f"'{name}' is fixed, so it needs no starting value; remove it from 'init'.")
-        if name in family.options:
+        if name in family.known_constants:
             raise ParameterError(f"'{name}' is a known constant of '{family.name}'; give it in 'fixed', not 'init'.")
         try:
             t = torch.as_tensor(value, dtype=problem.dtype, device=problem.device)

@@ -84,6 +84,8 @@ class Family:
     parameters: ClassVar[tuple[str, ...]] = ()
     #: parameters that are never estimated and must be given in ``fixed`` (binomial ``total_count``)
     options: ClassVar[tuple[str, ...]] = ()
+    #: known constants that may be given in ``fixed`` but are not required (multinomial ``total_count``)
+    optional_options: ClassVar[tuple[str, ...]] = ()
     discrete: ClassVar[bool] = False
     event_ndim: ClassVar[int] = 0
     support_description: ClassVar[str] = "the real line"
@@ -109,7 +111,11 @@ class Family:
         return torch.Size()
 
     def all_parameters(self) -> tuple[str, ...]:
-        return self.options + self.parameters
+        return self.options + self.optional_options + self.parameters
+
+    @property
+    def known_constants(self) -> tuple[str, ...]:
+        return self.options + self.optional_options
 
     # ------------------------------------------------------------------ data
     def prepare(self, data: Any, *, dtype: torch.dtype, device) -> tuple[torch.Tensor, "Family"]:
@@ -217,8 +223,9 @@ def raise_outside_support(family: Family, x: torch.Tensor, bad: torch.Tensor, fi
     count = int(bad.sum())
     first = int(torch.nonzero(bad)[0])
     value = x[first].tolist()
-    if isinstance(value, float) and value == int(value) and abs(value) < 1e15:
-        value = int(value) if family.discrete else value
+    if family.discrete:
+        as_int = lambda v: int(v) if isinstance(v, float) and v == int(v) and abs(v) < 1e15 else v  # noqa: E731
+        value = [as_int(v) for v in value] if isinstance(value, list) else as_int(value)
     raise SupportError(
         f"The 'data' argument has {count} value(s) outside the support of the '{family.name}' family "
         f"({family.support_description}); the first is {value} at row {first}. {fix}"

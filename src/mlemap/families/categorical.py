@@ -156,6 +156,7 @@ class Multinomial(Family):
     name = "multinomial"
     torch_class = td.Multinomial
     parameters = ("probs",)
+    optional_options = ("total_count",)
     discrete = True
     event_ndim = 1
     support_description = "rows of whole-number counts"
@@ -168,10 +169,18 @@ class Multinomial(Family):
         return f"Multinomial(n_categories={self.n_categories})"
 
     def constraint(self, name, ctx=None):
-        return constraints.simplex
+        return constraints.positive_integer if name == "total_count" else constraints.simplex
 
     def shape(self, name, event_shape):
-        return torch.Size([event_shape[-1]])
+        return torch.Size() if name == "total_count" else torch.Size([event_shape[-1]])
+
+    def validate_option(self, name, value, x):
+        if value.dim() != 0 or float(value) < 1 or float(value) != round(float(value)):
+            raise ParameterError(
+                f"The 'fixed' value of 'total_count' for the multinomial family must be one positive whole number. "
+                f"Got {value.tolist()}."
+            )
+        return value
 
     def prepare(self, data, *, dtype, device):
         x = as_float_tensor(data, name="data", dtype=dtype, device=device)

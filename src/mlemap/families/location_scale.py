@@ -16,13 +16,11 @@ import torch.distributions as td
 from torch.distributions import constraints
 
 from .base import (
-    EULER_GAMMA,
     LOG_2PI,
     Derived,
     Family,
     check_all_equal_degenerate,
     log_of,
-    raise_outside_support,
     require_support,
     scalar,
 )
@@ -294,8 +292,9 @@ class Cauchy(_LocationScale):
 
 
 class Gumbel(_LocationScale):
-    """Gumbel(loc, scale) for maxima: :math:`\\log p(x) = -\\log\\sigma - z - e^{-z}`; started from the moments
-    (:math:`\\sigma = s\\sqrt6/\\pi`, :math:`\\mu = \\bar x - \\gamma\\sigma`)."""
+    """Gumbel(loc, scale) for maxima: :math:`\\log p(x) = -\\log\\sigma - z - e^{-z}`; started from its quantiles
+    :math:`Q(p) = \\mu - \\sigma\\log(-\\log p)`: :math:`\\sigma = \\mathrm{IQR} / (\\log\\log 4 - \\log\\log(4/3))`,
+    :math:`\\mu = \\mathrm{median} + \\sigma\\log\\log 2` (robust to outliers, unlike the moments)."""
 
     name = "gumbel"
     torch_class = td.Gumbel
@@ -306,10 +305,10 @@ class Gumbel(_LocationScale):
         return -torch.log(p["scale"]) - z - torch.exp(-z)
 
     def initial(self, f, w, fixed):
-        x = f["x"]
-        W, mean, m2 = weighted_moments(x, w)
-        scale = (torch.sqrt(m2 / W) * math.sqrt(6) / math.pi).clamp_min(1e-8)
-        return {"loc": mean - EULER_GAMMA * scale, "scale": scale}
+        median, iqr = _robust_location_scale(f["x"], w)
+        scale = (iqr / (math.log(math.log(4)) - math.log(math.log(4 / 3)))).clamp_min(1e-8)
+        scale = fixed.get("scale", scale)
+        return {"loc": median + scale * math.log(math.log(2)), "scale": scale}
 
 
 class HalfNormal(Family):

@@ -36,15 +36,20 @@ def on_boundary(value: torch.Tensor, constraint) -> torch.Tensor:
 
 
 def snap_runaways(
-    slots, u: torch.Tensor, u0: torch.Tensor, params: dict[str, torch.Tensor]
+    slots, u: torch.Tensor, u0: torch.Tensor, params: dict[str, torch.Tensor], curvature: torch.Tensor | None, weight: float
 ) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """Snap coordinates that ran away in unconstrained space to the bound they approach.
+    """Snap coordinates that ran away to a finite bound of their parameter's space.
 
-    Returns the corrected natural parameters and ``{name: "infinite"}`` for parameters that ran off
-    towards an infinite bound (no finite value to report).
+    A coordinate has run away when it moved more than ``RUNAWAY`` units from its start *and* the
+    objective has lost its curvature along it (``curvature[j] < 1e-8 * weight``): at an interior
+    optimum, however far from the start, the information along a coordinate grows with the number
+    of observations, while towards a bound it vanishes exponentially. Parameters on the whole real
+    line are never flagged. Returns the corrected natural parameters and ``{name: "infinite"}`` for
+    parameters running off towards an infinite bound of a half-bounded space.
     """
     out = dict(params)
     infinite: dict[str, str] = {}
+    flat_tol = 1e-8 * max(1.0, weight)
     for s in slots:
         value = out[s.name]
         if is_positive_definite(s.constraint):
@@ -54,18 +59,20 @@ def snap_runaways(
                 snapped = torch.where(value < SIMPLEX_EDGE, torch.zeros_like(value), value)
                 out[s.name] = snapped / snapped.sum()
             continue
+        lo, hi = finite_bounds(s.constraint)
+        if lo is None and hi is None:
+            continue
         piece = u[s.offset : s.offset + s.size]
         start = u0[s.offset : s.offset + s.size]
         moved = (piece - start).reshape(-1)
-        if not bool((moved.abs() > RUNAWAY).any()):
-            continue
-        lo, hi = finite_bounds(s.constraint)
         flat = value.reshape(-1).clone()
         full_index = torch.arange(flat.numel(), device=flat.device)
         if s.active is not None:
             full_index = full_index[s.active]
         for j, idx in enumerate(full_index.tolist()):
             if abs(float(moved[j])) <= RUNAWAY:
+                continue
+            if curvature is not None and float(curvature[s.offset + j]) >= flat_tol:
                 continue
             v = float(flat[idx])
             target = None
@@ -75,7 +82,7 @@ def snap_runaways(
                 target = hi
             if target is not None and abs(v - target) <= 1e-6 * max(1.0, abs(target)):
                 flat[idx] = target
-            elif float(moved[j]) > 0 and (hi is None):
+            elif float(moved[j]) > 0 and hi is None:
                 infinite[s.name] = "infinite"
         out[s.name] = flat.reshape(value.shape)
     return out, infinite

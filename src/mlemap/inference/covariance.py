@@ -139,14 +139,8 @@ def hessian_covariance(problem, params, held: dict[str, torch.Tensor], reasons: 
 
 
 def _jacobian(layout: ParameterLayout, u: torch.Tensor, elementwise: bool) -> torch.Tensor:
-    """:math:`\\partial\\theta/\\partial u`: diagonal for elementwise bijections, autograd otherwise."""
-    if elementwise and all(s.active is None for s in layout.slots):
-        diag = []
-        for s in layout.slots:
-            piece = u[s.offset : s.offset + s.size]
-            diag.append(s.transform.log_abs_det_jacobian(piece, s.transform(piece)).exp().reshape(-1))
-        return torch.diag(torch.cat(diag))
-    return torch.autograd.functional.jacobian(layout.natural_flat, u)
+    """:math:`\\partial\\theta/\\partial u` of the flattened natural parameters (autograd; small)."""
+    return torch.autograd.functional.jacobian(layout.natural_flat, u, vectorize=u.numel() > 8)
 
 
 def _prior_hessian(problem, names: list[str], params) -> torch.Tensor:

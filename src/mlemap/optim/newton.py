@@ -3,7 +3,8 @@
 Each iteration solves :math:`\\tilde H s = -g` where :math:`\\tilde H` is the Hessian with its
 eigenvalues replaced by :math:`\\max(|\\lambda_i|, \\delta \\max_j|\\lambda_j|)`: the exact Newton step
 near a minimum (quadratic convergence), a descent direction elsewhere, and no blow-up along flat
-directions. The step is shortened until the Armijo condition
+directions. Steps longer than ``max_step`` times the size of the iterate are shortened first (a
+trust region in relative terms); then the step is halved until the Armijo condition
 :math:`f(x + t s) \\le f(x) + 10^{-4} t\\, g^\\top s` holds.
 
 Stopping rule: the Newton decrement :math:`\\lambda^2 = -g^\\top s` estimates twice the gap
@@ -83,8 +84,9 @@ def newton(
         if it == max_iter:
             break
         biggest = float(step.abs().max())
-        if biggest > max_step:
-            step = step * (max_step / biggest)
+        cap = max_step * max(1.0, float(x.abs().max()) if x.numel() else 1.0)
+        if biggest > cap:
+            step = step * (cap / biggest)
             slope = float(g @ step)
         t, accepted = 1.0, False
         for _ in range(60):

@@ -37,11 +37,10 @@ class PriorTerm:
 
 
 def _cast_prior(prior: td.Distribution, dtype: torch.dtype, device) -> td.Distribution:
-    """Rebuild a torch prior with its parameters in the fit's dtype.
-
-    ``td.Normal(0.5, 0.1)`` built under torch's float32 default would otherwise evaluate with 0.1
-    rounded to float32 inside a float64 fit.
-    """
+    """Rebuild a torch prior with its parameters in the fit's dtype and device, so that its density is
+    evaluated in float64 arithmetic. Values already rounded when the prior was built stay rounded:
+    ``td.Normal(0.5, 0.1)`` under torch's float32 default holds 0.1 to float32 precision; build the
+    prior from float64 tensors where that matters."""
     if isinstance(prior, DiscretePrior):
         return prior
     names = [n for n in getattr(prior, "arg_constraints", {}) if n != "logits" or "probs" not in prior.arg_constraints]
@@ -81,7 +80,7 @@ def resolve_priors(
         require_known_parameter(family, key, "prior")
         derived = family.derived.get(key)
         base = derived.base if derived is not None else key
-        if base in family.options:
+        if base in family.known_constants:
             raise PriorError(
                 f"'{key}' of the '{family.name}' family is a known constant, not an estimated parameter; "
                 f"give it in fixed={{'{key}': ...}} instead of a prior."
