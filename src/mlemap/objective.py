@@ -149,7 +149,7 @@ def _hessian_rows(g: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
 
 def chunk_rows(feats: dict[str, torch.Tensor], w: torch.Tensor | None, n: int) -> list:
     """Split per-observation features (and weights) into chunks of about CHUNK_ELEMENTS numbers."""
-    feats = {k: v for k, v in feats.items() if v.dim() > 0 and v.shape[0] == n or v.dim() == 0 and not k.startswith("sum_")}
+    feats = {k: v for k, v in feats.items() if not k.startswith("sum_")}  # whole-sample totals do not split
     width = max((v[0].numel() if v.dim() > 0 and v.shape[0] == n else 1) for v in feats.values())
     rows = max(1024, CHUNK_ELEMENTS // max(width, 1))
     if n <= rows:

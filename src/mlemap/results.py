@@ -90,9 +90,16 @@ class FitResult:
         self._hessian_cache = hessian_cache
         self._extra_reasons = dict(extra_reasons or {})
         self.estimator = "MAP" if problem.priors else "MLE"
-        with torch.no_grad():
-            self.loglik = float(problem.log_likelihood(self._params_t))
-            self.log_prior = float(problem.log_prior(self._params_t)) if problem.priors else 0.0
+
+    @cached_property
+    def loglik(self) -> float:
+        """:math:`\\ell(\\hat\\theta) = \\sum_i w_i \\log p(x_i \\mid \\hat\\theta)` (the prior is not included)."""
+        return float(self._problem.log_likelihood(self._params_t))
+
+    @cached_property
+    def log_prior(self) -> float:
+        """:math:`\\log\\pi(\\hat\\theta)` for a MAP fit, 0 for an MLE."""
+        return float(self._problem.log_prior(self._params_t)) if self._problem.priors else 0.0
 
     # ------------------------------------------------------------------ basic facts
     @property

@@ -102,9 +102,13 @@ def as_float_tensor(
             raw = raw.astype(np.float64)
         if raw.dtype.kind == "c":
             raise DataError(f"The '{name}' argument must be real-valued; got complex numbers.")
-        with warnings.catch_warnings():  # read-only arrays (pandas copy-on-write): mlemap never writes to data
-            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-            tensor = torch.from_numpy(np.ascontiguousarray(raw))
+        raw = np.ascontiguousarray(raw)
+        if raw.flags.writeable:
+            tensor = torch.from_numpy(raw)
+        else:
+            with warnings.catch_warnings():  # read-only arrays (pandas copy-on-write): mlemap never writes to data
+                warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+                tensor = torch.from_numpy(raw)
     else:
         tensor = raw
         if tensor.is_complex():

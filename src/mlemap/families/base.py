@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch.distributions import constraints
 
+from ..data import parallel
 from ..data.convert import as_float_tensor, known_extremes
 from ..errors import DataError, ParameterError, ShapeError, SupportError
 from .statistics import SufficientStatistics
@@ -242,43 +243,9 @@ def check_integer(family: Family, x: torch.Tensor, fix: str = "Pass whole-number
     raise_outside_support(family, x, x != torch.round(x), fix)
 
 
-_POOL = None
-
-
-def _pool():
-    global _POOL
-    if _POOL is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _POOL = ThreadPoolExecutor(max_workers=max(1, min(8, torch.get_num_threads())))
-    return _POOL
-
-
-def log_of(x: torch.Tensor, with_sum: bool = False):
-    """Elementwise log (and, with ``with_sum``, also its total, accumulated while still in cache).
-
-    For large CPU arrays NumPy's vectorised log, split over the intra-op threads (NumPy releases
-    the GIL), is faster than ``torch.log``.
-    """
-    if x.device.type != "cpu" or x.requires_grad or x.numel() <= 65_536:
-        out = torch.log(x)
-        return (out, out.sum()) if with_sum else out
-    arr = x.detach().numpy()
-    out = np.empty_like(arr)
-    flat_in, flat_out = arr.reshape(-1), out.reshape(-1)
-    workers = max(1, min(8, torch.get_num_threads()))
-    bounds = np.linspace(0, flat_in.size, workers + 1).astype(int) if arr.size >= 262_144 else np.array([0, arr.size])
-
-    def job(a: int, b: int) -> float:
-        np.log(flat_in[a:b], out=flat_out[a:b])
-        return float(flat_out[a:b].sum()) if with_sum else 0.0
-
-    if len(bounds) == 2:
-        total = job(0, arr.size)
-    else:
-        total = sum(f.result() for f in [_pool().submit(job, a, b) for a, b in zip(bounds[:-1], bounds[1:])])
-    result = torch.from_numpy(out)
-    return (result, torch.tensor(total, dtype=x.dtype)) if with_sum else result
+def log_of(x: torch.Tensor) -> torch.Tensor:
+    """Elementwise log (one parallel NumPy pass for large CPU arrays)."""
+    return parallel.log(x)
 
 
 def check_all_equal_degenerate(

@@ -20,10 +20,10 @@ from .base import (
     Derived,
     Family,
     check_all_equal_degenerate,
-    log_of,
     require_support,
     scalar,
 )
+from ..data import parallel
 from .statistics import SufficientStatistics, total_weight, weighted_moments, weighted_sum
 
 _SCALE_DERIVED = {
@@ -135,7 +135,7 @@ class LogNormal(_LocationScale):
         require_support(bool(ctx.min > 0), self, x, lambda: x <= 0, "Log-normal observations must be strictly positive.")
 
     def features(self, x, fixed):
-        return {"log_x": log_of(x)}
+        return {"log_x": parallel.log(x)}
 
     def log_prob(self, f, p):
         lx = f["log_x"]

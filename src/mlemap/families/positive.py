@@ -8,6 +8,7 @@ import torch
 import torch.distributions as td
 from torch.distributions import constraints
 
+from ..data import parallel
 from .base import EULER_GAMMA, Family, check_all_equal_degenerate, log_of, raise_outside_support, require_support
 from .statistics import SufficientStatistics, total_weight, weighted_moments, weighted_sum
 
@@ -75,8 +76,7 @@ class Gamma(Family):
         )
 
     def features(self, x, fixed):
-        log_x, total = log_of(x, with_sum=True)
-        return {"x": x, "log_x": log_x, "sum_log_x": total}
+        return {"x": x, "log_x": parallel.log(x)}
 
     def log_prob(self, f, p):
         a, b = p["concentration"], p["rate"]
@@ -84,8 +84,8 @@ class Gamma(Family):
 
     def statistics(self, f, w):
         x = f["x"]
-        sum_log = f["sum_log_x"] if w is None and "sum_log_x" in f else weighted_sum(f["log_x"], w)
-        return SufficientStatistics(total_weight(x, w), sums={"x": weighted_sum(x, w), "log_x": sum_log})
+        sums = {"x": weighted_sum(x, w), "log_x": weighted_sum(f["log_x"], w)}
+        return SufficientStatistics(total_weight(x, w), sums=sums)
 
     def log_likelihood_stats(self, s, p):
         a, b = p["concentration"], p["rate"]

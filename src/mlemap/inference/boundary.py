@@ -27,6 +27,10 @@ def on_boundary(value: torch.Tensor, constraint) -> torch.Tensor:
     if is_simplex(constraint):
         return value <= 0
     lo, hi = finite_bounds(constraint)
+    if value.dim() == 0:
+        v = float(value)
+        hit = (lo is not None and v <= lo) or (hi is not None and v >= hi)
+        return torch.tensor(hit, device=value.device)
     mask = torch.zeros(value.shape, dtype=torch.bool, device=value.device)
     if lo is not None:
         mask |= value <= lo
