@@ -49,7 +49,21 @@ def _as_param(value: Any, name: str, like: torch.Tensor) -> torch.Tensor:
         raise ParameterError(f"The 'init' value of '{name}' must be a number or array. Got {value!r}.") from None
 
 
-class LogDensity(Family):
+class _UserFamily(Family):
+    """Shared by families built from user code: parameter shapes come from ``init``, and any data shape
+    is accepted (the user's log-density decides)."""
+
+    init: dict
+
+    def shape(self, name, event_shape):
+        value = self.init.get(name)
+        return torch.Size() if value is None else torch.as_tensor(value).shape
+
+    def _check_ndim(self, x):
+        pass
+
+
+class LogDensity(_UserFamily):
     """A family given by a function ``log_prob(x, **params)`` returning one log-density per observation.
 
     Parameters are named by ``init`` (or the function's arguments after the first); each starts at its
@@ -94,13 +108,6 @@ class LogDensity(Family):
     def constraint(self, name, ctx=None):
         return self.supports[name]
 
-    def shape(self, name, event_shape):
-        value = self.init.get(name)
-        return torch.Size() if value is None else torch.as_tensor(value).shape
-
-    def _check_ndim(self, x):
-        pass
-
     def check_support(self, x, fixed, ctx):
         missing = [n for n in self.parameters if n not in self.init and n not in fixed]
         if missing:
@@ -128,7 +135,7 @@ class LogDensity(Family):
         return {n: _as_param(self.init[n], n, like) for n in self.parameters if n in self.init}
 
 
-class TorchFamily(Family):
+class TorchFamily(_UserFamily):
     """A family for any ``torch.distributions`` class, with parameters taken from its ``arg_constraints``.
 
     Where a class accepts either ``probs`` or ``logits`` the ``probs`` form is used. Integer-valued
@@ -162,13 +169,6 @@ class TorchFamily(Family):
     def constraint(self, name, ctx=None):
         c = self.arg_constraints[name]
         return constraints.unit_interval if isinstance(c, type(constraints.half_open_interval(0.0, 1.0))) else c
-
-    def shape(self, name, event_shape):
-        value = self.init.get(name)
-        return torch.Size() if value is None else torch.as_tensor(value).shape
-
-    def _check_ndim(self, x):
-        pass
 
     def check_support(self, x, fixed, ctx):
         start = {**{k: v for k, v in self._neutral(x).items()}, **fixed}

@@ -72,6 +72,14 @@ def _robust_location_scale(x, w):
     return loc, iqr
 
 
+def gaussian_log_likelihood(s: SufficientStatistics, key: str, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """:math:`\\sum w_i \\log\\phi(t_i; \\mu, \\sigma) = -\\tfrac W2\\log 2\\pi - W\\log\\sigma - (M_2 + W(\\bar t - \\mu)^2)/(2\\sigma^2)`
+    from the moments of ``t`` stored under ``key``."""
+    mean, m2 = s.moments[key]
+    d = mean - loc
+    return -0.5 * s.weight * LOG_2PI - s.weight * torch.log(scale) - (m2 + s.weight * d * d) / (2 * scale**2)
+
+
 class _LocationScale(Family):
     parameters = ("loc", "scale")
 
@@ -107,11 +115,7 @@ class Normal(_LocationScale):
         return SufficientStatistics(W, moments={"x": (mean, m2)})
 
     def log_likelihood_stats(self, s, p):
-        mean, m2 = s.moments["x"]
-        d = mean - p["loc"]
-        return -0.5 * s.weight * LOG_2PI - s.weight * torch.log(p["scale"]) - (m2 + s.weight * d * d) / (
-            2 * p["scale"] ** 2
-        )
+        return gaussian_log_likelihood(s, "x", p["loc"], p["scale"])
 
     def initial(self, f, w, fixed):
         W, mean, m2 = weighted_moments(f["x"], w)
@@ -147,14 +151,8 @@ class LogNormal(_LocationScale):
         return SufficientStatistics(W, moments={"log_x": (mean, m2)})
 
     def log_likelihood_stats(self, s, p):
-        mean, m2 = s.moments["log_x"]
-        d = mean - p["loc"]
-        return (
-            -0.5 * s.weight * LOG_2PI
-            - s.weight * torch.log(p["scale"])
-            - (m2 + s.weight * d * d) / (2 * p["scale"] ** 2)
-            - s.weight * mean
-        )
+        # the normal likelihood of log x plus the Jacobian term -sum(w log x)
+        return gaussian_log_likelihood(s, "log_x", p["loc"], p["scale"]) - s.total("log_x")
 
     def initial(self, f, w, fixed):
         return Normal.initial(self, {"x": f["log_x"]}, w, fixed)
