@@ -10,7 +10,7 @@ else, and the uncertainty attached to every estimate.
 0.6
 """
 
-from . import datasets, errors, families
+from . import datasets, errors, families, priors
 from .errors import (
     BoundaryWarning,
     ConvergenceWarning,
@@ -45,6 +45,7 @@ __all__ = [
     "Family",
     "family_names",
     "families",
+    "priors",
     "datasets",
     "errors",
     "MlemapError",
