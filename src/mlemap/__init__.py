@@ -29,6 +29,7 @@ from .errors import (
     WeightsError,
 )
 from .families import Family, family_names
+from .compare import Comparison, compare
 from .fit import fit
 from .inference.lrt import LRTResult, lrt
 from .priors import DiscretePrior
@@ -39,6 +40,8 @@ __version__ = "0.1.0"
 __all__ = [
     "fit",
     "FitResult",
+    "compare",
+    "Comparison",
     "lrt",
     "LRTResult",
     "DiscretePrior",

@@ -291,6 +291,14 @@ class FitResult:
                 raise ParameterError(f"predictive() takes no options for this fit; got {sorted(options)}.") from None
         return self.distribution(**options)
 
+    def to_scipy(self):
+        """The fitted distribution as a frozen ``scipy.stats`` object (univariate families), else ``None``."""
+        from .families.scipy_map import to_scipy
+
+        if any(np.ndim(v) for v in {**self.fixed, **self.params}.values()):
+            return None
+        return to_scipy(self.family_name, {**self.fixed, **self.params})
+
     def distribution(self, **options) -> td.Distribution:
         """The fitted ``torch.distributions`` object at the estimate (fixed values included)."""
         values = {**self._problem.fixed, **self._params_t}

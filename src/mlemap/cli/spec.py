@@ -1,0 +1,201 @@
+"""The small language for priors, fixed values and penalties on the command line.
+
+::
+
+    --prior "probs=beta(2, 2)"                   a prior on one parameter
+    --prior "loc=normal(0, 10); scale=gamma(2, 1)"   several, separated by ';' (or repeat --prior)
+    --prior "probs=discrete([0.5, 0.8], [0.7, 0.3])" a discrete prior over candidate values
+    --prior "variance=inverse_gamma(3, 4)"       a prior on a derived quantity of the normal family
+    --fixed "scale=1.5"   --fixed "total_count=10, loc=0"
+    --prior "lasso(0.01)"  "ridge(1)"  "elastic_net(0.1, 0.5)"   (regress and path)
+
+Distributions take torch.distributions' arguments, positionally or by name (``gamma(concentration=2,
+rate=1)``). Expressions are parsed with Python's own parser (``ast``), and literals only are
+accepted: no names, no calls other than the distribution itself, nothing is evaluated.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from typing import Any
+
+import torch
+import torch.distributions as td
+
+from ..errors import MlemapError
+from ..priors.discrete import DiscretePrior
+from ..priors.penalties import Penalty, elastic_net, lasso, ridge
+
+
+class SpecError(MlemapError, ValueError):
+    """A prior, fixed value or penalty string that does not parse."""
+
+
+DISTRIBUTIONS: dict[str, tuple[type, tuple[str, ...]]] = {
+    "normal": (td.Normal, ("loc", "scale")),
+    "lognormal": (td.LogNormal, ("loc", "scale")),
+    "laplace": (td.Laplace, ("loc", "scale")),
+    "cauchy": (td.Cauchy, ("loc", "scale")),
+    "studentt": (td.StudentT, ("df", "loc", "scale")),
+    "gamma": (td.Gamma, ("concentration", "rate")),
+    "exponential": (td.Exponential, ("rate",)),
+    "beta": (td.Beta, ("concentration1", "concentration0")),
+    "uniform": (td.Uniform, ("low", "high")),
+    "halfnormal": (td.HalfNormal, ("scale",)),
+    "halfcauchy": (td.HalfCauchy, ("scale",)),
+    "inverse_gamma": (td.InverseGamma, ("concentration", "rate")),
+    "invgamma": (td.InverseGamma, ("concentration", "rate")),
+    "dirichlet": (td.Dirichlet, ("concentration",)),
+    "weibull": (td.Weibull, ("scale", "concentration")),
+    "pareto": (td.Pareto, ("scale", "alpha")),
+    "gumbel": (td.Gumbel, ("loc", "scale")),
+}
+PENALTIES = {"lasso": lasso, "ridge": ridge, "elastic_net": elastic_net}
+
+
+def _where(text: str, node: ast.AST | None, what: str, whole: str | None = None) -> SpecError:
+    whole = whole or text
+    col = getattr(node, "col_offset", None)
+    if col is None:
+        return SpecError(f"Malformed {what} '{whole}'.")
+    token = text[col : getattr(node, "end_col_offset", col + 1) or col + 1]
+    shift = max(whole.find(text), 0)
+    return SpecError(
+        f"Malformed {what} '{whole}': '{token}' at character {col + 1 + shift} is not a number or a list of numbers."
+    )
+
+
+def _parse(text: str, what: str, whole: str | None = None) -> ast.expr:
+    """Parse ``text``; errors quote ``whole`` (the full ``name=...`` spec) and count positions in it."""
+    stripped = text.strip()
+    whole = whole or stripped
+    shift = max(whole.find(stripped), 0)
+    try:
+        return ast.parse(stripped, mode="eval").body
+    except SyntaxError as exc:
+        col = (exc.offset or 1) - 1
+        token = stripped[col : col + 1] or "end of text"
+        raise SpecError(
+            f"Malformed {what} '{whole}': unexpected '{token}' at character {col + 1 + shift} ({exc.msg})."
+        ) from None
+
+
+def _literal(node: ast.expr, text: str, what: str, whole: str | None = None) -> Any:
+    try:
+        value = ast.literal_eval(node)
+    except ValueError:
+        raise _where(text, node, what, whole) from None
+    if isinstance(value, bool) or not isinstance(value, (int, float, list, tuple)):
+        raise _where(text, node, what, whole)
+    if isinstance(value, (list, tuple)) and not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in _flatten(value)):
+        raise _where(text, node, what, whole)
+    return value
+
+
+def _flatten(value):
+    for v in value:
+        if isinstance(v, (list, tuple)):
+            yield from _flatten(v)
+        else:
+            yield v
+
+
+def _split(texts: list[str] | None, sep: str) -> list[str]:
+    out = []
+    for text in texts or []:
+        out.extend(part.strip() for part in text.split(sep) if part.strip())
+    return out
+
+
+def _assignment(part: str, what: str) -> tuple[str, str]:
+    name, eq, rhs = part.partition("=")
+    if not eq or not name.strip() or not rhs.strip():
+        raise SpecError(f"Malformed {what} '{part}': expected name=value, such as {_EXAMPLE[what]}.")
+    return name.strip(), rhs.strip()
+
+
+_EXAMPLE = {"prior": "probs=beta(2, 2)", "fixed value": "scale=1.0"}
+
+
+def distribution(rhs: str, text: str) -> td.Distribution:
+    """Parse ``gamma(2, 1)`` (or ``discrete([..], [..])``) into a float64 torch distribution."""
+    node = _parse(rhs, "prior", text)
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+        raise SpecError(f"Malformed prior '{text}': expected a distribution such as gamma(2, 1) after '='.")
+    name = node.func.id.lower()
+    args = [_literal(a, rhs, "prior", text) for a in node.args]
+    kwargs = {k.arg: _literal(k.value, rhs, "prior", text) for k in node.keywords}
+    if name == "discrete":
+        return DiscretePrior(*args, **kwargs)
+    if name not in DISTRIBUTIONS:
+        close = difflib.get_close_matches(name, list(DISTRIBUTIONS) + ["discrete"], n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise SpecError(
+            f"Unknown distribution '{node.func.id}' in prior '{text}'.{hint} Known: "
+            + ", ".join(sorted(DISTRIBUTIONS))
+            + ", discrete."
+        )
+    cls, names = DISTRIBUTIONS[name]
+    if len(args) > len(names):
+        raise SpecError(f"Too many arguments in prior '{text}': {name} takes {', '.join(names)}.")
+    params = dict(zip(names, args))
+    for key in kwargs:
+        if key not in names:
+            raise SpecError(f"Unknown argument '{key}' in prior '{text}': {name} takes {', '.join(names)}.")
+    params.update(kwargs)
+    missing = [n for n in names if n not in params]
+    if missing:
+        raise SpecError(f"Missing argument(s) {', '.join(missing)} in prior '{text}': {name}({', '.join(names)}).")
+    tensors = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in params.items()}
+    try:
+        return cls(**tensors, validate_args=True)
+    except ValueError as exc:
+        raise SpecError(f"Invalid parameters in prior '{text}': {str(exc).splitlines()[0]}") from None
+
+
+def parse_priors(texts: list[str] | None) -> dict[str, td.Distribution] | None:
+    """``["probs=beta(2,2)", ...]`` (each may hold several, ';'-separated) -> ``{name: distribution}``."""
+    parts = _split(texts, ";")
+    if not parts:
+        return None
+    priors = {}
+    for part in parts:
+        name, rhs = _assignment(part, "prior")
+        if name in priors:
+            raise SpecError(f"Two priors on '{name}'; give one.")
+        priors[name] = distribution(rhs, part)
+    return priors
+
+
+def parse_fixed(texts: list[str] | None) -> dict[str, Any] | None:
+    """``["scale=1.5, total_count=10"]`` -> ``{"scale": 1.5, "total_count": 10}``."""
+    parts = _split(texts, ",")
+    if not parts:
+        return None
+    fixed = {}
+    for part in parts:
+        name, rhs = _assignment(part, "fixed value")
+        node = _parse(rhs, "fixed value", part)
+        fixed[name] = _literal(node, rhs, "fixed value", part)
+    return fixed
+
+
+def parse_penalty(text: str | None) -> Penalty | td.Distribution | None:
+    """``lasso(0.01)``, ``ridge(1)``, ``elastic_net(0.1, 0.5)``, or an i.i.d. prior such as ``normal(0, 2)``."""
+    if text is None or not text.strip():
+        return None
+    node = _parse(text, "prior")
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+        raise SpecError(f"Malformed prior '{text}': expected lasso(alpha), ridge(alpha), elastic_net(alpha, l1_ratio).")
+    name = node.func.id.lower()
+    if name in PENALTIES:
+        args = [_literal(a, text, "prior") for a in node.args]
+        kwargs = {k.arg: _literal(k.value, text, "prior") for k in node.keywords}
+        try:
+            return PENALTIES[name](*args, **kwargs)
+        except TypeError:
+            raise SpecError(
+                f"Wrong arguments in '{text}': use lasso(alpha), ridge(alpha) or elastic_net(alpha, l1_ratio)."
+            ) from None
+    return distribution(text, text)

@@ -1,0 +1,200 @@
+"""Fit several candidate families to one sample and rank them.
+
+Each candidate is fitted by maximum likelihood; the table ranks successful fits by AIC
+(:math:`\\Delta_i = \\text{AIC}_i - \\min\\text{AIC}`, Akaike weights :math:`e^{-\\Delta_i/2} / \\sum_j e^{-\\Delta_j/2}`)
+and shows BIC, the log-likelihood and goodness-of-fit statistics. A fit that failed, did not
+converge, or does not apply to the data (observations outside its support) is listed with the
+reason and never ranked above a successful one; a boundary estimate is ranked but marked.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from .errors import MlemapError, MlemapWarning, SupportError
+from .families.registry import continuous_family_names, discrete_family_names
+from .fit import fit
+from .inference.goodness import GoodnessOfFit, goodness_of_fit
+from .report import format as fmt
+
+#: continuous families tried by ``compare(..., families="continuous")`` (von Mises is for angles)
+DEFAULT_CONTINUOUS = tuple(n for n in continuous_family_names() if n != "von_mises")
+#: discrete families tried by ``families="discrete"`` (binomial needs a known total; categorical is for labels)
+DEFAULT_DISCRETE = tuple(n for n in discrete_family_names() if n not in ("binomial", "categorical"))
+
+
+@dataclass
+class Candidate:
+    family: str
+    status: str  # "ok", "boundary", "not converged", "not applicable", "failed"
+    result: Any = None
+    reason: str = ""
+    gof: GoodnessOfFit = field(default_factory=GoodnessOfFit)
+    delta_aic: float = math.nan
+    weight: float = math.nan
+
+    @property
+    def usable(self) -> bool:
+        return self.status in ("ok", "boundary")
+
+
+@dataclass
+class Comparison:
+    """Candidates in rank order (best first); see the module docstring for the ranking rule."""
+
+    candidates: list[Candidate]
+    n: float
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates and self.candidates[0].usable else None
+
+    def to_dict(self) -> dict[str, Any]:
+        rows = []
+        for rank, c in enumerate(self.candidates, 1):
+            r = c.result
+            rows.append(
+                {
+                    "rank": rank if c.usable else None,
+                    "family": c.family,
+                    "status": c.status,
+                    "reason": c.reason or None,
+                    "params": r.params if r is not None else None,
+                    "k": r.k if r is not None else None,
+                    "loglik": r.loglik if r is not None else None,
+                    "aic": r.aic if r is not None else None,
+                    "bic": r.bic if r is not None else None,
+                    "delta_aic": c.delta_aic,
+                    "akaike_weight": c.weight,
+                    "ks": c.gof.ks,
+                    "ad": c.gof.ad,
+                    "chi2": c.gof.chi2,
+                    "chi2_pvalue": c.gof.chi2_pvalue,
+                    "boundary": dict(r.boundary) if r is not None else {},
+                }
+            )
+        return fmt.jsonable({"n": self.n, "best": self.best.family if self.best else None, "candidates": rows})
+
+    def to_json(self, **kwargs) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def __rich__(self):
+        from rich import box
+        from rich.console import Group
+        from rich.table import Table
+        from rich.text import Text
+
+        discrete = any(c.gof.chi2 is not None for c in self.candidates)
+        table = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
+        for col in ("rank", "family", "k", "log-lik", "AIC", "ΔAIC", "weight", "BIC"):
+            table.add_column(col, justify="left" if col == "family" else "right", no_wrap=True)
+        if discrete:
+            table.add_column("chi2 (p)", justify="right", no_wrap=True)
+        else:
+            table.add_column("KS", justify="right", no_wrap=True)
+            table.add_column("AD", justify="right", no_wrap=True)
+        table.add_column("status", no_wrap=True)
+        notes = []
+        for rank, c in enumerate(self.candidates, 1):
+            r = c.result
+            if c.reason:
+                notes.append(f"{c.family}: {c.status} ({c.reason})")
+            if r is None or not c.usable:
+                cells = ["—", c.family, "", "", "", "", "", ""] + ([""] if discrete else ["", ""])
+            else:
+                cells = [
+                    str(rank),
+                    c.family,
+                    str(r.k),
+                    fmt.number(r.loglik, 7),
+                    fmt.number(r.aic, 7),
+                    fmt.number(c.delta_aic, 3),
+                    fmt.number(c.weight, 2),
+                    fmt.number(r.bic, 7),
+                ]
+                if discrete:
+                    p = "" if c.gof.chi2_pvalue is None else f" ({c.gof.chi2_pvalue:.2g})"
+                    cells.append(fmt.number(c.gof.chi2, 4) + p)
+                else:
+                    cells += [fmt.number(c.gof.ks, 3), fmt.number(c.gof.ad, 3)]
+            table.add_row(*(Text(x) for x in cells + [c.status]))
+        title = Text(f"Families ranked by AIC (n = {fmt.number(self.n, 10)})", style="bold")
+        legend = Text(
+            "ΔAIC = AIC - min AIC; weight = Akaike weight; "
+            + ("chi2 = Pearson's statistic" if discrete else "KS, AD = Kolmogorov-Smirnov, Anderson-Darling")
+            + " against the fitted distribution (parameters estimated from the same data)."
+        )
+        return Group(title, table, legend, *(Text(f"note: {n}") for n in notes))
+
+    def __str__(self) -> str:
+        from rich.console import Console
+
+        buffer = io.StringIO()
+        Console(file=buffer, width=140, color_system=None, force_terminal=False, highlight=False).print(self)
+        return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
+
+
+def compare(
+    data: Any,
+    families: Sequence[str] | str = "continuous",
+    *,
+    weights: Any = None,
+    method: str = "auto",
+    on_progress: Callable[[str], None] | None = None,
+) -> Comparison:
+    """Fit each family in ``families`` (names, or ``"continuous"`` / ``"discrete"``) and rank them by AIC."""
+    if isinstance(families, str):
+        if families == "continuous":
+            families = DEFAULT_CONTINUOUS
+        elif families == "discrete":
+            families = DEFAULT_DISCRETE
+        else:
+            families = [f.strip() for f in families.split(",") if f.strip()]
+    families = list(families)
+    if not families:
+        raise MlemapError("compare() needs at least one family.")
+    candidates = []
+    n = math.nan
+    for name in families:
+        if on_progress is not None:
+            on_progress(name)
+        candidates.append(_fit_candidate(name, data, weights, method))
+        if candidates[-1].result is not None:
+            n = candidates[-1].result.n
+    usable = [c for c in candidates if c.usable]
+    if usable:
+        best = min(c.result.aic for c in usable)
+        total = sum(math.exp(-(c.result.aic - best) / 2) for c in usable)
+        for c in usable:
+            c.delta_aic = c.result.aic - best
+            c.weight = math.exp(-c.delta_aic / 2) / total
+    ranked = sorted(usable, key=lambda c: c.result.aic) + [c for c in candidates if not c.usable]
+    return Comparison(ranked, n)
+
+
+def _fit_candidate(name: str, data, weights, method: str) -> Candidate:
+    try:
+        with warnings.catch_warnings():  # the table reports what the warnings would say
+            warnings.simplefilter("ignore", MlemapWarning)
+            result = fit(name, data, weights=weights, method=method)
+    except SupportError:
+        return Candidate(name, "not applicable", reason="data outside its support")
+    except MlemapError as exc:
+        return Candidate(name, "failed", reason=_first_sentence(str(exc)))
+    if not result.converged:
+        return Candidate(name, "not converged", result, reason=result.message)
+    # support bounds estimated by sample extremes (uniform, Pareto) are on the boundary by design
+    edges = [k for k in result.boundary if k not in result.family.bounded_by_data]
+    status = "boundary" if edges else "ok"
+    reason = ", ".join(edges) + " on the boundary" if edges else ""
+    return Candidate(name, status, result, reason=reason, gof=goodness_of_fit(result))
+
+
+def _first_sentence(message: str) -> str:
+    cut = message.find(". ")
+    return message if cut < 0 else message[: cut + 1]
