@@ -1,22 +1,7 @@
-"""``python -m mlemap``: a short tour on the shipped data."""
+"""``python -m mlemap``: the command line (the same as ``mlemap``)."""
 
-from __future__ import annotations
+import sys
 
-import torch.distributions as td
+from .cli.main import main
 
-import mlemap as mm
-from mlemap import datasets
-
-
-def main() -> None:
-    waiting = datasets.load("waiting_times")["waiting_time"]
-    print(f"mlemap {mm.__version__}: maximum-likelihood and MAP estimation\n")
-    print("Gamma fit to 300 waiting times (minutes between customers):\n")
-    print(mm.fit("gamma", waiting).summary())
-    coin = datasets.load("coin_flips")["heads"]
-    print("\nThe course's coin, H H T H T T H H T H, with a Beta(2, 2) prior on the probability of heads:\n")
-    print(mm.fit("bernoulli", coin, prior={"probs": td.Beta(2.0, 2.0)}).summary())
-
-
-if __name__ == "__main__":
-    main()
+sys.exit(main())

@@ -183,5 +183,11 @@ def register_extra(sub, common) -> None:
         register(sub, common, COMMANDS)
 
 
-_EXTRA: list = []
+def _extras() -> list:
+    from . import tour
+
+    return [tour.register]
+
+
+_EXTRA = _extras()
 

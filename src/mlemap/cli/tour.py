@@ -1,0 +1,24 @@
+"""``mlemap tour``: a short tour of the Python API on the shipped data."""
+
+from __future__ import annotations
+
+import torch.distributions as td
+
+import mlemap as mm
+from mlemap import datasets
+
+
+def cmd_tour(args) -> None:
+    waiting = datasets.load("waiting_times")["waiting_time"]
+    print(f"mlemap {mm.__version__}: maximum-likelihood and MAP estimation\n")
+    print("Gamma fit to 300 waiting times (minutes between customers):\n")
+    print(mm.fit("gamma", waiting).summary())
+    coin = datasets.load("coin_flips")["heads"]
+    print("\nThe course's coin, H H T H T T H H T H, with a Beta(2, 2) prior on the probability of heads:\n")
+    print(mm.fit("bernoulli", coin, prior={"probs": td.Beta(2.0, 2.0)}).summary())
+
+
+def register(sub, common, commands) -> None:
+    p = sub.add_parser("tour", help="a short tour: a gamma fit and a coin with a prior, on shipped data")
+    p.add_argument("--debug", action="store_true")
+    commands["tour"] = cmd_tour

@@ -1,0 +1,187 @@
+"""End-to-end tests of the installed ``mlemap`` command: output, JSON and every bad-input case."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlemap as mm
+
+EXE = shutil.which("mlemap", path=str(Path(sys.executable).parent)) or shutil.which("mlemap")
+pytestmark = pytest.mark.skipif(EXE is None, reason="the mlemap command is not installed")
+
+
+def run(*args, stdin=None, cwd=None):
+    env = {**os.environ, "COLUMNS": "150"}
+    return subprocess.run([EXE, *args], input=stdin, capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            "waiting_time": rng.gamma(2.0, 1.5, 200),
+            "count": rng.poisson(3.0, 200),
+            "label": rng.choice(["a", "b", "c"], 200),
+            "w": rng.integers(1, 4, 200),
+        }
+    )
+    frame.to_csv(d / "data.csv", index=False)
+    frame.to_csv(d / "data.tsv", sep="\t", index=False)
+    frame.to_parquet(d / "data.parquet")
+    frame.to_json(d / "data.jsonl", orient="records", lines=True, double_precision=15)
+    (d / "empty.csv").write_text("")
+    (d / "header_only.csv").write_text("x,y\n")
+    (d / "binary.csv").write_bytes(bytes(range(256)) * 8)
+    (d / "missing.csv").write_text("x\n1.0\nNA\n2.0\n\n3.5\n")
+    (d / "text.csv").write_text("x,y\n1,a\n2,b\n3,c\n")
+    (d / "negative.csv").write_text("t\n1.5\n-2.0\n3.0\n-1.0\n")
+    return d, frame
+
+
+@pytest.mark.parametrize("name", ["data.csv", "data.tsv", "data.parquet", "data.jsonl"])
+def test_fit_json_matches_the_python_api_for_every_format(files, name):
+    d, frame = files
+    out = run("fit", str(d / name), "--column", "waiting_time", "--family", "gamma", "--json")
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    ref = mm.fit("gamma", frame["waiting_time"].to_numpy())
+    for key in ("concentration", "rate"):
+        assert got["params"][key] == pytest.approx(ref.params[key], rel=1e-12)
+        assert got["se"][key] == pytest.approx(ref.se[key], rel=1e-9)
+    assert got["loglik"] == pytest.approx(ref.loglik, rel=1e-12)
+    for key in ("params", "se", "ci", "loglik", "aic", "bic", "n", "method", "converged", "warnings"):
+        assert key in got
+
+
+def test_fit_reads_csv_from_standard_input(files):
+    d, frame = files
+    out = run("fit", "-", "--column", "count", "--family", "poisson", "--json", stdin=(d / "data.csv").read_text())
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["params"]["rate"] == pytest.approx(frame["count"].mean(), rel=1e-12)
+
+
+def test_fit_prints_a_summary_table_and_saves_a_plot(files, tmp_path):
+    d, _ = files
+    png = tmp_path / "fit.png"
+    out = run("fit", str(d / "data.csv"), "--column", "waiting_time", "--family", "gamma", "--plot", str(png))
+    assert out.returncode == 0, out.stderr
+    for fragment in ("gamma", "concentration", "std. error", "95% CI", "Log-likelihood", "AIC"):
+        assert fragment in out.stdout
+    assert png.exists() and png.stat().st_size > 10_000
+
+
+def test_fit_with_prior_fixed_and_weights(files):
+    d, frame = files
+    out = run(
+        "fit", str(d / "data.csv"), "--column", "count", "--family", "poisson",
+        "--prior", "rate=gamma(2, 1)", "--weights", "w", "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    w, x = frame["w"].to_numpy(), frame["count"].to_numpy()
+    assert got["estimator"] == "MAP"
+    assert got["params"]["rate"] == pytest.approx((2 + (w * x).sum() - 1) / (1 + w.sum()), rel=1e-12)  # Gamma mode
+    out = run("fit", str(d / "data.csv"), "--column", "waiting_time", "--family", "normal", "--fixed", "loc=3", "--json")
+    assert json.loads(out.stdout)["fixed"] == {"loc": 3.0}
+
+
+def test_fit_categorical_labels(files):
+    d, frame = files
+    out = run("fit", str(d / "data.csv"), "--column", "label", "--family", "categorical", "--json")
+    assert out.returncode == 0, out.stderr
+    probs = json.loads(out.stdout)["params"]["probs"]
+    assert probs == pytest.approx(frame["label"].value_counts(normalize=True).sort_index().tolist())
+
+
+def test_fit_profile_intervals(files):
+    d, _ = files
+    out = run("fit", str(d / "data.csv"), "--column", "waiting_time", "--family", "exponential", "--ci", "profile", "--json")
+    got = json.loads(out.stdout)
+    assert got["ci_method"] == "profile"
+    lo, hi = got["ci"]["rate"]
+    assert lo < got["params"]["rate"] < hi
+
+
+def test_compare_ranks_families_and_never_ranks_a_failure_first(files, tmp_path):
+    d, _ = files
+    png = tmp_path / "compare.png"
+    out = run("compare", str(d / "data.csv"), "--column", "waiting_time", "--families", "gamma,weibull,beta,lognormal",
+              "--json", "--plot", str(png))
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    statuses = [c["status"] for c in got["candidates"]]
+    assert statuses[-1] == "not applicable"  # beta cannot fit data above 1
+    aics = [c["aic"] for c in got["candidates"] if c["rank"] is not None]
+    assert aics == sorted(aics)
+    assert got["best"] == got["candidates"][0]["family"]
+    assert png.exists()
+
+
+def test_compare_table_and_discrete_default(files):
+    d, _ = files
+    out = run("compare", str(d / "data.csv"), "--column", "count")
+    assert out.returncode == 0, out.stderr
+    assert "poisson" in out.stdout and "chi2" in out.stdout and "Families ranked by AIC" in out.stdout
+
+
+def test_shipped_data_and_version():
+    out = run("fit", "@waiting_times", "--column", "waiting_time", "--family", "gamma")
+    assert out.returncode == 0 and "concentration" in out.stdout
+    assert run("--version").stdout.startswith("mlemap ")
+    assert run("families").returncode == 0
+
+
+def test_debug_shows_the_traceback(files):
+    d, _ = files
+    out = run("fit", str(d / "text.csv"), "--column", "y", "--family", "normal", "--debug")
+    assert out.returncode == 2
+    assert "Traceback" in out.stderr
+
+
+BAD = [
+    ("missing-file", ["fit", "{d}/nope.csv", "--column", "x", "--family", "normal"], ["No such file", "nope.csv"]),
+    ("binary-file", ["fit", "{d}/binary.csv", "--column", "x", "--family", "normal"], ["binary file"]),
+    ("empty-file", ["fit", "{d}/empty.csv", "--column", "x", "--family", "normal"], ["is empty"]),
+    ("header-only", ["fit", "{d}/header_only.csv", "--column", "x", "--family", "normal"], ["no rows"]),
+    ("misspelt-column", ["fit", "{d}/data.csv", "--column", "waiting_tme", "--family", "gamma"],
+     ["No column 'waiting_tme'", "Did you mean 'waiting_time'"]),
+    ("non-numeric", ["fit", "{d}/text.csv", "--column", "y", "--family", "normal"], ["not numeric", "'a'", "row 0"]),
+    ("outside-support", ["fit", "{d}/negative.csv", "--column", "t", "--family", "gamma"],
+     ["2 value(s) outside the support", "row 1", "'gamma'"]),
+    ("unknown-family", ["fit", "{d}/data.csv", "--column", "count", "--family", "poison"],
+     ["Unknown family 'poison'", "poisson", "gamma"]),
+    ("malformed-prior", ["fit", "{d}/data.csv", "--column", "count", "--family", "poisson", "--prior", "rate=gamma(2,,1)"],
+     ["Malformed prior 'rate=gamma(2,,1)'", "','", "character 14"]),
+    ("unknown-prior", ["fit", "{d}/data.csv", "--column", "count", "--family", "poisson", "--prior", "rate=gama(2,1)"],
+     ["Unknown distribution 'gama'", "Did you mean 'gamma'"]),
+    ("missing-values", ["fit", "{d}/missing.csv", "--column", "x", "--family", "normal"],
+     ["1 row(s) have missing values", "rows 1", "--missing drop"]),
+    ("unknown-dataset", ["fit", "@nope", "--column", "x", "--family", "normal"], ["Unknown shipped data set"]),
+    ("missing-option", ["fit", "{d}/data.csv", "--family", "normal"], ["--column"]),
+    ("bad-weights", ["fit", "{d}/data.csv", "--column", "count", "--family", "poisson", "--weights", "label"], ["not numeric"]),
+    ("compare-unknown-family", ["compare", "{d}/data.csv", "--column", "count", "--families", "poisson,gamm"],
+     ["Unknown family 'gamm'"]),
+]
+
+
+@pytest.mark.parametrize("argv, fragments", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_input_exits_2_with_one_line_and_no_traceback(files, argv, fragments):
+    d, _ = files
+    out = run(*[a.format(d=d) for a in argv])
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert "Traceback" not in out.stderr
+    assert lines[0].startswith("mlemap: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    assert out.stdout == ""
