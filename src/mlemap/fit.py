@@ -94,8 +94,8 @@ def fit(
         raise MethodError(f"The 'max_iter' argument must be a positive integer. Got {max_iter!r} instead.")
     fam = resolve_family(family, init=init, support=support)
     x, fam = fam.prepare(data, dtype=resolve_dtype(dtype), device=device)
-    if fam.event_ndim == 0 and x.dim() == 2:
-        x = x.reshape(-1)
+    if fam.event_ndim == 0 and x.dim() == 2 and x.shape[1] == 1:
+        x = x.reshape(-1)  # a single column of observations
     w = as_weights(weights, n=x.shape[0], dtype=x.dtype, device=x.device)
     fixed_t = resolve_fixed(fam, fixed, x)
     problem = Problem(fam, x, w, fixed_t, {})

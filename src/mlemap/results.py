@@ -291,6 +291,33 @@ class FitResult:
                 raise ParameterError(f"predictive() takes no options for this fit; got {sorted(options)}.") from None
         return self.distribution(**options)
 
+    def mle(self) -> "FitResult":
+        """The maximum-likelihood fit of the same model to the same data (this fit without its priors)."""
+        from .fit import estimate
+        from .problem import Problem
+
+        if self.estimator == "MLE":
+            return self
+        p = self._problem
+        problem = Problem(p.family, p.x, p.weights, p.fixed, {})
+        return estimate(problem)
+
+    def log_likelihood_at(self, **params) -> float:
+        """:math:`\\ell(\\theta)` at other parameter values (the free ones not given stay at the estimate)."""
+        values = dict(self._params_t)
+        for name, value in params.items():
+            if name not in values:
+                raise ParameterError(f"'{name}' is not an estimated parameter of this fit ({', '.join(values)}).")
+            values[name] = torch.as_tensor(value, dtype=self._problem.dtype, device=self._problem.device)
+        return float(self._problem.log_likelihood(values))
+
+    def log_prior_at(self, **params) -> float:
+        """:math:`\\log\\pi(\\theta)` at other parameter values (0 without priors)."""
+        values = dict(self._params_t)
+        for name, value in params.items():
+            values[name] = torch.as_tensor(value, dtype=self._problem.dtype, device=self._problem.device)
+        return float(self._problem.log_prior(values))
+
     def to_scipy(self):
         """The fitted distribution as a frozen ``scipy.stats`` object (univariate families), else ``None``."""
         from .families.scipy_map import to_scipy

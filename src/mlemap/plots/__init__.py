@@ -4,5 +4,22 @@ Every plotting function takes ``ax=`` (drawing into existing axes, or new ones) 
 """
 
 from .fit import comparison_figure, density, fit_figure, pp, qq
+from .learning import decision_regions, errors_vs_steps, estimates_vs_n, trajectories
+from .surfaces import loglik_contour, loglik_curve, loglik_grid, prior_likelihood_posterior, surface_trio
 
-__all__ = ["density", "qq", "pp", "fit_figure", "comparison_figure"]
+__all__ = [
+    "density",
+    "qq",
+    "pp",
+    "fit_figure",
+    "comparison_figure",
+    "loglik_curve",
+    "loglik_contour",
+    "loglik_grid",
+    "prior_likelihood_posterior",
+    "surface_trio",
+    "trajectories",
+    "errors_vs_steps",
+    "estimates_vs_n",
+    "decision_regions",
+]
