@@ -184,9 +184,9 @@ def register_extra(sub, common) -> None:
 
 
 def _extras() -> list:
-    from . import tour
+    from . import lessons, tour
 
-    return [tour.register]
+    return [tour.register, lessons.register]
 
 
 _EXTRA = _extras()

@@ -42,3 +42,8 @@ def tidy(ax) -> None:
 
 
 PALETTE = ("#1f6f8b", "#d97757", "#7b9e89", "#8c6bb1", "#c9a227", "#4a6670", "#b5545c", "#5b8e2d")
+
+
+def subplots(*args, **kwargs):
+    """``matplotlib.pyplot.subplots`` (Agg backend without a display)."""
+    return pyplot().subplots(*args, **kwargs)
