@@ -119,7 +119,7 @@ def run(ctx):
             ("Paths over the log-likelihood contours: small rates crawl, Adam and momentum curve in, L-BFGS jumps.", fig),
             ("Distance to the MLE by step; a rate above 2 / curvature diverges; minibatch noise shrinks as the batch grows.", fig2),
         ],
-        findings=[f"Mean distance to the MLE over the last 200 steps: " +
+        findings=["Mean distance to the MLE over the last 200 steps: " +
                   ", ".join(f"batch {k}: {final_error[k]:.4f}" for k in final_error)],
     )
 
