@@ -20,6 +20,10 @@ class DataError(MlemapError, ValueError):
     """The data cannot be used as given (empty, non-finite, wrong shape, wrong type)."""
 
 
+class DataTypeError(DataError, TypeError):
+    """The data hold values that are not numbers (a dict, a string) where numbers are required."""
+
+
 class SupportError(DataError):
     """Observations lie outside the support of the chosen family."""
 
@@ -85,6 +89,7 @@ def warn(message: str, category: type[Warning]) -> None:
 __all__ = [
     "MlemapError",
     "DataError",
+    "DataTypeError",
     "SupportError",
     "ShapeError",
     "WeightsError",

@@ -1,0 +1,66 @@
+"""Weighted Gram matrices :math:`\\tilde X^\\top \\mathrm{diag}(h)\\, \\tilde X` with :math:`h \\ge 0`.
+
+:math:`\\tilde X = [X, 1]` when an intercept is fitted. The product is the Hessian of every smooth
+GLM (``h`` = the IRLS weights) and is the one :math:`O(n d^2)` step of a Newton iteration. It is
+computed as a symmetric rank-k update (BLAS ``dsyrk``, half the work of a general product) of
+:math:`\\sqrt{h}\\,\\tilde X`, over row blocks so that the scaled block stays in cache and no
+:math:`n \\times d` temporary is allocated.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+from scipy.linalg import blas
+
+_BLOCK = 8192
+
+
+def weighted_gram(X: np.ndarray, h: np.ndarray, intercept: bool) -> np.ndarray:
+    """:math:`\\tilde X^\\top \\mathrm{diag}(h) \\tilde X` for ``h >= 0`` (float64, symmetric)."""
+    n, d = X.shape
+    p = d + int(intercept)
+    C = np.zeros((p, p), order="F")
+    root = np.sqrt(h)
+    block = min(_BLOCK, n)
+    buf = np.empty((block, p))
+    for s in range(0, n, block):
+        e = min(s + block, n)
+        m = e - s
+        a = buf[:m]
+        np.multiply(X[s:e], root[s:e, None], out=a[:, :d])
+        if intercept:
+            a[:, d] = root[s:e]
+        # a is C-ordered (m, p), i.e. a.T is F-ordered (p, m): C += a.T @ a
+        C = blas.dsyrk(1.0, a.T, beta=1.0, c=C, trans=0, lower=0, overwrite_c=1)
+    upper = np.triu(C)
+    return upper + np.triu(upper, 1).T
+
+
+def weighted_cross(X: np.ndarray, h: np.ndarray, intercept: bool) -> np.ndarray:
+    """:math:`\\tilde X^\\top \\tilde h` -- the gradient :math:`\\tilde X^\\top g` for a vector ``g``."""
+    out = X.T @ h
+    return np.concatenate([out, [h.sum()]]) if intercept else out
+
+
+@contextmanager
+def torch_single_thread():
+    """Run torch's elementwise kernels on one thread while the BLAS runs on all cores.
+
+    The solvers alternate torch elementwise operations (the family's log-likelihood pieces) with
+    BLAS products from NumPy/SciPy. torch's OpenMP threads busy-wait after each parallel region and
+    starve the BLAS threads that follow (several-fold slowdowns on a few cores), so torch is held to
+    one thread inside the solvers and restored afterwards.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    if before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
