@@ -29,6 +29,9 @@ from .penalized_core import SolveInfo, kkt_violation
 
 MAX_OUTER = 200
 ARMIJO = 1e-4
+GRAM_MIN_ROWS_PER_FEATURE = 2
+GRAM_MAX_FEATURES = 6000
+GRAM_BLOCK = 2048
 
 
 class _NewtonBase:
@@ -80,6 +83,7 @@ class _NewtonBase:
         F = self._loss(eta) + pen
         g, h, grad = self._gradients(eta)
         total, outer, converged, worst = 0, 0, False, np.inf
+        refresh, previous = False, np.inf
         while True:
             viol = kkt_violation(grad, beta, l1, l2)
             feat = viol.max(axis=0) if viol.ndim == 2 else viol
@@ -89,13 +93,17 @@ class _NewtonBase:
             if worst <= tol_abs:
                 converged = True
                 break
+            refresh = refresh or worst > 0.25 * previous
+            previous = worst
             if outer >= MAX_OUTER or total >= max_iter:
                 break
             if np.isfinite(l1):
                 in_ws |= feat > tol_abs
             ws = np.flatnonzero(in_ws).astype(np.int64)
             inner_tol = max(0.5 * tol_abs, min(0.1 * worst, worst * worst / max(scale, 1e-300)))
-            new_beta, new_b, u, sweeps = self._inner(g, h, beta, b, ws, l1, l2, inner_tol, max(max_iter - total, 1))
+            new_beta, new_b, u, sweeps = self._inner(g, h, grad, beta, b, ws, l1, l2, inner_tol,
+                                                     max(max_iter - total, 1), refresh)
+            refresh = False
             total += sweeps
             outer += 1
             step = new_beta - beta
@@ -113,6 +121,7 @@ class _NewtonBase:
                 t *= 0.5
             if not accepted:
                 break
+            refresh = t < 1.0
             beta = beta + t * step
             b = b + t * db
             eta, F, pen = eta_t, F_t, pen_t
@@ -133,6 +142,7 @@ class GLMProblem(_NewtonBase):
     def __init__(self, X, y, w, offset, fit_intercept, family):
         self._setup_common(X, y, w, offset, fit_intercept, family)
         self._beta_shape = (self.n_features,)
+        self._gram = None
         self._y_t = torch.from_numpy(y)
         self._w_t = None if w is None else torch.from_numpy(w)
         active = y if w is None else y[w > 0]
@@ -179,7 +189,9 @@ class GLMProblem(_NewtonBase):
     def _intercept_grad(self, g):
         return np.array([g.sum()])
 
-    def _inner(self, g, h, beta, b, ws, l1, l2, tol, max_sweeps):
+    def _inner(self, g, h, grad, beta, b, ws, l1, l2, tol, max_sweeps, refresh):
+        if GRAM_MIN_ROWS_PER_FEATURE * ws.size <= self.n and ws.size <= GRAM_MAX_FEATURES:
+            return self._inner_gram(g, h, grad, beta, b, ws, l1, l2, tol, max_sweeps, refresh)
         d = self.n_features
         c = np.zeros(d)
         m = np.zeros(d) if self.fit_intercept else np.zeros(0)
@@ -193,6 +205,53 @@ class GLMProblem(_NewtonBase):
         # centred parametrisation: b' = b + m.beta
         db = db_c - float(m @ (new_beta - beta)) if self.fit_intercept else 0.0
         return new_beta, b + db, u, sweeps
+
+    def _inner_gram(self, g, h, grad, beta, b, ws, l1, l2, tol, max_sweeps, refresh):
+        """The same quadratic model through the weighted Gram matrix of the working set. The Gram
+        matrix is rebuilt only when asked (slow progress, a partial step) or when the working set
+        grows; otherwise the last one serves as the Hessian (a lagged-Hessian Newton step)."""
+        cache = self._gram
+        if refresh or cache is None or not np.isin(ws, cache[0], assume_unique=True).all():
+            cache = self._gram = self._build_gram(h, ws)
+        cols, G, m, sum_h = cache
+        local = np.searchsorted(cols, ws).astype(np.int64)
+        sum_g = float(g.sum())
+        rho = -(grad[cols] - m[cols] * sum_g) if self.fit_intercept else -grad[cols]
+        sub = beta[cols].copy()
+        sweeps, _ = K.gram_cd(G, rho, sub, local, l1, l2, tol, max_sweeps)
+        new_beta = beta.copy()
+        new_beta[cols] = sub
+        delta = sub - beta[cols]
+        moved = delta != 0
+        u = np.zeros(self.n)
+        if moved.any():
+            K.add_columns(self.X, cols[moved], delta[moved], u)
+        db = 0.0
+        if self.fit_intercept:
+            db_c = -sum_g / sum_h if sum_h > 0 else 0.0
+            shift = float(m[cols[moved]] @ delta[moved])
+            u += db_c - shift
+            db = db_c - shift
+        return new_beta, b + db, u, sweeps
+
+    def _build_gram(self, h, cols):
+        """``(cols, G, m, sum h)`` with ``G = (X_c - 1 m^T)^T diag(h) (X_c - 1 m^T)`` over ``cols``, ``m``
+        the ``h``-weighted column means (zero without an intercept); accumulated over row blocks."""
+        d = self.n_features
+        sum_h = float(h.sum())
+        m = np.zeros(d)
+        if self.fit_intercept and sum_h > 0:
+            m[cols] = (self.X[:, cols].T @ h if cols.size < d else self.X.T @ h) / sum_h
+        k = cols.size
+        G = np.zeros((k, k))
+        full = cols.size == d
+        mc = m[cols]
+        for start in range(0, self.n, GRAM_BLOCK):
+            stop = min(start + GRAM_BLOCK, self.n)
+            B = self.X[start:stop] if full else self.X[start:stop, cols]
+            B = (B - mc) * np.sqrt(h[start:stop])[:, None]
+            G += B.T @ B
+        return cols.copy(), G, m, sum_h
 
 
 class MultinomialProblem(_NewtonBase):
@@ -239,7 +298,7 @@ class MultinomialProblem(_NewtonBase):
     def _intercept_grad(self, g):
         return g.sum(axis=0)
 
-    def _inner(self, g, PT, beta, b, ws, l1, l2, tol, max_sweeps):
+    def _inner(self, g, PT, grad, beta, b, ws, l1, l2, tol, max_sweeps, refresh):
         G = g.T
         w = np.ones(self.n) if self.w is None else self.w
         WP = PT * w
