@@ -67,7 +67,7 @@ def write_report(path: str, runs, title: str = "mlemap lessons: MLE and MAP, con
         lesson = r.lesson
         parts.append(f"<h2 id='{lesson.slug}'>{lesson.number}. {escape(lesson.title)}</h2>")
         parts.append(f"<p>{escape(lesson.summary)}</p>")
-        parts.append("<div class='eq'>" + _img(equation_png(lesson.equation), lesson.equation, "height:2.2em") + "</div>")
+        parts.append("<div class='eq'>" + _img(equation_png(lesson.equation), lesson.equation, "max-width:100%") + "</div>")
         if r.error:
             parts.append(f"<p class='fail'>The lesson failed to run: {escape(r.error)}</p>")
         for finding in r.findings:
