@@ -50,15 +50,15 @@ def _is_sparse(X) -> bool:
 
 def as_design_matrix(X, *, owner: str, name: str = "X") -> np.ndarray:
     """``X`` as a C-contiguous float64 array of shape ``(n, d)``, checked to be finite and non-empty."""
-    if X is None or isinstance(X, (str, bytes, dict)):
-        raise DataError(
-            f"The '{name}' argument of {owner} must be a 2-D array-like (NumPy array, pandas DataFrame, torch "
-            f"tensor or nested list). Got {type(X).__name__} instead."
-        )
     if _is_sparse(X):
         raise DataError(
             f"The '{name}' argument of {owner} is a sparse matrix; sparse input is not supported. Convert it with "
             f"{name}.toarray() (the estimators solve dense problems)."
+        )
+    if X is None or isinstance(X, (str, bytes, dict)):
+        raise DataError(
+            f"The '{name}' argument of {owner} must be a 2-D array-like (NumPy array, pandas DataFrame, torch "
+            f"tensor or nested list). Got {type(X).__name__} instead."
         )
     if isinstance(X, numbers.Number):
         raise ShapeError(
@@ -96,9 +96,14 @@ def as_design_matrix(X, *, owner: str, name: str = "X") -> np.ndarray:
             f"argument of {owner} is an empty design. Pass at least one column (for an intercept-only model, a "
             "column of ones with fit_intercept=False)."
         )
-    out = np.ascontiguousarray(raw, dtype=np.float64)
+    out = _writable(np.ascontiguousarray(raw, dtype=np.float64))
     check_finite_matrix(out, name=name, owner=owner, names=feature_names_of(X))
     return out
+
+
+def _writable(a: np.ndarray) -> np.ndarray:
+    """A writable array (pandas may hand out read-only views; torch wraps only writable memory)."""
+    return a if a.flags.writeable else a.copy()
 
 
 def _to_array(X) -> np.ndarray:
@@ -174,8 +179,8 @@ def check_finite_matrix(X: np.ndarray, *, name: str, owner: str, names=None) -> 
 def _as_vector(y, *, n: int, name: str, owner: str) -> np.ndarray:
     if y is None:
         raise DataError(
-            f"{owner} requires a response: the '{name}' argument is None. Pass one value per row of X "
-            f"(fit(X, {name}))."
+            f"{owner} requires y to be passed, but the target y is None. Pass one response value per row of X: "
+            f"fit(X, {name})."
         )
     if isinstance(y, (str, bytes, dict)) or isinstance(y, numbers.Number):
         raise DataError(f"The '{name}' argument of {owner} must be a 1-D array-like; got {type(y).__name__}.")
@@ -210,7 +215,7 @@ def as_response(y, *, n: int, owner: str, name: str = "y") -> np.ndarray:
     arr = _as_vector(y, n=n, name=name, owner=owner)
     if arr.dtype.kind in "OUSV":
         arr = _numeric_from_object(arr, name=name, owner=owner)
-    out = np.ascontiguousarray(arr, dtype=np.float64)
+    out = _writable(np.ascontiguousarray(arr, dtype=np.float64))
     check_finite_matrix(out, name=name, owner=owner)
     return out
 
@@ -255,7 +260,8 @@ def check_classes(codes: np.ndarray, classes: np.ndarray, *, owner: str, weights
     if max_classes is not None and len(classes) > max_classes:
         shown = ", ".join(repr(c) for c in classes[:6]) + (", ..." if len(classes) > 6 else "")
         raise DataError(
-            f"The '{name}' argument of {owner} must hold two classes (0/1 labels); found {len(classes)} classes "
+            f"Only binary classification is supported by {owner}: the '{name}' argument must hold two classes (0/1 "
+            f"labels); found {len(classes)} classes "
             f"({shown}). Encode the outcome as 0 and 1, or use SoftmaxRegression for more than two classes."
         )
 
@@ -279,7 +285,7 @@ def as_sample_weight(sample_weight, *, n: int, owner: str) -> np.ndarray | None:
                 f"sample_weight.shape == {w.shape}, expected ({n},): the 'sample_weight' argument of {owner} must be "
                 f"1-D with one weight per row of X ({n} rows)."
             )
-    w = np.ascontiguousarray(w, dtype=np.float64)
+    w = _writable(np.ascontiguousarray(w, dtype=np.float64))
     try:
         check_finite_matrix(w, name="sample_weight", owner=owner)
     except DataError as exc:
@@ -370,8 +376,9 @@ def triangular_aliasing(R: np.ndarray, labels: list[str], rtol: float, scales: n
     before it is negligible. Columns keep the user's order (the intercept is placed first by the
     caller, so a constant column is aliased rather than the intercept), as R's ``lm`` does.
     """
-    p = R.shape[1]
-    diag = np.abs(np.diag(R))
+    m, p = R.shape
+    diag = np.zeros(p)
+    diag[: min(m, p)] = np.abs(np.diag(R))
     aliased = [k for k in range(p) if not diag[k] > rtol]
     if not aliased:
         return no_aliasing(labels)
@@ -380,7 +387,7 @@ def triangular_aliasing(R: np.ndarray, labels: list[str], rtol: float, scales: n
     for a in aliased:
         before = [k for k in kept if k < a]
         if before:
-            c, *_ = np.linalg.lstsq(R[:a, before], R[:a, a], rcond=None)
+            c, *_ = np.linalg.lstsq(R[: min(a, m), before], R[: min(a, m), a], rcond=None)
         else:
             c = np.zeros(0)
         relations[a] = _relation(labels, a, before, c * scales[a] / scales[before] if before else c)

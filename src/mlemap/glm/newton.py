@@ -301,15 +301,22 @@ def newton_solve(
     max_step: float = 10.0,
     lazy: bool | None = None,
     watch_divergence: bool = False,
+    divergence_check=None,
     subsample: int = SUBSAMPLE,
     seed: int = 0,
 ) -> NewtonFit:
-    """Minimise ``obj`` by damped Newton (see the module docstring); returns the exact Hessian at the end."""
+    """Minimise ``obj`` by damped Newton (see the module docstring); returns the exact Hessian at the end.
+
+    ``watch_divergence`` stops the iteration when the linear predictor runs away (an MLE at infinity);
+    ``divergence_check(theta)``, if given, is asked to confirm (e.g. by a separation test) whenever
+    the largest linear predictor passes 8, 16, 32, ... and stops the iteration when it returns True.
+    """
     with torch_single_thread():
-        return _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsample, seed)
+        return _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsample, seed, divergence_check)
 
 
-def _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsample, seed, verbose=False) -> NewtonFit:
+def _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsample, seed, divergence_check,
+            verbose=False) -> NewtonFit:
     theta = initial_theta(obj) if theta0 is None else np.array(theta0, dtype=np.float64)
     if lazy is None:
         lazy = obj.n * obj.size >= LAZY_SIZE
@@ -327,6 +334,7 @@ def _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsam
     f = obj.value(theta, eta)
     g = obj.gradient(theta, eta)
     prev_dec = np.inf
+    check_at = 8.0
     it = 0
     converged = False
     diverging = False
@@ -403,17 +411,25 @@ def _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsam
         H_here = False
         if verbose:
             print(f"it {it} f {f:.12g} dec {dec:.3g} t {t} exact {H_here}")
-        if watch_divergence and it >= 8 and _diverging(obj, lin, s, t, theta):
-            diverging, message = True, "the coefficients diverge (the likelihood keeps increasing along a direction)"
-            break
+        if watch_divergence:
+            big = _largest(obj, lin)
+            if divergence_check is not None and it >= 2 and big > check_at:
+                check_at *= 2  # a negative check is repeated only once the predictor has doubled
+                if divergence_check(theta):
+                    diverging, message = True, "the coefficients diverge (the likelihood keeps increasing along a direction)"
+                    break
+            if it >= 8 and big > 25.0 and t == 1.0 and float(np.abs(theta).max()) > 5.0:
+                diverging, message = True, "the coefficients diverge (the likelihood keeps increasing along a direction)"
+                break
     if not H_here:
         H = obj.hessian(theta, eta)
     return NewtonFit(theta, obj.k, obj.d, obj.intercept, H, g, f, eta, it, converged, message, diverging)
 
 
-def _diverging(obj: GLMObjective, lin: torch.Tensor, s: np.ndarray, t: float, theta: np.ndarray) -> bool:
-    """Signs of an MLE at infinity: huge linear predictors while full steps keep growing the iterate."""
-    return bool(lin.abs().max() > 25.0) and t == 1.0 and float(np.abs(theta).max()) > 5.0
+def _largest(obj: GLMObjective, lin: torch.Tensor) -> float:
+    """Largest linear predictor over the rows with positive weight (a sign of an MLE at infinity)."""
+    values = lin if obj.w is None else lin[obj.w > 0]
+    return float(values.abs().max())
 
 
 def _warm_start(obj: GLMObjective, theta: np.ndarray, m: int, seed: int, tol: float, max_step: float):
