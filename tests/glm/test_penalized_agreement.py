@@ -1,0 +1,189 @@
+"""fit_penalized against independent solvers run with tight tolerances.
+
+References: scikit-learn (Lasso, ElasticNet, LogisticRegression with saga, PoissonRegressor,
+QuantileRegressor) and glum (L1 Poisson). The penalty weights come from mlemap's own priors
+(Penalty.weights), so each case also checks the documented scikit-learn conventions.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import mlemap.priors as mp_priors
+from mlemap.glm.penalized import fit_penalized
+
+
+def _design(n, d, seed, shift=0.0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) + shift
+    return rng, X
+
+
+def gaussian_data(n=120, d=12, seed=0, shift=1.5):
+    rng, X = _design(n, d, seed, shift)
+    beta = np.zeros(d)
+    beta[:4] = [1.5, -2.0, 0.7, 0.3]
+    y = X @ beta + 0.8 + rng.standard_normal(n)
+    return X, y
+
+
+def bernoulli_data(n=150, d=8, seed=1):
+    rng, X = _design(n, d, seed)
+    beta = np.zeros(d)
+    beta[:3] = [1.2, -1.0, 0.6]
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(X @ beta + 0.3)))).astype(float)
+    return X, y
+
+
+def categorical_data(n=150, d=6, seed=2):
+    rng, X = _design(n, d, seed)
+    B = np.zeros((3, d))
+    B[:, :3] = rng.standard_normal((3, 3))
+    P = np.exp(X @ B.T)
+    P /= P.sum(axis=1, keepdims=True)
+    y = np.array([rng.choice(3, p=p) for p in P], dtype=float)
+    return X, y
+
+
+def poisson_data(n=200, d=8, seed=3):
+    rng, X = _design(n, d, seed)
+    beta = np.zeros(d)
+    beta[:3] = [0.4, -0.3, 0.2]
+    y = rng.poisson(np.exp(X @ beta + 0.5)).astype(float)
+    return X, y
+
+
+def laplace_data(n=120, d=6, seed=4):
+    rng, X = _design(n, d, seed)
+    y = X @ np.array([1.0, 0, 0, 2.0, 0, -1.0]) + 0.5 + rng.laplace(size=n)
+    return X, y
+
+
+def _quiet(fn):
+    def wrapped(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the references' own deprecation/convergence chatter
+            return fn(*args, **kwargs)
+
+    return wrapped
+
+
+@_quiet
+def ref_lasso(X, y, w, alpha, rho):
+    from sklearn.linear_model import ElasticNet
+
+    m = ElasticNet(alpha=alpha, l1_ratio=rho, tol=1e-14, max_iter=1_000_000).fit(X, y, sample_weight=w)
+    return m.coef_, m.intercept_
+
+
+@_quiet
+def ref_logistic(X, y, w, alpha, rho):
+    from sklearn.linear_model import LogisticRegression
+
+    m = LogisticRegression(C=1 / alpha, l1_ratio=rho, solver="saga", tol=1e-14, max_iter=2_000_000)
+    m.fit(X, y, sample_weight=w)
+    if m.coef_.shape[0] == 1:
+        return m.coef_[0], m.intercept_[0]
+    return m.coef_, m.intercept_ - m.intercept_.mean()  # softmax intercepts are identified up to a shift
+
+
+@_quiet
+def ref_poisson_l2(X, y, w, alpha, rho):
+    from sklearn.linear_model import PoissonRegressor
+
+    m = PoissonRegressor(alpha=alpha, tol=1e-14, max_iter=10_000, solver="newton-cholesky").fit(X, y, sample_weight=w)
+    return m.coef_, m.intercept_
+
+
+@_quiet
+def ref_poisson_glum(X, y, w, alpha, rho):
+    from glum import GeneralizedLinearRegressor
+
+    m = GeneralizedLinearRegressor(family="poisson", alpha=alpha, l1_ratio=rho, gradient_tol=1e-12, max_iter=1000)
+    m.fit(X, y, sample_weight=w)
+    return m.coef_, m.intercept_
+
+
+@_quiet
+def ref_quantile(X, y, w, alpha, rho):
+    from sklearn.linear_model import QuantileRegressor
+
+    m = QuantileRegressor(quantile=0.5, alpha=alpha, solver="highs").fit(X, y, sample_weight=w)
+    return m.coef_, m.intercept_
+
+
+def _weights(n, seed=9):
+    return np.random.default_rng(seed).uniform(0.5, 2.0, n)
+
+
+# (id, family, data, prior, reference, use sample weights)
+CASES = [
+    ("lasso", "gaussian", gaussian_data, mp_priors.lasso(0.1), ref_lasso, False),
+    ("lasso-small-alpha", "gaussian", gaussian_data, mp_priors.lasso(0.005), ref_lasso, False),
+    ("enet-weighted", "gaussian", gaussian_data, mp_priors.elastic_net(0.05, 0.3), ref_lasso, True),
+    ("lasso-wide", "gaussian", lambda: gaussian_data(n=30, d=50, seed=5), mp_priors.lasso(0.2), ref_lasso, False),
+    ("logistic-l1", "bernoulli", bernoulli_data, mp_priors.lasso(2.0), ref_logistic, False),
+    ("logistic-enet", "bernoulli", bernoulli_data, mp_priors.elastic_net(1.0, 0.5), ref_logistic, False),
+    ("logistic-l1-weighted", "bernoulli", bernoulli_data, mp_priors.lasso(1.0), ref_logistic, True),
+    ("logistic-l1-wide", "bernoulli", lambda: bernoulli_data(n=40, d=30, seed=6), mp_priors.lasso(1.5), ref_logistic, False),
+    ("multinomial-l1", "categorical", categorical_data, mp_priors.lasso(1.0), ref_logistic, False),
+    ("multinomial-enet", "categorical", categorical_data, mp_priors.elastic_net(2.0, 0.5), ref_logistic, False),
+    ("poisson-l2", "poisson", poisson_data, mp_priors.ridge(0.05), ref_poisson_l2, False),
+    ("poisson-l1-glum", "poisson", poisson_data, mp_priors.lasso(0.02), ref_poisson_glum, False),
+    ("poisson-enet-glum-weighted", "poisson", poisson_data, mp_priors.elastic_net(0.03, 0.5), ref_poisson_glum, True),
+    ("laplace-l1", "laplace", laplace_data, mp_priors.lasso(0.05), ref_quantile, False),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_coefficients_match_reference(case):
+    _, family, make, prior, reference, weighted = case
+    X, y = make()
+    w = _weights(len(y)) if weighted else None
+    W = len(y) if w is None else w.sum()
+    l1, l2 = prior.weights(family, W)
+    fit = fit_penalized(X, y, family, l1, l2, sample_weight=w)
+    assert fit.converged, fit.message
+    coef_ref, intercept_ref = reference(X, y, w, prior.alpha, prior.l1_ratio)
+    scale = max(1.0, np.abs(coef_ref).max())
+    np.testing.assert_allclose(fit.coef, coef_ref, rtol=1e-6, atol=1e-6 * scale)
+    np.testing.assert_allclose(fit.intercept, intercept_ref, rtol=1e-6, atol=1e-6 * scale)
+
+
+def test_poisson_offset_matches_glum():
+    from glum import GeneralizedLinearRegressor
+
+    X, y = poisson_data()
+    offset = np.log(np.random.default_rng(7).uniform(0.5, 3.0, len(y)))
+    alpha = 0.02
+    ref = GeneralizedLinearRegressor(family="poisson", alpha=alpha, l1_ratio=1.0, gradient_tol=1e-12, max_iter=1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref.fit(X, y, offset=offset)
+    fit = fit_penalized(X, y, "poisson", len(y) * alpha, 0.0, offset=offset)
+    np.testing.assert_allclose(fit.coef, ref.coef_, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(fit.intercept, ref.intercept_, rtol=1e-6)
+
+
+def test_gaussian_without_intercept_matches_sklearn():
+    from sklearn.linear_model import Lasso
+
+    X, y = gaussian_data()
+    ref = Lasso(alpha=0.05, fit_intercept=False, tol=1e-14, max_iter=1_000_000).fit(X, y)
+    fit = fit_penalized(X, y, "gaussian", len(y) * 0.05, 0.0, fit_intercept=False)
+    assert fit.intercept == 0.0
+    np.testing.assert_allclose(fit.coef, ref.coef_, rtol=1e-6, atol=1e-8)
+
+
+def test_torch_and_list_inputs_give_the_same_fit():
+    import torch
+
+    X, y = bernoulli_data()
+    a = fit_penalized(X, y, "bernoulli", 1.0, 0.0)
+    b = fit_penalized(torch.from_numpy(X), torch.from_numpy(y), "bernoulli", 1.0, 0.0)
+    c = fit_penalized(X.tolist(), y.tolist(), "bernoulli", 1.0, 0.0)
+    np.testing.assert_array_equal(a.coef, b.coef)
+    np.testing.assert_array_equal(a.coef, c.coef)

@@ -1,0 +1,189 @@
+"""regularization_path against scikit-learn's lasso_path/enet_path and glum, and against cold solves."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.stats as st
+
+import mlemap.priors as mp_priors
+from mlemap.glm.penalized import fit_penalized
+from mlemap.paths import RegularizationPath, regularization_path
+
+
+def gaussian(n=150, d=20, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) @ (np.eye(d) + 0.3 * rng.standard_normal((d, d))) + 2.0
+    beta = np.zeros(d)
+    beta[:5] = [2.0, -1.5, 1.0, 0.5, -0.3]
+    y = X @ beta + 1.0 + rng.standard_normal(n)
+    return X, y
+
+
+def bernoulli(n=200, d=10, seed=1):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(X[:, :3] @ [1.0, -1.0, 0.5])))).astype(float)
+    return X, y
+
+
+def categorical(n=180, d=6, seed=2):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    B = np.zeros((3, d))
+    B[:, :2] = [[1.0, -1.0], [-0.5, 1.0], [0.0, 0.3]]
+    P = np.exp(X @ B.T)
+    P /= P.sum(axis=1, keepdims=True)
+    y = np.array([rng.choice(3, p=p) for p in P], dtype=float)
+    return X, y
+
+
+def poisson(n=200, d=8, seed=3):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = rng.poisson(np.exp(0.4 * X[:, 0] - 0.3 * X[:, 1] + 0.5)).astype(float)
+    return X, y
+
+
+def centred(X, y):
+    return X - X.mean(axis=0), y - y.mean()
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_lasso_path_matches_sklearn(fit_intercept):
+    from sklearn.linear_model import lasso_path
+
+    X, y = gaussian()
+    Xc, yc = centred(X, y)
+    path = regularization_path(X if fit_intercept else Xc, y if fit_intercept else yc, fit_intercept=fit_intercept)
+    alphas, coefs, _ = lasso_path(Xc, yc, tol=1e-14, max_iter=1_000_000)
+    assert path.coefs.shape == coefs.shape == (20, 100)
+    np.testing.assert_allclose(path.alphas, alphas, rtol=1e-12)
+    np.testing.assert_allclose(path.coefs, coefs, rtol=1e-6, atol=1e-8)
+    if fit_intercept:
+        np.testing.assert_allclose(path.intercepts, y.mean() - X.mean(axis=0) @ coefs, rtol=1e-6)
+
+
+def test_lasso_path_wide_data_matches_sklearn():
+    from sklearn.linear_model import lasso_path
+
+    X, y = gaussian(n=30, d=60, seed=4)
+    Xc, yc = centred(X, y)
+    path = regularization_path(X, y, n_alphas=30, eps=1e-2)
+    _, coefs, _ = lasso_path(Xc, yc, alphas=path.alphas, tol=1e-14, max_iter=1_000_000)
+    np.testing.assert_allclose(path.coefs, coefs, rtol=1e-6, atol=1e-7)
+
+
+def test_enet_path_matches_sklearn():
+    from sklearn.linear_model import enet_path
+
+    X, y = gaussian(seed=5)
+    Xc, yc = centred(X, y)
+    path = regularization_path(X, y, penalty="elastic_net", l1_ratio=0.3, n_alphas=40)
+    alphas, coefs, _ = enet_path(Xc, yc, l1_ratio=0.3, alphas=path.alphas, tol=1e-14, max_iter=1_000_000)
+    np.testing.assert_allclose(path.alphas[0], np.abs(Xc.T @ yc).max() / (len(y) * 0.3), rtol=1e-12)
+    np.testing.assert_allclose(path.coefs, coefs, rtol=1e-6, atol=1e-8)
+
+
+def test_logistic_path_matches_glum():
+    from glum import GeneralizedLinearRegressor
+
+    X, y = bernoulli()
+    path = regularization_path(X, y, family="bernoulli", n_alphas=8, eps=1e-2)
+    grid = path.alphas / len(y)  # glum: (1/n) sum nll + alpha ||w||_1
+    ref = GeneralizedLinearRegressor(family="binomial", l1_ratio=1.0, alpha_search=True, alpha=list(grid),
+                                     gradient_tol=1e-12, max_iter=1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref.fit(X, y)
+    np.testing.assert_allclose(path.coefs, ref.coef_path_.T, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(path.intercepts, ref.intercept_path_, rtol=1e-6, atol=1e-7)
+
+
+def test_categorical_path_shapes_and_values():
+    X, y = categorical()
+    path = regularization_path(X, y, family="categorical", n_alphas=12, eps=1e-2)
+    assert path.coefs.shape == (3, 6, 12)
+    assert path.intercepts.shape == (3, 12)
+    assert path.nnz.shape == (12,) and path.nnz[0] == 0
+    for k in (3, 11):
+        cold = fit_penalized(X, y, "categorical", path.alphas[k], 0.0)
+        np.testing.assert_allclose(path.coefs[..., k], cold.coef, atol=1e-8)
+        np.testing.assert_allclose(path.intercepts[:, k], cold.intercept, atol=1e-8)
+
+
+# (family, data, penalty, l1_ratio)
+FAMILIES = [
+    ("gaussian", gaussian, "l1", None),
+    ("gaussian", gaussian, "elastic_net", 0.5),
+    ("bernoulli", bernoulli, "l1", None),
+    ("bernoulli", bernoulli, "elastic_net", 0.7),
+    ("poisson", poisson, "l1", None),
+    ("categorical", categorical, "l1", None),
+]
+
+
+@pytest.mark.parametrize("family,make,penalty,ratio", FAMILIES)
+def test_alpha_max_is_the_smallest_alpha_with_all_zeros(family, make, penalty, ratio):
+    X, y = make()
+    path = regularization_path(X, y, family=family, penalty=penalty, l1_ratio=ratio, n_alphas=5)
+    assert path.alphas[0] == pytest.approx(path.alpha_max)
+    assert np.all(path.coefs[..., 0] == 0.0)
+    below = regularization_path(X, y, family=family, penalty=penalty, l1_ratio=ratio,
+                                alphas=[path.alpha_max * (1 + 1e-9), path.alpha_max * (1 - 1e-6)])
+    assert np.all(below.coefs[..., 0] == 0.0)
+    assert np.count_nonzero(below.coefs[..., 1]) >= 1
+
+
+@pytest.mark.parametrize("family,make,penalty,ratio", FAMILIES)
+def test_warm_starts_and_screening_equal_cold_solves(family, make, penalty, ratio):
+    X, y = make()
+    path = regularization_path(X, y, family=family, penalty=penalty, l1_ratio=ratio, n_alphas=15, eps=1e-3)
+    kind = {"l1": mp_priors.lasso, "elastic_net": lambda a: mp_priors.elastic_net(a, ratio)}[penalty]
+    for k in (2, 7, 14):
+        l1, l2 = kind(float(path.alphas[k])).weights(family, len(y))
+        cold = fit_penalized(X, y, family, l1, l2)
+        np.testing.assert_allclose(path.coefs[..., k], cold.coef, atol=1e-8 * max(1, np.abs(cold.coef).max()))
+        np.testing.assert_array_equal(path.coefs[..., k] == 0, cold.coef == 0)
+
+
+def test_ridge_path_matches_sklearn_ridge():
+    from sklearn.linear_model import Ridge
+
+    X, y = gaussian(seed=6)
+    path = regularization_path(X, y, penalty="l2", n_alphas=6)
+    for k in range(6):
+        ref = Ridge(alpha=path.alphas[k], solver="cholesky").fit(X, y)
+        np.testing.assert_allclose(path.coefs[:, k], ref.coef_, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(path.intercepts[k], ref.intercept_, rtol=1e-7)
+
+
+def test_laplace_path_matches_quantile_regressor():
+    from sklearn.linear_model import QuantileRegressor
+
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((60, 4))
+    y = X @ [1.0, 0.0, -1.0, 0.5] + rng.laplace(size=60)
+    path = regularization_path(X, y, family="laplace", alphas=[0.5, 0.1, 0.02])
+    for k, alpha in enumerate(path.alphas):
+        ref = QuantileRegressor(quantile=0.5, alpha=alpha, solver="highs").fit(X, y)
+        np.testing.assert_allclose(path.coefs[:, k], ref.coef_, atol=1e-8)
+
+
+def test_loglik_and_nnz_from_first_principles():
+    X, y = gaussian(seed=8)
+    path = regularization_path(X, y, n_alphas=10)
+    for k in range(10):
+        r = y - X @ path.coefs[:, k] - path.intercepts[k]
+        sigma = np.sqrt(np.mean(r * r))
+        assert path.loglik[k] == pytest.approx(st.norm.logpdf(r, scale=sigma).sum(), rel=1e-12)
+        assert path.nnz[k] == np.count_nonzero(path.coefs[:, k])
+    Xb, yb = bernoulli()
+    pb = regularization_path(Xb, yb, family="bernoulli", n_alphas=4)
+    eta = Xb @ pb.coefs + pb.intercepts
+    np.testing.assert_allclose(pb.loglik, st.bernoulli.logpmf(yb[:, None], 1 / (1 + np.exp(-eta))).sum(axis=0),
+                               rtol=1e-10)
+    assert isinstance(pb, RegularizationPath)
+    assert pb.n_iter.shape == (4,) and pb.converged.all()
