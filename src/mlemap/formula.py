@@ -62,14 +62,17 @@ def design(formula: str, data, missing: str = "error") -> Design:
         raise DataError(f"The 'data' argument of regress() must be a pandas DataFrame. Got {type(data).__name__}.")
     if missing not in ("error", "drop"):
         raise DataError(f"The 'missing' argument must be 'error' or 'drop'. Got {missing!r}.")
+    dotted = re.search(r"(^|[^\w.])\.($|[^\w.])", formula.split("~", 1)[1]) is not None
     try:
-        parsed = formulaic.Formula(formula)
-        variables = {str(v) for v in parsed.required_variables}
+        if dotted:  # '.' stands for every other column
+            variables = {str(c) for c in data.columns}
+        else:
+            variables = {str(v) for v in formulaic.Formula(formula).required_variables}
     except Exception as exc:  # formulaic's syntax errors
         raise FormulaError(f"The formula '{formula}' does not parse: {_one_line(exc)}") from None
     columns = [c for c in data.columns if str(c) in variables]
     unknown = sorted(v for v in variables if v not in {str(c) for c in data.columns} and v != ".")
-    if unknown and "." not in formula:
+    if unknown and not dotted:
         import difflib
 
         hint = difflib.get_close_matches(unknown[0], [str(c) for c in data.columns], n=1)
@@ -78,7 +81,7 @@ def design(formula: str, data, missing: str = "error") -> Design:
             + (f" (did you mean '{hint[0]}'?)" if hint else "")
             + f". Columns: {', '.join(map(str, data.columns[:12]))}."
         )
-    used = data[columns] if columns and "." not in formula else data
+    used = data[columns] if columns and not dotted else data
     bad = used.isna().any(axis=1).to_numpy()
     if bad.any():
         if missing == "error":
@@ -90,19 +93,27 @@ def design(formula: str, data, missing: str = "error") -> Design:
             )
         data = data.loc[~bad]
     rows = np.flatnonzero(~bad)
+    lhs_text, rhs_text = (part.strip() for part in formula.split("~", 1))
+    names = {str(c): c for c in data.columns}
     try:
-        matrices = formulaic.model_matrix(formula, data, na_action="raise")
+        if lhs_text in names:
+            # a plain column: the response as it is (class labels stay labels); '.' means every other column
+            y = data[names[lhs_text]]
+            rest = data.drop(columns=[names[lhs_text]])
+            rhs = formulaic.model_matrix(rhs_text, rest, na_action="raise")
+        else:
+            matrices = formulaic.model_matrix(formula, data, na_action="raise")
+            if matrices.lhs is None or matrices.lhs.shape[1] != 1:
+                raise FormulaError(f"The formula '{formula}' needs exactly one response on the left of '~'.")
+            y, rhs = matrices.lhs.iloc[:, 0], matrices.rhs
+    except FormulaError:
+        raise
     except Exception as exc:
         raise FormulaError(f"The formula '{formula}' cannot be evaluated on the data: {_one_line(exc)}") from None
-    lhs, rhs = matrices.lhs, matrices.rhs
-    if lhs is None or lhs.shape[1] != 1:
-        raise FormulaError(f"The formula '{formula}' needs exactly one response on the left of '~'.")
     fit_intercept = "Intercept" in rhs.columns
     X = rhs.drop(columns=["Intercept"]) if fit_intercept else rhs
-    y = lhs.iloc[:, 0]
-    response = str(lhs.columns[0])
-    if response in data.columns and not pd.api.types.is_numeric_dtype(data[response]):
-        y = data[response]  # class labels stay labels
+    if X.shape[1] == 0 and not fit_intercept:
+        raise FormulaError(f"The formula '{formula}' leaves no term on the right of '~'.")
     return Design(y=y, X=X, fit_intercept=fit_intercept, rows=rows)
 
 
