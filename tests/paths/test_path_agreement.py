@@ -187,3 +187,55 @@ def test_loglik_and_nnz_from_first_principles():
                                rtol=1e-10)
     assert isinstance(pb, RegularizationPath)
     assert pb.n_iter.shape == (4,) and pb.converged.all()
+
+
+def test_kkt_check_restores_features_the_screening_wrongly_discards(monkeypatch):
+    import mlemap.paths.solve as solve
+
+    X, y = bernoulli(seed=9)
+    Xg, yg = gaussian(seed=9)
+    reference = regularization_path(X, y, family="bernoulli", n_alphas=10)
+    reference_g = regularization_path(Xg, yg, n_alphas=10)
+    monkeypatch.setattr(solve, "strong_set", lambda *args: np.zeros(0, dtype=np.int64))
+    blind = regularization_path(X, y, family="bernoulli", n_alphas=10)
+    blind_g = regularization_path(Xg, yg, n_alphas=10)
+    np.testing.assert_allclose(blind.coefs, reference.coefs, atol=1e-9)
+    np.testing.assert_allclose(blind_g.coefs, reference_g.coefs, atol=1e-8)
+    assert np.count_nonzero(blind_g.coefs[:, -1]) > 5
+
+
+@pytest.mark.parametrize("n,d", [(120, 6), (20, 40)])  # Gram and residual variants
+def test_constant_and_large_mean_columns(n, d):
+    from sklearn.linear_model import Lasso
+
+    rng = np.random.default_rng(10)
+    X = rng.standard_normal((n, d))
+    X[:, 1] = 3.0  # constant: never enters
+    X[:, 2] = 1e6 + rng.standard_normal(n)  # mean far larger than the spread
+    y = X[:, 0] - 0.5 * (X[:, 2] - 1e6) + rng.standard_normal(n)
+    fit = fit_penalized(X, y, "gaussian", n * 0.05, 0.0)
+    ref = Lasso(alpha=0.05, tol=1e-14, max_iter=1_000_000).fit(X, y)
+    assert fit.coef[1] == 0.0
+    np.testing.assert_allclose(fit.coef, ref.coef_, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("family,make", [("gaussian", gaussian), ("poisson", poisson), ("bernoulli", bernoulli)])
+def test_weight_two_equals_a_duplicated_row(family, make):
+    X, y = make()
+    w = np.ones(len(y))
+    w[:10] = 2.0
+    offset = np.linspace(-0.2, 0.2, len(y)) if family == "poisson" else None
+    weighted = regularization_path(X, y, family=family, n_alphas=8, sample_weight=w, offset=offset)
+    idx = np.concatenate([np.arange(len(y)), np.arange(10)])
+    duplicated = regularization_path(X[idx], y[idx], family=family, n_alphas=8,
+                                     offset=None if offset is None else offset[idx])
+    np.testing.assert_allclose(weighted.alphas, duplicated.alphas, rtol=1e-12)
+    np.testing.assert_allclose(weighted.coefs, duplicated.coefs, atol=1e-8)
+    np.testing.assert_allclose(weighted.loglik, duplicated.loglik, rtol=1e-10)
+
+
+def test_a_common_offset_does_not_move_a_softmax_fit():
+    X, y = categorical()
+    plain = fit_penalized(X, y, "categorical", 2.0, 0.0)
+    shifted = fit_penalized(X, y, "categorical", 2.0, 0.0, offset=np.linspace(-1, 1, len(y)))
+    np.testing.assert_allclose(shifted.coef, plain.coef, atol=1e-8)

@@ -40,6 +40,7 @@ from .penalized_core import (
     check_strength,
     check_tol,
     check_weights,
+    family_threads,
     strong_set,
 )
 from .prox_newton import GLMProblem, MultinomialProblem
@@ -112,7 +113,7 @@ def linear_predictor(X, coef, intercept, offset):
 
 def objective(family, X, y, w, offset, coef, intercept, l1, l2) -> float:
     eta = linear_predictor(X, coef, intercept, offset)
-    with torch.no_grad():
+    with torch.no_grad(), family_threads(len(y)):
         nll = family.nll(torch.from_numpy(y), torch.from_numpy(np.ascontiguousarray(eta))).numpy()
     loss = float(nll.sum() if w is None else (w * nll).sum())
     return loss + l1 * float(np.abs(coef).sum()) + 0.5 * l2 * float((coef * coef).sum())

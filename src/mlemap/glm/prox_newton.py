@@ -11,11 +11,21 @@ in :math:`\\eta` (Friedman, Hastie and Tibshirani 2010; Lee, Sun and Saunders 20
    set of features (strong-rule screening plus every feature that violates the KKT conditions);
 3. a backtracking line search on the true objective accepts :math:`t\\Delta` when
    :math:`F(\\theta + t\\Delta) \\le F(\\theta) + 10^{-4} t D` with
-   :math:`D = g^\\top u + \\lambda_2\\beta^\\top\\Delta + \\lambda_1(\\lVert\\beta + \\Delta\\rVert_1 - \\lVert\\beta\\rVert_1) < 0`;
+   :math:`D = g^\\top u + P(\\beta + \\Delta) - P(\\beta) < 0` (``P`` the penalty, ``u`` the step in
+   :math:`\\eta`);
 4. stop when the KKT violation over all features is at most ``tol`` times the gradient scale.
 
 The inner tolerance tightens with the outer violation (``min(0.1 v, v^2 / scale)``), which keeps
 Newton's fast local convergence without solving early models exactly.
+
+Inner solver. For tall data (``n >= 2 |working set|``) the quadratic model is handled through the
+weighted Gram matrix :math:`\\tilde X_W^\\top \\mathrm{diag}(h) \\tilde X_W` of the working set
+(one BLAS pass over the data, then sweeps that cost :math:`O(|W|)` per coordinate instead of
+:math:`O(n)`), and that matrix is kept as the Hessian for the following steps, along the path
+too, until progress slows (the violation falls by less than 4x or the line search shortens the
+step) or the working set grows; the line search on the true objective keeps every step safe.
+Otherwise coordinate descent runs on the columns with the residual-like vector
+:math:`v = g + h u` (:func:`~.cd_kernels.irls_cd`).
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ import torch
 
 from ..errors import DataError
 from . import cd_kernels as K
-from .penalized_core import SolveInfo, kkt_violation
+from .penalized_core import SolveInfo, family_threads, kkt_violation
 
 MAX_OUTER = 200
 ARMIJO = 1e-4
@@ -47,7 +57,7 @@ class _NewtonBase:
         self.offset = offset
 
     def _loss(self, eta: np.ndarray) -> float:
-        with torch.no_grad():
+        with torch.no_grad(), family_threads(self.n):
             val = self.family.nll(self._y_t, torch.from_numpy(eta))
             if self.w is not None:
                 val = val * self._w_t
@@ -177,7 +187,7 @@ class GLMProblem(_NewtonBase):
 
     def _gradients(self, eta):
         """(w * d nll / d eta, w * d2 nll / d eta2, X^T g)."""
-        with torch.no_grad():
+        with torch.no_grad(), family_threads(self.n):
             e = torch.from_numpy(eta)
             g = self.family.grad(self._y_t, e).numpy()
             h = self.family.hess(self._y_t, e).numpy()
@@ -287,7 +297,7 @@ class MultinomialProblem(_NewtonBase):
         return np.ascontiguousarray(eta)
 
     def _gradients(self, eta):
-        with torch.no_grad():
+        with torch.no_grad(), family_threads(self.n):
             P = self.family.mean(torch.from_numpy(eta)).numpy()
         PT = np.ascontiguousarray(P.T)
         G = PT - self._onehot

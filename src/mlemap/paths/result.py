@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ..errors import MethodError
+from ..glm.penalized_core import family_threads
 
 
 class RegularizationPath:
@@ -73,7 +74,7 @@ class RegularizationPath:
         y_t = torch.from_numpy(y)
         w_t = None if w is None else torch.from_numpy(w)
         out = np.empty(len(self.alphas))
-        with torch.no_grad():
+        with torch.no_grad(), family_threads(len(y)):
             for k in range(len(self.alphas)):
                 e = torch.from_numpy(np.ascontiguousarray(eta[..., k]))
                 out[k] = float(self._family.log_likelihood(y_t, e, w_t))

@@ -24,6 +24,7 @@ from scipy.special import xlogy
 
 from ..errors import ParameterError
 from ..glm.penalized import make_problem
+from ..glm.penalized_core import family_threads
 from . import grid
 from .solve import solve_path
 
@@ -58,7 +59,7 @@ class Selection:
 
 def deviance(family, y: np.ndarray, eta: np.ndarray) -> np.ndarray:
     """Per-observation deviance at unit dispersion (see the module docstring)."""
-    with torch.no_grad():
+    with torch.no_grad(), family_threads(len(y)):
         nll = family.nll(torch.from_numpy(y), torch.from_numpy(np.ascontiguousarray(eta))).numpy()
     if family.name == "poisson":
         nll = nll - (y - xlogy(y, y))
