@@ -248,17 +248,22 @@ def as_labels(y, *, n: int, owner: str, name: str = "y") -> tuple[np.ndarray, np
     return codes.astype(np.int64).reshape(-1), classes
 
 
+def show_label(value) -> str:
+    """A class label as the user wrote it (``1.0``, ``'yes'``), without NumPy's type wrapper."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def check_classes(codes: np.ndarray, classes: np.ndarray, *, owner: str, weights=None, max_classes=None, name="y"):
     """At least two classes with positive weight; at most ``max_classes``."""
     present = classes if weights is None else classes[np.unique(codes[weights > 0])]
     if len(present) < 2:
         raise DataError(
-            f"The '{name}' argument of {owner} has only one class ({present[0]!r}"
+            f"The '{name}' argument of {owner} has only one class ({show_label(present[0])}"
             f"{' after dropping zero-weight rows' if weights is not None and len(classes) > 1 else ''}): a classifier "
             "needs at least 2 classes (1 class present). Check the labels, or fit a distribution to a single class."
         )
     if max_classes is not None and len(classes) > max_classes:
-        shown = ", ".join(repr(c) for c in classes[:6]) + (", ..." if len(classes) > 6 else "")
+        shown = ", ".join(show_label(c) for c in classes[:6]) + (", ..." if len(classes) > 6 else "")
         raise DataError(
             f"Only binary classification is supported by {owner}: the '{name}' argument must hold two classes (0/1 "
             f"labels); found {len(classes)} classes "
@@ -372,7 +377,7 @@ def qr_rtol(n: int) -> float:
 def triangular_aliasing(R: np.ndarray, labels: list[str], rtol: float, scales: np.ndarray) -> Aliasing:
     """Aliasing read from the upper-triangular factor of a QR of the column-scaled design (no pivoting).
 
-    Column ``k`` is aliased when :math:`|R_{kk}| \le` ``rtol``: its part orthogonal to the columns
+    Column ``k`` is aliased when :math:`|R_{kk}| \\le` ``rtol``: its part orthogonal to the columns
     before it is negligible. Columns keep the user's order (the intercept is placed first by the
     caller, so a constant column is aliased rather than the intercept), as R's ``lm`` does.
     """

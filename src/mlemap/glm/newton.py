@@ -40,6 +40,8 @@ from .family import GLMFamily
 from .gram import torch_single_thread, weighted_gram
 
 SUBSAMPLE = 50_000
+#: up to this many parameters the full-data Hessian at the warm start is computed exactly
+EXACT_FIRST = 24
 LAZY_SIZE = 2_000_000
 
 
@@ -111,6 +113,13 @@ class GLMObjective:
         if intercept and penalize_intercept:
             pen[self.d] = True
         self.penalised = np.tile(pen, self.k) if self.l2 > 0 else np.zeros(self.size, dtype=bool)
+        # every class with its own unpenalised intercept: a common shift of the intercepts changes
+        # nothing, so the Hessian is singular along it and the steps are kept orthogonal to it
+        self.flat = None
+        if self.multiclass and self.k == self.K and intercept and not (penalize_intercept and self.l2 > 0):
+            flat = np.zeros(self.size)
+            flat[[a * self.p1 + self.d for a in range(self.k)]] = 1.0 / np.sqrt(self.k)
+            self.flat = flat
 
     # -------------------------------------------------------------- linear predictor
     def linear(self, theta: np.ndarray) -> torch.Tensor:
@@ -247,9 +256,14 @@ class GLMObjective:
         return self.linear(step)
 
 
-def newton_direction(H: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """Solve :math:`H s = -g`; along directions where ``H`` is flat (relative eigenvalue below
-    1e-12, e.g. a common shift of all softmax intercepts) the step is zero (pseudo-inverse)."""
+def newton_direction(H: np.ndarray, g: np.ndarray, flat: np.ndarray | None = None) -> np.ndarray:
+    """Solve :math:`H s = -g`. A known flat direction ``flat`` (unit vector with :math:`H n = 0`,
+    :math:`g \\perp n`) is handled exactly with :math:`(H + nn^\\top) s = -g`, whose solution has no
+    component along it; other directions where ``H`` is flat (relative eigenvalue below 1e-12) get
+    a zero step (pseudo-inverse)."""
+    if flat is not None:
+        H = H + np.outer(flat, flat) * max(1.0, float(np.abs(np.diag(H)).max()))
+        g = g - flat * float(flat @ g)
     try:
         c = sl.cho_factor(H, check_finite=False)
         s = -sl.cho_solve(c, g, check_finite=False)
@@ -323,12 +337,15 @@ def _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsam
     H = None
     H_here = False
     notes = ""
+    warm = None
     if lazy and obj.n > 4 * subsample:
         warm = _warm_start(obj, theta, subsample, seed, tol, max_step)
         if warm is not None:
             theta, H = warm
             notes = " (warm start on a subsample)"
-    lazy = lazy and H is not None
+            if obj.size <= EXACT_FIRST:
+                H = None  # a narrow Hessian costs about one gradient pass: take exact Newton steps from here
+    lazy = lazy and warm is not None
     lin = obj.linear(theta)
     eta = obj.eta(lin)
     f = obj.value(theta, eta)
@@ -342,12 +359,12 @@ def _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsam
     while True:
         if H is None or (not lazy and not H_here):
             H, H_here = obj.hessian(theta, eta), True
-        s = newton_direction(H, g)
+        s = newton_direction(H, g, obj.flat)
         dec = -float(g @ s)
         scale = max(1.0, abs(f))
         if not H_here and (dec > 0.25 * prev_dec or dec / 2 <= tol * scale):
             H, H_here = obj.hessian(theta, eta), True
-            s = newton_direction(H, g)
+            s = newton_direction(H, g, obj.flat)
             dec = -float(g @ s)
         if not np.isfinite(dec):
             message = "non-finite gradient or Hessian"
@@ -376,6 +393,8 @@ def _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsam
         if lazy and not obj.multiclass:
             u, f_full, g_full = obj.full_step(theta, lin, s)
             if np.isfinite(f_full) and f_full <= f + 1e-4 * slope:
+                if verbose:
+                    print(f"full step {it}: f {f_full:.12g} dec {dec:.3g} exact {H_here}")
                 theta, lin, f, g = theta + s, lin + u, f_full, g_full
                 eta = obj.eta(lin)
                 it += 1

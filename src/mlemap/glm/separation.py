@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .design import show_label
+
 
 @dataclass
 class Separation:
@@ -55,12 +57,12 @@ class Separation:
         if self.reference is None:
             first, second = self.row_names
             where = (
-                f"the combination {self.combination(0)} is >= 0 for every row of class {second!r} and <= 0 for every "
-                f"row of class {first!r}{boundary}"
+                f"the combination {self.combination(0)} is >= 0 for every row of class {show_label(second)} and <= 0 "
+                f"for every row of class {show_label(first)}{boundary}"
             )
         else:
             parts = [
-                f"class {self.row_names[r]!r} vs the reference {self.reference!r}: {self.combination(r)}"
+                f"class {show_label(self.row_names[r])} vs the reference {show_label(self.reference)}: {self.combination(r)}"
                 for r in range(self.direction.shape[0])
                 if self.diverging[r].any()
             ]

@@ -17,7 +17,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..errors import ParameterError
-from ..glm.design import as_labels, as_sample_weight, check_classes
+from ..glm.design import as_labels, as_sample_weight, check_classes, show_label
 from ..glm.family import CategoricalGLM
 from .base import COV_TYPES, RegressionBase
 from .glm_routes import Problem, fit_route
@@ -85,7 +85,7 @@ class SoftmaxRegression(ClassifierMixin, RegressionBase):
             return 0
         matches = [k for k, c in enumerate(classes) if c == self.reference_class]
         if not matches:
-            shown = ", ".join(repr(c) for c in classes)
+            shown = ", ".join(show_label(c) for c in classes)
             raise ParameterError(
                 f"The 'reference_class' parameter of SoftmaxRegression must be one of the classes ({shown}). "
                 f"Got {self.reference_class!r} instead."
