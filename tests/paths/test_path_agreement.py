@@ -82,13 +82,13 @@ def test_enet_path_matches_sklearn():
     X, y = gaussian(seed=5)
     Xc, yc = centred(X, y)
     path = regularization_path(X, y, penalty="elastic_net", l1_ratio=0.3, n_alphas=40)
-    alphas, coefs, _ = enet_path(Xc, yc, l1_ratio=0.3, alphas=path.alphas, tol=1e-14, max_iter=1_000_000)
+    _, coefs, _ = enet_path(Xc, yc, l1_ratio=0.3, alphas=path.alphas, tol=1e-14, max_iter=1_000_000)
     np.testing.assert_allclose(path.alphas[0], np.abs(Xc.T @ yc).max() / (len(y) * 0.3), rtol=1e-12)
     np.testing.assert_allclose(path.coefs, coefs, rtol=1e-6, atol=1e-8)
 
 
 def test_logistic_path_matches_glum():
-    from glum import GeneralizedLinearRegressor
+    GeneralizedLinearRegressor = pytest.importorskip("glum").GeneralizedLinearRegressor
 
     X, y = bernoulli()
     path = regularization_path(X, y, family="bernoulli", n_alphas=8, eps=1e-2)
@@ -190,7 +190,7 @@ def test_loglik_and_nnz_from_first_principles():
 
 
 def test_kkt_check_restores_features_the_screening_wrongly_discards(monkeypatch):
-    import mlemap.paths.solve as solve
+    from mlemap.paths import solve
 
     X, y = bernoulli(seed=9)
     Xg, yg = gaussian(seed=9)
@@ -239,3 +239,14 @@ def test_a_common_offset_does_not_move_a_softmax_fit():
     plain = fit_penalized(X, y, "categorical", 2.0, 0.0)
     shifted = fit_penalized(X, y, "categorical", 2.0, 0.0, offset=np.linspace(-1, 1, len(y)))
     np.testing.assert_allclose(shifted.coef, plain.coef, atol=1e-8)
+
+
+@pytest.mark.parametrize("n", [41, 60])  # odd n: one residual is zero at the median fit
+def test_laplace_alpha_max(n):
+    rng = np.random.default_rng(n)
+    X = rng.standard_normal((n, 3))
+    y = X @ [1.0, 0.0, -0.5] + rng.laplace(size=n)
+    path = regularization_path(X, y, family="laplace", n_alphas=2)
+    assert np.all(path.coefs[:, 0] == 0.0)
+    just_below = fit_penalized(X, y, "laplace", 2 * n * path.alpha_max * (1 - 1e-4), 0.0)
+    assert np.count_nonzero(just_below.coef) >= 1

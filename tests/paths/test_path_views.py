@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 
 import matplotlib
+import numpy as np
+import pytest
+
+from mlemap.paths import regularization_path
 
 matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from mlemap.paths import regularization_path  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 
 @pytest.fixture

@@ -32,9 +32,8 @@ class LaplaceProblem:
         self.total_weight = float(self.w.sum())
         self.null_beta = np.zeros(self.n_features)
         self.null_intercept = _weighted_median(self.target, self.w) if fit_intercept else 0.0
-        r = self.target - self.null_intercept
-        # a subgradient of sum w|r| at the null model (zero residuals contribute nothing)
-        self.null_grad = -(self.X.T @ (self.w * np.sign(r)))
+        self.null_grad = -(self.X.T @ (self.w * _null_subgradient(self.target - self.null_intercept, self.w,
+                                                                   fit_intercept)))
         self.scale = float(np.abs(self.null_grad).max())
 
     def solve(self, l1, l2, beta, intercept, ws, tol, max_iter):
@@ -44,7 +43,12 @@ class LaplaceProblem:
                 "The laplace family takes an L1 penalty only (an exact linear program); an L2 part "
                 f"(l2 = {l2:g}) would make it a quadratic program. Use lasso (l1_ratio=1) with this family."
             )
-        n, d = self.X.shape
+        d = self.n_features
+        if l1 >= self.scale and self.fit_intercept:
+            # beta = 0 is optimal here; the LP could return another vertex of a tied optimum
+            message = "the intercept-only fit is optimal (l1 at or above the gradient scale)"
+            info = SolveInfo(0, 0, True, 0.0, self.null_grad.copy(), message)
+            return self.null_beta.copy(), self.null_intercept, info
         keep = self.w > 0
         Xk, yk, wk = self.X[keep], self.target[keep], self.w[keep]
         nk = Xk.shape[0]
@@ -66,6 +70,17 @@ class LaplaceProblem:
         grad = -(self.X.T @ (self.w * np.sign(r)))
         info = SolveInfo(int(getattr(res, "nit", 0)), 0, res.status == 0, 0.0, grad, str(res.message))
         return beta, b, info
+
+
+def _null_subgradient(r: np.ndarray, w: np.ndarray, fit_intercept: bool) -> np.ndarray:
+    """A subgradient ``s`` of ``|r|`` at the intercept-only fit with ``sum w s = 0`` (the intercept's
+    optimality): ``sign(r)`` where ``r != 0``, one common value on the zero residuals. ``alpha_max``
+    from it is exact when at most one residual is zero (ties at the median can lower it)."""
+    s = np.sign(r)
+    zero = r == 0
+    if fit_intercept and zero.any():
+        s[zero] = np.clip(-(w[~zero] @ s[~zero]) / w[zero].sum(), -1.0, 1.0)
+    return s
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:

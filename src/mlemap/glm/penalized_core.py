@@ -25,7 +25,6 @@ import torch
 
 from ..errors import DataError, ParameterError, ShapeError, WeightsError
 
-
 #: below this many observations the per-observation family terms run on one torch thread: their
 #: parallel regions gain nothing there and stall when another process holds the second core
 SERIAL_BELOW = 200_000

@@ -9,7 +9,8 @@ the family, the penalty and the total weight :math:`W`.
 The default grid runs from :math:`\\alpha_{\\max}` down to :math:`\\varepsilon\\,\\alpha_{\\max}` on a log
 scale. :math:`\\alpha_{\\max} = \\max_j |\\nabla_j f| / c_1` is the smallest ``alpha`` whose solution has
 every coefficient zero (:math:`\\nabla f` at the intercept-only fit; for the categorical family
-the largest over classes), as scikit-learn's ``_alpha_grid``. A pure ridge path has no such
+the largest over classes), as scikit-learn's ``_alpha_grid``; for the laplace family it uses the
+subgradient of :math:`|r|` at the median fit described in :mod:`mlemap.glm.lad_lasso`. A pure ridge path has no such
 point; its grid starts where the L2 weight is 1000 times that gradient scale (glmnet's
 convention: the :math:`\\alpha_{\\max}` of an elastic net with ``l1_ratio = 0.001``).
 """

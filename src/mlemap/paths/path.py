@@ -12,8 +12,6 @@ strong-rule screening (:mod:`mlemap.paths.solve`).
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..errors import ConvergenceWarning, warn
 from ..glm.penalized import make_problem, prepare
 from ..glm.penalized_core import check_positive_int, check_tol

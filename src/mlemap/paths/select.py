@@ -85,6 +85,10 @@ def _folds(y: np.ndarray, stratify: bool, cv: int, seed) -> list[np.ndarray]:
     return [np.flatnonzero(assignment == f) for f in range(cv)]
 
 
+def _rows(a, idx):
+    return None if a is None else a[idx]
+
+
 def select_cv(path, *, cv: int = 5, seed=0) -> Selection:
     X, y, w, offset = path._data
     n = X.shape[0]
@@ -97,8 +101,7 @@ def select_cv(path, *, cv: int = 5, seed=0) -> Selection:
     n_classes = path.coefs.shape[0] if path.coefs.ndim == 3 else None
     for f, test in enumerate(folds):
         train = np.setdiff1d(np.arange(n), test, assume_unique=True)
-        sub = lambda a, idx: None if a is None else a[idx]  # noqa: E731
-        problem = make_problem(X[train], y[train], family, sub(w, train), sub(offset, train), path.fit_intercept,
+        problem = make_problem(X[train], y[train], family, _rows(w, train), _rows(offset, train), path.fit_intercept,
                                n_classes=n_classes)
         c1, c2 = grid.penalty_factors(path.penalty, path.l1_ratio, family.name, problem.total_weight)
         sol = solve_path(problem, c1 * alphas, c2 * alphas, path._settings["tol"], path._settings["max_iter"])

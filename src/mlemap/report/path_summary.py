@@ -21,7 +21,7 @@ class PathSummary:
     data: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of_path(cls, path) -> "PathSummary":
+    def of_path(cls, path) -> PathSummary:
         sel = path.selection
         loglik, bic = path.loglik, path.bic
         rows = []
