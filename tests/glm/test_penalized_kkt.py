@@ -129,3 +129,39 @@ def test_non_convergence_warns_with_advice():
     with pytest.warns(ConvergenceWarning, match="Increase max_iter"):
         fit = fit_penalized(X, y, "gaussian", 1.0, 0.0, max_iter=1)
     assert not fit.converged
+
+
+try:
+    from hypothesis import given, settings
+    from hypothesis import strategies as hs
+except ImportError:  # pragma: no cover
+    given = None
+
+if given is not None:
+
+    @settings(max_examples=25, deadline=None)
+    @given(
+        family=hs.sampled_from(["gaussian", "bernoulli", "poisson", "categorical"]),
+        seed=hs.integers(0, 10_000),
+        frac=hs.floats(0.01, 0.9),
+        l2=hs.sampled_from([0.0, 0.3]),
+        n=hs.integers(20, 120),
+        d=hs.integers(1, 12),
+    )
+    def test_kkt_holds_on_random_problems(family, seed, frac, l2, n, d):
+        X, y = make(family, n, max(d, 3), seed)
+        if family == "bernoulli" and y.min() == y.max():
+            y[0] = 1 - y[0]
+        if family == "categorical" and len(np.unique(y)) < 3:
+            y[:3] = [0, 1, 2]
+        if family == "poisson" and y.max() == 0:
+            y[0] = 1
+        scale = _scale(family, X, y, None)
+        fit = fit_penalized(X, y, family, frac * scale, l2)
+        g, g0 = loss_gradient(family, X, y, None, fit.coef, fit.intercept)
+        total = g + l2 * fit.coef
+        nz = fit.coef != 0
+        tol = 1e-6 * max(scale, 1.0)
+        assert np.all(np.abs(total[nz] + frac * scale * np.sign(fit.coef[nz])) <= tol)
+        assert np.all(np.abs(g[~nz]) <= frac * scale + tol)
+        assert np.all(np.abs(g0) <= tol)
