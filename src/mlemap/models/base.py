@@ -234,8 +234,7 @@ class RegressionBase(BaseEstimator):
         if fit.scale is not None:
             facts.append((f"Scale ({self._dispersion_name})", fmt.number(fit.scale, 8)))
         facts.append(("Standard errors", fit.cov_label))
-        if map_fit:
-            facts.append(("Prior", fit.prior_text))
+        lines = [f"Prior: {fit.prior_text}"] if map_fit else []
         notes = list(fit.notes)
         for lab, why in fit.se_reasons.items():
             notes.append(f"standard error of {lab} undefined: {why}")
@@ -261,7 +260,8 @@ class RegressionBase(BaseEstimator):
             "level": level,
         }
         title = f"{fit.estimator} fit of {self._owner()}"
-        return CoefficientSummary(title, facts, rows, interval, "posterior sd" if map_fit else "std. error", notes, data)
+        return CoefficientSummary(title, facts, rows, interval, "posterior sd" if map_fit else "std. error", notes, data,
+                                  lines)
 
 
 def _check_names(estimator, X) -> None:

@@ -39,6 +39,8 @@ class CoefficientSummary:
     se_label: str = "std. error"
     notes: list[str] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
+    #: full-width lines under the facts (the prior of a MAP fit)
+    lines: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ renderings
     def to_dict(self) -> dict[str, Any]:
@@ -128,7 +130,8 @@ class CoefficientSummary:
             left = pairs[i]
             right = pairs[i + 1] if i + 1 < len(pairs) else ("", "")
             facts.add_row(*(Text(c) for c in (left[0], left[1], right[0], right[1])))
-        parts = [Text(self.title, style="bold"), facts, Text(""), self._table()]
+        parts = [Text(self.title, style="bold"), facts] + [Text(line) for line in self.lines]
+        parts += [Text(""), self._table()]
         if self.notes:
             parts.append(Text(""))
             parts.extend(Text(f"note: {n}") for n in self.notes)
@@ -148,6 +151,7 @@ class CoefficientSummary:
 
     def to_html(self) -> str:
         head = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in self.facts)
+        head += "".join(f'<tr><td colspan="2">{escape(line)}</td></tr>' for line in self.lines)
         cols = self._columns() + [""]
         body = []
         for r in self.rows:

@@ -1,0 +1,62 @@
+"""Least absolute deviations: exact LP solution, weights, standard errors and the L1 prior."""
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from sklearn.linear_model import QuantileRegressor
+
+import mlemap.models as mm
+from mlemap import priors
+from mlemap.glm.lad import solve_lad
+
+rng = np.random.default_rng(23)
+
+
+def test_stackloss_lad_matches_quantreg():
+    d = sm.datasets.stackloss.load_pandas()
+    m = mm.LaplaceRegression().fit(d.exog, d.endog)
+    r = sm.QuantReg(d.endog, sm.add_constant(d.exog)).fit(q=0.5, max_iter=10_000, p_tol=1e-12)
+    # the classical LAD fit of the stack-loss data: -39.69, 0.832, 0.574, -0.061
+    np.testing.assert_allclose(np.r_[m.intercept_, m.coef_], r.params.values, rtol=1e-5)
+    assert m.intercept_ == pytest.approx(-39.68985507, rel=1e-8)
+
+
+def test_integer_weights_equal_repeated_rows():
+    X = rng.standard_normal((101, 2))
+    y = X @ [1.0, -2.0] + rng.laplace(size=101)
+    w = rng.integers(1, 4, 101)
+    a = solve_lad(X, y, sample_weight=w.astype(float))
+    b = solve_lad(np.repeat(X, w, axis=0), np.repeat(y, w))
+    assert a.sad == pytest.approx(b.sad, rel=1e-12)
+    np.testing.assert_allclose(a.coef, b.coef, rtol=1e-9, atol=1e-12)
+
+
+def test_lasso_prior_equals_sklearn_quantile_regressor():
+    pytest.importorskip("mlemap.glm.penalized")
+    X = rng.standard_normal((150, 4))
+    y = 1.0 + X @ [1.0, 0.0, -0.5, 0.0] + rng.laplace(size=150)
+    m = mm.LaplaceRegression(prior=priors.lasso(0.05)).fit(X, y)
+    ref = QuantileRegressor(quantile=0.5, alpha=0.05, solver="highs").fit(X, y)
+    np.testing.assert_allclose(m.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+    assert m.intercept_ == pytest.approx(ref.intercept_, rel=1e-6)
+
+
+def test_bootstrap_covariance_is_available():
+    X = rng.standard_normal((80, 2))
+    y = X @ [1.0, 1.0] + rng.laplace(size=80)
+    m = mm.LaplaceRegression(cov_type="bootstrap", n_boot=50).fit(X, y)
+    assert np.all(np.isfinite(m.se_)) and "bootstrap" in str(m.summary())
+
+
+@pytest.mark.slow
+def test_laplace_model_standard_errors_match_the_sampling_spread():
+    """Monte Carlo: the mean reported SE is the standard deviation of the estimates (Laplace errors)."""
+    X = rng.standard_normal((400, 2))
+    estimates, ses = [], []
+    for _ in range(300):
+        y = 0.5 + X @ [1.0, -1.0] + rng.laplace(scale=2.0, size=400)
+        m = mm.LaplaceRegression().fit(X, y)
+        estimates.append(m.coef_)
+        ses.append(m.se_)
+    spread = np.std(estimates, axis=0)
+    np.testing.assert_allclose(np.mean(ses, axis=0), spread, rtol=0.15)
