@@ -18,6 +18,7 @@ import torch.nn.functional as F
 import mlemap.models as mm
 from mlemap import priors
 from mlemap.glm.family import BernoulliGLM, CategoricalGLM
+from mlemap.glm.gram import torch_single_thread
 
 rng = np.random.default_rng(7)
 
@@ -78,6 +79,17 @@ def test_sgd_weight_decay_is_a_gaussian_prior_with_alpha_n_times_lambda():
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     w = torch.zeros(3, dtype=torch.float64, requires_grad=True)
     b = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    with torch_single_thread():  # thousands of tiny steps: torch's thread pool would only add overhead
+        w, b = _sgd(Xt, yt, w, b, lam)
+    m = mm.LogisticRegression(prior=priors.ridge(alpha=n * lam)).fit(X, y)
+    np.testing.assert_allclose(w.detach().numpy(), m.coef_, rtol=1e-8)
+    assert float(b.detach()) == pytest.approx(m.intercept_, rel=1e-8)
+    # the factor matters: alpha = lam (without n) is a different estimate
+    wrong = mm.LogisticRegression(prior=priors.ridge(alpha=lam)).fit(X, y)
+    assert np.abs(wrong.coef_ - m.coef_).max() > 1e-2
+
+
+def _sgd(Xt, yt, w, b, lam):
     opt = torch.optim.SGD([{"params": [w], "weight_decay": lam}, {"params": [b], "weight_decay": 0.0}],
                           lr=0.5, momentum=0.9)
     for _ in range(3000):  # full-batch SGD: the mean NLL, weight decay on the coefficients only
@@ -85,9 +97,4 @@ def test_sgd_weight_decay_is_a_gaussian_prior_with_alpha_n_times_lambda():
         loss = F.binary_cross_entropy_with_logits(Xt @ w + b, yt)
         loss.backward()
         opt.step()
-    m = mm.LogisticRegression(prior=priors.ridge(alpha=n * lam)).fit(X, y)
-    np.testing.assert_allclose(w.detach().numpy(), m.coef_, rtol=1e-8)
-    assert float(b.detach()) == pytest.approx(m.intercept_, rel=1e-8)
-    # the factor matters: alpha = lam (without n) is a different estimate
-    wrong = mm.LogisticRegression(prior=priors.ridge(alpha=lam)).fit(X, y)
-    assert np.abs(wrong.coef_ - m.coef_).max() > 1e-2
+    return w, b

@@ -64,3 +64,15 @@ def torch_single_thread():
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def single_threaded_torch(method):
+    """Decorator: run ``method`` inside :func:`torch_single_thread` (the estimators' ``fit``)."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with torch_single_thread():
+            return method(*args, **kwargs)
+
+    return wrapper

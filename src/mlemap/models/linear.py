@@ -21,9 +21,9 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..errors import BoundaryWarning, warn
+from ..glm.gram import single_threaded_torch, weighted_gram
 from ..glm.design import as_offset, as_response, as_sample_weight
 from ..glm.family import GaussianGLM
-from ..glm.gram import weighted_gram
 from ..glm.inference import invert_information, sandwich, score_outer
 from ..glm.lstsq import solve_lstsq
 from .base import RegressionBase, RegressionFit, effective_k, packed_labels
@@ -59,6 +59,7 @@ class LinearRegression(RegressorMixin, RegressionBase):
         self.tol = tol
         self.cov_type = cov_type
 
+    @single_threaded_torch
     def fit(self, X, y, sample_weight=None, offset=None):
         """Fit the model; ``offset`` is added to the linear predictor (a known part of the mean)."""
         plan = self._check_params()

@@ -20,6 +20,7 @@ from scipy.special import expit, log_expit
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..glm.gram import single_threaded_torch
 from ..glm.design import as_labels, as_sample_weight, check_classes
 from ..glm.family import BernoulliGLM
 from .base import RegressionBase
@@ -59,6 +60,7 @@ class LogisticRegression(ClassifierMixin, RegressionBase):
         self.tol = tol
         self.cov_type = cov_type
 
+    @single_threaded_torch
     def fit(self, X, y, sample_weight=None):
         plan = self._check_params()
         owner = self._owner()

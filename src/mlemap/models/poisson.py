@@ -21,6 +21,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..errors import DataError, ParameterError
+from ..glm.gram import single_threaded_torch
 from ..glm.design import as_offset, as_response, as_sample_weight
 from ..glm.family import PoissonGLM
 from .base import RegressionBase
@@ -50,6 +51,7 @@ class PoissonRegression(RegressorMixin, RegressionBase):
         self.cov_type = cov_type
         self.quasi = quasi
 
+    @single_threaded_torch
     def fit(self, X, y, sample_weight=None, offset=None, exposure=None):
         """Fit; ``offset`` is added to the log-mean, ``exposure`` multiplies the mean (offset ``log(exposure)``)."""
         plan = self._check_params()

@@ -17,6 +17,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..errors import ParameterError
+from ..glm.gram import single_threaded_torch
 from ..glm.design import as_labels, as_sample_weight, check_classes, show_label
 from ..glm.family import CategoricalGLM
 from .base import COV_TYPES, RegressionBase
@@ -51,6 +52,7 @@ class SoftmaxRegression(ClassifierMixin, RegressionBase):
     def _cov_types(self):
         return COV_TYPES
 
+    @single_threaded_torch
     def fit(self, X, y, sample_weight=None):
         plan = self._check_params()
         owner = self._owner()
