@@ -90,3 +90,18 @@ def test_large_data_path_lands_where_plain_newton_does(family):
     # the returned Hessian is the exact one at the returned point
     exact = GLMObjective(X, y, fam)
     np.testing.assert_allclose(lazy.hessian, exact.hessian(lazy.theta, exact.eta(exact.linear(lazy.theta))), rtol=1e-12)
+
+
+def test_wide_problems_use_lbfgs_and_land_on_the_newton_solution(monkeypatch):
+    import mlemap.models as mm
+    import mlemap.models.glm_routes as routes
+    from mlemap import priors
+
+    X = rng.standard_normal((400, 8))
+    y = (rng.random(400) < 1 / (1 + np.exp(-X @ rng.normal(0, 0.3, 8)))).astype(float)
+    newton = mm.LogisticRegression(prior=priors.ridge(1.0)).fit(X, y)
+    monkeypatch.setattr(routes, "WIDE", 5)
+    wide = mm.LogisticRegression(prior=priors.ridge(1.0)).fit(X, y)
+    assert wide._fit.solver.startswith("L-BFGS") and wide.converged_
+    np.testing.assert_allclose(wide.coef_, newton.coef_, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(wide.se_, newton.se_, rtol=1e-6)

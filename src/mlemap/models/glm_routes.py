@@ -16,13 +16,15 @@ from ..errors import SeparationWarning, warn
 from ..glm.design import INTERCEPT, gram_aliasing
 from ..glm.gram import weighted_gram
 from ..glm.inference import invert_information, sandwich, score_outer
-from ..glm.newton import SUBSAMPLE, GLMObjective, newton_solve
+from ..glm.newton import SUBSAMPLE, GLMObjective, lbfgs_solve, newton_solve
 from ..glm.separation import find_separation
 from .base import RegressionFit, effective_k
 from .routes import l1_covariance, l1_fit, warn_aliasing
 
 #: problems up to this size (rows x parameters) test for separation as soon as the predictor runs away
 EARLY_CHECK_SIZE = 2_000_000
+#: above this many parameters L-BFGS replaces Newton (the exact Hessian is computed once, at the end)
+WIDE = 1000
 
 
 @dataclass
@@ -140,8 +142,11 @@ def newton_route(est, pb: Problem, l2: float, plan, *, map_fit: bool) -> Regress
         return found[0] is not None
 
     small = X.shape[0] * obj.size <= EARLY_CHECK_SIZE
-    fit = newton_solve(obj, tol=est.tol, max_iter=est.max_iter, watch_divergence=classify and l2 == 0,
-                       divergence_check=check if (classify and l2 == 0 and small) else None)
+    if obj.size > WIDE:
+        fit = lbfgs_solve(obj, tol=est.tol, max_iter=est.max_iter)
+    else:
+        fit = newton_solve(obj, tol=est.tol, max_iter=est.max_iter, watch_divergence=classify and l2 == 0,
+                           divergence_check=check if (classify and l2 == 0 and small) else None)
     sep = found[0] if found else None
     lin_max = float((fit.eta if pb.w is None else fit.eta[torch.from_numpy(pb.w > 0)]).abs().max())
     if sep is None and classify and l2 == 0 and (fit.diverging or not fit.converged or lin_max > 20):
@@ -187,7 +192,7 @@ def newton_route(est, pb: Problem, l2: float, plan, *, map_fit: bool) -> Regress
         k = float(obj.size)
     converged = fit.converged and sep is None
     message = fit.message if sep is None else "stopped: separation (the MLE does not exist)"
-    solver = "Newton (exact Hessian)" + (" with ridge prior" if map_fit else "")
+    solver = ("L-BFGS" if obj.size > WIDE else "Newton (exact Hessian)") + (" with ridge prior" if map_fit else "")
     res = RegressionFit(coef, icpt, cov, label_all, loglik, k, fit.n_iter, converged, message, solver,
                         "MAP" if map_fit else "MLE", pb.W, None, reasons, status, notes,
                         plan.describe(pb.family.name, pb.W) if map_fit else "", objective=fit.objective,
