@@ -6,7 +6,7 @@ For each ``alpha`` of the grid the path minimises
    + \\tfrac{\\lambda_2(\\alpha)}{2}\\lVert\\beta\\rVert_2^2
 
 with :math:`(\\lambda_1, \\lambda_2)` from scikit-learn's ``alpha`` for the family (see
-:mod:`mlemap.paths.grid`), using :func:`mlemap.glm.penalized` solvers with warm starts and
+:mod:`mlemap.paths.grid`), using the :mod:`mlemap.glm.penalized` solvers with warm starts and
 strong-rule screening (:mod:`mlemap.paths.solve`).
 """
 

@@ -23,7 +23,14 @@ from ..glm.penalized_core import family_threads
 
 
 class RegularizationPath:
-    """Coefficients along a grid of ``alphas`` (decreasing). See :func:`~mlemap.regularization_path`."""
+    """Coefficients along a grid of ``alphas`` (decreasing). See :func:`~mlemap.regularization_path`.
+
+    Attributes: ``alphas`` (n_alphas,); ``coefs`` (n_features, n_alphas), or (n_classes,
+    n_features, n_alphas) for categorical; ``intercepts`` (n_alphas,) or (n_classes, n_alphas);
+    ``nnz`` non-zero coefficients per alpha; ``n_iter`` coordinate-descent sweeps per alpha;
+    ``converged`` and ``kkt_violation`` (relative) per alpha; ``loglik``, ``df`` and ``bic`` per
+    alpha (computed on first access); ``alpha_max``; ``selection`` (after :meth:`select`).
+    """
 
     def __init__(self, *, family, penalty, l1_ratio, alphas, alpha_max, solution, data, fit_intercept, settings):
         self._family = family
