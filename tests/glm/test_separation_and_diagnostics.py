@@ -144,7 +144,7 @@ def test_feature_names_appear_in_the_diagnostics():
 def test_non_convergence_warns_with_what_to_try():
     from mlemap.errors import ConvergenceWarning
 
-    X, y = overlapping()
+    X, _ = overlapping()
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         m = mm.PoissonRegression(max_iter=1).fit(X, rng.poisson(3.0, 200))
     assert not m.converged_

@@ -8,8 +8,15 @@ import torch.distributions as td
 from scipy import sparse
 
 import mlemap.models as mm
-import mlemap.priors as priors
-from mlemap.errors import DataError, DataTypeError, ParameterError, PriorError, ShapeError, WeightsError
+from mlemap import priors
+from mlemap.errors import (
+    DataError,
+    DataTypeError,
+    ParameterError,
+    PriorError,
+    ShapeError,
+    WeightsError,
+)
 
 rng = np.random.default_rng(0)
 X = rng.standard_normal((20, 3))

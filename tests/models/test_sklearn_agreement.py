@@ -64,7 +64,7 @@ def test_l2_logistic_equals_sklearn_with_c_one_over_alpha(alpha, weighted):
 
 @pytest.mark.parametrize("alpha", [0.5, 20.0])
 def test_multinomial_l2_equals_sklearn_multinomial(alpha):
-    X, y, w = _data("categorical")
+    X, y, _ = _data("categorical")
     ours = mm.SoftmaxRegression(prior=priors.ridge(alpha)).fit(X, y)
     ref = _sklearn_logistic(1.0 / alpha, solver="newton-cholesky").fit(X, y)  # lbfgs stops ~1e-6 short
     assert ours.coef_.shape == ref.coef_.shape == (3, X.shape[1])

@@ -182,7 +182,7 @@ def _as_vector(y, *, n: int, name: str, owner: str) -> np.ndarray:
             f"{owner} requires y to be passed, but the target y is None. Pass one response value per row of X: "
             f"fit(X, {name})."
         )
-    if isinstance(y, (str, bytes, dict)) or isinstance(y, numbers.Number):
+    if isinstance(y, (str, bytes, dict, numbers.Number)):
         raise DataError(f"The '{name}' argument of {owner} must be a 1-D array-like; got {type(y).__name__}.")
     arr = _to_array(y)
     if arr.ndim == 2 and arr.shape[1] == 1:

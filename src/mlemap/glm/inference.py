@@ -75,7 +75,7 @@ def score_outer(X: np.ndarray, scores: np.ndarray, weights: np.ndarray | None, i
     w = np.ones(X.shape[0]) if weights is None else weights
     if scores.ndim == 1:
         return weighted_gram(X, w * scores * scores, intercept)
-    n, k = scores.shape
+    k = scores.shape[1]
     p1 = X.shape[1] + int(intercept)
     M = np.zeros((k * p1, k * p1))
     for a in range(k):
@@ -124,7 +124,7 @@ def profile_bounds(profile, estimate: float, se: float, loglik: float, level: fl
     from scipy.optimize import brentq
 
     crit = float(stats.chi2.ppf(level, 1))
-    target = lambda c: 2 * (loglik - profile(c)) - crit  # noqa: E731
+    target = lambda c: 2 * (loglik - profile(c)) - crit
     step = se if np.isfinite(se) and se > 0 else max(abs(estimate), 1.0)
     out = []
     for sign in (-1.0, 1.0):

@@ -38,6 +38,9 @@ from .design import INTERCEPT, Aliasing, no_aliasing, qr_rtol, triangular_aliasi
 
 _EXT = np.longdouble
 _CHUNK = 65536
+#: above this many entries (rows x parameters) a well-conditioned problem is solved from R alone
+LARGE = 4_000_000
+_BLOCK = 8192
 
 
 @dataclass
@@ -127,6 +130,12 @@ def solve_lstsq(
     target = y if offset is None else y - offset
     # intercept first, so that a constant column is aliased rather than the intercept
     order = ([d] if fit_intercept else []) + list(range(d))
+    if refine is not True and n * len(order) > LARGE:
+        fast = _large_well_conditioned(X, s, target, fit_intercept, l2, penalize_intercept, labels, order)
+        if fast is not None:
+            beta_ordered, R, D, cond = fast
+            return _finish(X, target, sample_weight, fit_intercept, labels, order, list(range(len(order))),
+                           beta_ordered, R, D, None, 0, cond)
     A = np.empty((n, len(order)))
     if fit_intercept:
         A[:, 0] = 1.0 if s is None else s
@@ -167,6 +176,11 @@ def solve_lstsq(
 
     beta_ordered = np.zeros(len(order))
     beta_ordered[cols] = z / D[cols]
+    return _finish(X, target, sample_weight, fit_intercept, labels, order, cols, beta_ordered, R, D, alias, used, cond)
+
+
+def _finish(X, target, sample_weight, fit_intercept, labels, order, cols, beta_ordered, R, D, alias, used, cond):
+    d = X.shape[1]
     Rinv = sl.solve_triangular(R, np.eye(R.shape[0]))
     inv_scaled = Rinv @ Rinv.T
     inv_ordered = np.full((len(order), len(order)), np.nan)
@@ -194,3 +208,55 @@ def solve_lstsq(
         n_refine=used,
         cond=cond,
     )
+
+
+def _large_well_conditioned(X, s, target, fit_intercept, l2, penalize_intercept, labels, order):
+    """Tall problems: R of ``[A, b]`` by blocked (TSQR-style) Householder updates, without forming Q.
+
+    The last column of the triangular factor of the augmented matrix is :math:`Q^\\top b`, so the
+    solution needs only R. Used when the scaled system is full rank and well conditioned
+    (:math:`\\kappa(R) \\le 10^3`, where the QR solve is accurate to about :math:`\\kappa\\epsilon`);
+    otherwise ``None`` and the caller takes the refined path.
+    """
+    n, d = X.shape
+    p = len(order)
+    sq = np.zeros(d)
+    for a in range(0, n, _BLOCK):
+        Xc = X[a:a + _BLOCK]
+        sq += np.einsum("ij,ij->j", Xc, Xc) if s is None else np.einsum("ij,ij,i->j", Xc, Xc, s[a:a + _BLOCK] ** 2)
+    norms = np.sqrt(sq)
+    if fit_intercept:
+        norms = np.r_[np.sqrt(n if s is None else float(np.sum(s * s))), norms]
+    D = np.ones(p)
+    ok = norms > 0
+    D[ok] = np.exp2(np.round(np.log2(norms[ok])))
+    off = int(fit_intercept)
+    R = np.zeros((0, p + 1))
+    buf = np.empty((_BLOCK, p + 1))
+    for a in range(0, n, _BLOCK):
+        e = min(a + _BLOCK, n)
+        blk = buf[: e - a]
+        sc = None if s is None else s[a:e]
+        if fit_intercept:
+            blk[:, 0] = 1.0 if sc is None else sc
+        np.multiply(X[a:e], 1.0 if sc is None else sc[:, None], out=blk[:, off:p])
+        blk[:, p] = target[a:e] if sc is None else target[a:e] * sc
+        blk[:, :p] /= D
+        R = np.linalg.qr(np.vstack([R, blk]), mode="r")
+    if l2 > 0:
+        extra = np.zeros((p, p + 1))
+        for c in range(p):
+            if order[c] != d or penalize_intercept:
+                extra[c, c] = np.sqrt(l2) / D[c]
+        R = np.linalg.qr(np.vstack([R, extra]), mode="r")
+    if R.shape[0] < p + 1:
+        R = np.vstack([R, np.zeros((p + 1 - R.shape[0], p + 1))])
+    Rp = R[:p, :p]
+    diag = np.abs(np.diag(Rp))
+    if not np.all(diag > qr_rtol(n)):
+        return None
+    cond = float(np.linalg.cond(Rp))
+    if cond > 1e3:
+        return None
+    z = sl.solve_triangular(Rp, R[:p, p])
+    return z / D, Rp, D, cond

@@ -252,9 +252,6 @@ class GLMObjective:
                 H[sb, sa] = block.T
         return H
 
-    def direction_linear(self, step: np.ndarray) -> torch.Tensor:
-        return self.linear(step)
-
 
 def newton_direction(H: np.ndarray, g: np.ndarray, flat: np.ndarray | None = None) -> np.ndarray:
     """Solve :math:`H s = -g`. A known flat direction ``flat`` (unit vector with :math:`H n = 0`,
@@ -297,7 +294,7 @@ def initial_theta(obj: GLMObjective) -> np.ndarray:
     elif name == "categorical":
         counts = np.bincount(y, weights=w, minlength=obj.K)
         logf = np.log(np.maximum(counts / W, 1e-10))
-        ref = 0.0 if obj.k == obj.K else logf[[c for c in range(obj.K) if c not in obj.free][0]]
+        ref = 0.0 if obj.k == obj.K else logf[next(c for c in range(obj.K) if c not in obj.free)]
         for a, k in enumerate(obj.free):
             theta[a * obj.p1 + obj.d] = logf[k] - ref
         if obj.k == obj.K:
@@ -329,8 +326,7 @@ def newton_solve(
         return _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsample, seed, divergence_check)
 
 
-def _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsample, seed, divergence_check,
-            verbose=False) -> NewtonFit:
+def _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsample, seed, divergence_check) -> NewtonFit:
     theta = initial_theta(obj) if theta0 is None else np.array(theta0, dtype=np.float64)
     if lazy is None:
         lazy = obj.n * obj.size >= LAZY_SIZE
@@ -393,8 +389,6 @@ def _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsam
         if lazy and not obj.multiclass:
             u, f_full, g_full = obj.full_step(theta, lin, s)
             if np.isfinite(f_full) and f_full <= f + 1e-4 * slope:
-                if verbose:
-                    print(f"full step {it}: f {f_full:.12g} dec {dec:.3g} exact {H_here}")
                 theta, lin, f, g = theta + s, lin + u, f_full, g_full
                 eta = obj.eta(lin)
                 it += 1
@@ -428,8 +422,6 @@ def _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsam
         it += 1
         prev_dec = dec
         H_here = False
-        if verbose:
-            print(f"it {it} f {f:.12g} dec {dec:.3g} t {t} exact {H_here}")
         if watch_divergence:
             big = _largest(obj, lin)
             if divergence_check is not None and it >= 2 and big > check_at:

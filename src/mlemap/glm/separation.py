@@ -175,4 +175,4 @@ def find_separation(
     if free is None:
         return Separation(kind, direction, list(labels), [class_names[0], class_names[1]], None, n_boundary, diverging)
     return Separation(kind, direction, list(labels), [class_names[c] for c in free],
-                      class_names[[c for c in range(n_classes) if c not in free][0]], n_boundary, diverging)
+                      class_names[next(c for c in range(n_classes) if c not in free)], n_boundary, diverging)

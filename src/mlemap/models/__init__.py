@@ -6,4 +6,4 @@ from .logistic import LogisticRegression
 from .poisson import PoissonRegression
 from .softmax import SoftmaxRegression
 
-__all__ = ["LinearRegression", "LogisticRegression", "SoftmaxRegression", "PoissonRegression", "LaplaceRegression"]
+__all__ = ["LaplaceRegression", "LinearRegression", "LogisticRegression", "PoissonRegression", "SoftmaxRegression"]

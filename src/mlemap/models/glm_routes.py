@@ -240,7 +240,7 @@ def l1_route(est, pb: Problem, l1: float, l2: float, plan) -> RegressionFit:
         return H[np.ix_(sel, sel)]
 
     def meat(active):
-        obj, eta, sel, theta = evaluate(active)
+        obj, eta, sel, _ = evaluate(active)
         scores = pb.family.grad(obj.y, eta)
         if pb.family.multiclass:
             scores = scores[:, obj.free]

@@ -23,9 +23,9 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..errors import PriorError
-from ..glm.gram import single_threaded_torch, weighted_gram
 from ..glm.design import as_offset, as_response, as_sample_weight
 from ..glm.family import LaplaceGLM
+from ..glm.gram import single_threaded_torch, weighted_gram
 from ..glm.inference import invert_information
 from ..glm.lad import solve_lad
 from .base import RegressionBase, RegressionFit, packed_labels

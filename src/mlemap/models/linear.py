@@ -21,9 +21,9 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..errors import BoundaryWarning, warn
-from ..glm.gram import single_threaded_torch, weighted_gram
 from ..glm.design import as_offset, as_response, as_sample_weight
 from ..glm.family import GaussianGLM
+from ..glm.gram import single_threaded_torch, weighted_gram
 from ..glm.inference import invert_information, sandwich, score_outer
 from ..glm.lstsq import solve_lstsq
 from .base import RegressionBase, RegressionFit, effective_k, packed_labels
@@ -184,7 +184,7 @@ class LinearRegression(RegressorMixin, RegressionBase):
         H[:p, p] = H[p, :p] = 2 * cross / sigma2**1.5
         H[p, p] = 2 * W / sigma2
         if self.cov_type != "sandwich":
-            cov, reason = invert_information(H, owner=self._owner(), what="posterior Hessian")
+            cov, _ = invert_information(H, owner=self._owner(), what="posterior Hessian")
             fit.cov = cov[:p, :p]
             fit.cov_label = "Laplace approximation (joint in coefficients and sigma)"
         fit.converged = converged

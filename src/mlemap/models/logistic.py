@@ -20,9 +20,9 @@ from scipy.special import expit, log_expit
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..glm.gram import single_threaded_torch
 from ..glm.design import as_labels, as_sample_weight, check_classes
 from ..glm.family import BernoulliGLM
+from ..glm.gram import single_threaded_torch
 from .base import RegressionBase
 from .glm_routes import Problem, fit_route
 

@@ -21,9 +21,9 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..errors import DataError, ParameterError
-from ..glm.gram import single_threaded_torch
 from ..glm.design import as_offset, as_response, as_sample_weight
 from ..glm.family import PoissonGLM
+from ..glm.gram import single_threaded_torch
 from .base import RegressionBase
 from .glm_routes import Problem, fit_route
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import IdentifiabilityWarning, warn
 from ..glm.design import Aliasing
-from ..glm.inference import invert_information, sandwich, score_outer
+from ..glm.inference import invert_information, sandwich
 
 L1_SE_REASON = (
     "not reported for an L1 (Laplace-prior) fit: the estimate is the mode of a posterior with a kink at 0, which "
@@ -94,14 +94,3 @@ def warn_aliasing(alias: Aliasing, owner: str) -> tuple[dict, dict]:
     reasons = {alias.labels[a]: f"aliased ({alias.relations[a]})" for a in alias.aliased}
     status = {alias.labels[a]: "aliased (set to 0)" for a in alias.aliased}
     return reasons, status
-
-
-def meat_single(X, scores, weights, intercept, active=None):
-    """Score outer products for a single-output family, optionally on a column subset."""
-    if active is None:
-        return score_outer(X, scores, weights, intercept)
-    d = X.shape[1]
-    cols = np.flatnonzero(active[:d])
-    Xa = X[:, cols]
-    M = score_outer(Xa, scores, weights, intercept and bool(active[d]) if intercept else False)
-    return M

@@ -17,9 +17,9 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..errors import ParameterError
-from ..glm.gram import single_threaded_torch
 from ..glm.design import as_labels, as_sample_weight, check_classes, show_label
 from ..glm.family import CategoricalGLM
+from ..glm.gram import single_threaded_torch
 from .base import COV_TYPES, RegressionBase
 from .glm_routes import Problem, fit_route
 

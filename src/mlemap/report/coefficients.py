@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+import numpy as np
+
 from . import format as fmt
 
 
@@ -172,7 +174,7 @@ class CoefficientSummary:
 
 
 def _pvalue(p: float) -> str:
-    if p != p:
+    if np.isnan(p):
         return "—"
     if p < 1e-16:
         return "<1e-16"
