@@ -241,6 +241,12 @@ def as_labels(y, *, n: int, owner: str, name: str = "y") -> tuple[np.ndarray, np
             )
         if any(isinstance(v, float) and not np.isfinite(v) for v in arr):
             raise DataError(f"The '{name}' argument of {owner} contains NaN labels; drop those rows.")
+    if arr.dtype.kind in "fiub" and arr.size:
+        lo, hi = arr.min(), arr.max()
+        top = arr == hi
+        if lo == hi or np.all(top | (arr == lo)):  # two classes (or one): no sort needed
+            classes = np.array([lo] if lo == hi else [lo, hi], dtype=arr.dtype)
+            return top.astype(np.int64) if lo != hi else np.zeros(arr.size, np.int64), classes
     try:
         classes, codes = np.unique(arr, return_inverse=True)
     except TypeError as exc:

@@ -155,8 +155,8 @@ class RegressionBase(BaseEstimator):
         d = self.n_features_in_
         if np.ndim(fit.coef) == 2:
             rows = values.reshape(np.shape(fit.coef)[0], -1)
-            return rows[:, :d].copy(), (rows[:, d].copy() if self.fit_intercept else np.zeros(rows.shape[0]))
-        return values[:d].copy(), (float(values[d]) if self.fit_intercept else 0.0)
+            return rows[:, :d].copy(), (rows[:, d].copy() if self.fit_intercept else np.full(rows.shape[0], np.nan))
+        return values[:d].copy(), (float(values[d]) if self.fit_intercept else float("nan"))
 
     def _packed_estimates(self) -> np.ndarray:
         if np.ndim(self.coef_) == 2:
