@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.distributions as td
 from torch.distributions import constraints
@@ -54,8 +56,10 @@ class MultivariateNormal(Family):
             )
 
     def log_prob(self, f, p):
-        L = torch.linalg.cholesky(p["covariance_matrix"])
+        L, info = torch.linalg.cholesky_ex(p["covariance_matrix"])
         diff = f["x"] - p["loc"]
+        if bool(info.any()):  # numerically not positive definite: zero density
+            return torch.full(diff.shape[:1], -math.inf, dtype=diff.dtype, device=diff.device)
         z = torch.linalg.solve_triangular(L, diff.T, upper=False)
         d = diff.shape[-1]
         return -0.5 * (d * LOG_2PI + (z * z).sum(0)) - torch.log(torch.diagonal(L)).sum()
@@ -68,7 +72,9 @@ class MultivariateNormal(Family):
         mean, m2 = s.moments["x"]
         sigma = p["covariance_matrix"]
         d = mean.shape[-1]
-        L = torch.linalg.cholesky(sigma)
+        L, info = torch.linalg.cholesky_ex(sigma)
+        if bool(info.any()):  # numerically not positive definite (a trial step of the optimiser)
+            return torch.tensor(-math.inf, dtype=mean.dtype, device=mean.device)
         delta = (mean - p["loc"]).unsqueeze(-1)
         scatter = m2 + s.weight * (delta @ delta.T)
         quad = torch.cholesky_solve(scatter, L).diagonal().sum()
