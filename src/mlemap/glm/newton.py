@@ -23,7 +23,9 @@ Large problems (:math:`n p \\ge 2\\cdot 10^6`) avoid recomputing the :math:`O(n 
 1. warm start: Newton to convergence on a uniform subsample of 50,000 rows with weights scaled by
    :math:`W / W_{\\text{sub}}`; its Hessian approximates the full one to :math:`O(m^{-1/2})`;
 2. chord steps on the full data: gradient and line search with the latest Hessian, while the
-   decrement shrinks at least four-fold per step (otherwise the exact Hessian is recomputed);
+   decrement shrinks at least four-fold per step (otherwise the exact Hessian is recomputed); with
+   at most 24 parameters the full Hessian costs about one gradient pass, so it is computed exactly
+   at the warm start (and the subsample shrinks to ``max(10,000, 500 p)`` rows);
 3. the exact Hessian at the final point: the decrement is rechecked with it before stopping, and it
    is returned for the standard errors.
 """
@@ -334,6 +336,9 @@ def _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsam
     H_here = False
     notes = ""
     warm = None
+    if obj.size <= EXACT_FIRST:
+        # only the starting point is taken from the subsample (the full Hessian is cheap): fewer rows do
+        subsample = min(subsample, max(10_000, 500 * obj.size))
     if lazy and obj.n > 4 * subsample:
         warm = _warm_start(obj, theta, subsample, seed, tol, max_step)
         if warm is not None:
