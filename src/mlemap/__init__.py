@@ -32,6 +32,7 @@ from .families import Family, family_names
 from .compare import Comparison, compare
 from .fit import fit
 from .inference.lrt import LRTResult, lrt
+from .paths import RegularizationPath, regularization_path
 from .priors import DiscretePrior
 from .results import FitResult
 
@@ -44,6 +45,8 @@ __all__ = [
     "Comparison",
     "lrt",
     "LRTResult",
+    "regularization_path",
+    "RegularizationPath",
     "DiscretePrior",
     "Family",
     "family_names",

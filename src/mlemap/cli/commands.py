@@ -184,9 +184,9 @@ def register_extra(sub, common) -> None:
 
 
 def _extras() -> list:
-    from . import lessons, tour
+    from . import lessons, regression, tour
 
-    return [tour.register, lessons.register]
+    return [regression.register, tour.register, lessons.register]
 
 
 _EXTRA = _extras()

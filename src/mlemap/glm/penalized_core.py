@@ -144,7 +144,7 @@ def check_response(y, n: int, family) -> np.ndarray:
                 f"{i}. Encode the classes as integers (for example with numpy.unique(y, return_inverse=True))."
             )
     else:
-        family.validate(torch.from_numpy(arr))
+        family.validate(torch.from_numpy(arr if arr.flags.writeable else arr.copy()))
     return np.ascontiguousarray(arr)
 
 

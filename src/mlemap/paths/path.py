@@ -57,6 +57,8 @@ def regularization_path(
     ``intercepts``, ``loglik``, ``nnz``, ``n_iter``, and ``select``, ``plot``, ``summary``.
     """
     name, ratio = grid.resolve_penalty(penalty, l1_ratio)
+    columns = getattr(X, "columns", None)
+    feature_names = [str(c) for c in columns] if columns is not None else None
     family, X, y, w, offset = prepare(X, y, family, sample_weight, offset)
     grid.check_family_penalty(family.name, ratio)
     tol = check_tol(tol, grid.OWNER)
@@ -78,7 +80,7 @@ def regularization_path(
             "max_iter, standardise the columns of X, or stop the grid at a larger eps.",
             ConvergenceWarning,
         )
-    return RegularizationPath(
+    result = RegularizationPath(
         family=family,
         penalty=name,
         l1_ratio=ratio,
@@ -89,3 +91,5 @@ def regularization_path(
         fit_intercept=bool(fit_intercept),
         settings={"tol": tol, "max_iter": max_iter},
     )
+    result.feature_names = feature_names or [f"x{j}" for j in range(result.n_features)]
+    return result

@@ -16,7 +16,7 @@ def plot_path(path, ax=None):
     coefs = path.coefs
     if coefs.ndim == 2:
         for j in range(coefs.shape[0]):
-            ax.plot(x, coefs[j], lw=1.2, label=f"x{j}")
+            ax.plot(x, coefs[j], lw=1.2, label=path.feature_names[j])
         n_lines = coefs.shape[0]
     else:
         styles = ["-", "--", ":", "-."]
@@ -24,7 +24,7 @@ def plot_path(path, ax=None):
         for k in range(coefs.shape[0]):
             for j in range(coefs.shape[1]):
                 ax.plot(x, coefs[k, j], lw=1.2, ls=styles[k % len(styles)], color=colours[j % len(colours)],
-                        label=f"class {k}: x{j}")
+                        label=f"class {k}: {path.feature_names[j]}")
         n_lines = coefs.shape[0] * coefs.shape[1]
     ax.axhline(0.0, color="0.6", lw=0.8)
     ax.invert_xaxis()

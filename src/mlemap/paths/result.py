@@ -52,6 +52,7 @@ class RegularizationPath:
         X, _, w, _ = data
         self.n_obs = float(X.shape[0] if w is None else w.sum())
         self.n_features = X.shape[1]
+        self.feature_names = [f"x{j}" for j in range(self.n_features)]
         self.selection = None
 
     # ------------------------------------------------------------------ statistics
