@@ -13,6 +13,7 @@ rng = np.random.default_rng(11)
 
 
 def complete_separation():
+    rng = np.random.default_rng(1)
     X = rng.standard_normal((60, 2))
     y = (X[:, 0] + 0.5 * X[:, 1] > 0.2).astype(float)
     return X, y
@@ -20,6 +21,7 @@ def complete_separation():
 
 def quasi_separation():
     """x1 > 0 always means class 1, x1 < 0 class 0; the rows at x1 = 0 hold both classes."""
+    rng = np.random.default_rng(2)
     X = rng.standard_normal((80, 2))
     X[:20, 0] = 0.0
     y = np.where(X[:, 0] > 0, 1.0, 0.0)
@@ -29,6 +31,7 @@ def quasi_separation():
 
 
 def overlapping():
+    rng = np.random.default_rng(3)
     X = rng.standard_normal((200, 2))
     y = (rng.random(200) < 1 / (1 + np.exp(-X[:, 0]))).astype(float)
     return X, y
