@@ -16,13 +16,14 @@ and are not offered.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..errors import PriorError
+from ..errors import ParameterError, PriorError
 from ..glm.design import as_offset, as_response, as_sample_weight
 from ..glm.family import LaplaceGLM
 from ..glm.gram import single_threaded_torch, weighted_gram
@@ -65,6 +66,12 @@ class LaplaceRegression(RegressorMixin, RegressionBase):
     def fit(self, X, y, sample_weight=None, offset=None):
         plan = self._check_params()
         owner = self._owner()
+        if self.cov_type == "bootstrap" and (
+            isinstance(self.n_boot, bool) or not isinstance(self.n_boot, numbers.Integral) or self.n_boot < 2
+        ):
+            raise ParameterError(
+                f"The 'n_boot' parameter of {owner} must be an int in the range [2, inf). Got {self.n_boot!r} instead."
+            )
         X = self._validate_X(X, reset=True)
         n = X.shape[0]
         y = as_response(y, n=n, owner=owner)
