@@ -9,33 +9,50 @@ computed as a symmetric rank-k update (BLAS ``dsyrk``, half the work of a genera
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 import numpy as np
 from scipy.linalg import blas
 
 _BLOCK = 8192
+_PARALLEL_ROWS = 200_000
 
 
 def weighted_gram(X: np.ndarray, h: np.ndarray, intercept: bool) -> np.ndarray:
-    """:math:`\\tilde X^\\top \\mathrm{diag}(h) \\tilde X` for ``h >= 0`` (float64, symmetric)."""
-    n, d = X.shape
+    """:math:`\\tilde X^\\top \\mathrm{diag}(h) \\tilde X` for ``h >= 0`` (float64, symmetric).
+
+    Large inputs are split between two threads, each updating its own triangle (BLAS releases
+    the GIL; the row blocks are too small for the BLAS's own threading)."""
+    n = X.shape[0]
+    if n >= _PARALLEL_ROWS and (os.cpu_count() or 1) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            halves = list(pool.map(lambda r: _gram_rows(X, h, intercept, *r), [(0, n // 2), (n // 2, n)]))
+        upper = halves[0] + halves[1]
+    else:
+        upper = _gram_rows(X, h, intercept, 0, n)
+    return upper + np.triu(upper, 1).T
+
+
+def _gram_rows(X: np.ndarray, h: np.ndarray, intercept: bool, lo: int, hi: int) -> np.ndarray:
+    """Upper triangle of the weighted Gram matrix of rows ``lo:hi``."""
+    d = X.shape[1]
     p = d + int(intercept)
     C = np.zeros((p, p), order="F")
-    root = np.sqrt(h)
-    block = min(_BLOCK, n)
+    root = np.sqrt(h[lo:hi])
+    block = max(1, min(_BLOCK, hi - lo))
     buf = np.empty((block, p))
-    for s in range(0, n, block):
-        e = min(s + block, n)
-        m = e - s
-        a = buf[:m]
-        np.multiply(X[s:e], root[s:e, None], out=a[:, :d])
+    for s in range(lo, hi, block):
+        e = min(s + block, hi)
+        a = buf[: e - s]
+        np.multiply(X[s:e], root[s - lo:e - lo, None], out=a[:, :d])
         if intercept:
-            a[:, d] = root[s:e]
-        # a is C-ordered (m, p), i.e. a.T is F-ordered (p, m): C += a.T @ a
+            a[:, d] = root[s - lo:e - lo]
+        # a is C-ordered (m, p), i.e. a.T is F-ordered (p, m): C += a.T @ a (upper triangle)
         C = blas.dsyrk(1.0, a.T, beta=1.0, c=C, trans=0, lower=0, overwrite_c=1)
-    upper = np.triu(C)
-    return upper + np.triu(upper, 1).T
+    return np.triu(C)
 
 
 def weighted_cross(X: np.ndarray, h: np.ndarray, intercept: bool) -> np.ndarray:

@@ -23,15 +23,16 @@ Large problems (:math:`n p \\ge 2\\cdot 10^6`) avoid recomputing the :math:`O(n 
 1. warm start: Newton to convergence on a uniform subsample of 50,000 rows with weights scaled by
    :math:`W / W_{\\text{sub}}`; its Hessian approximates the full one to :math:`O(m^{-1/2})`;
 2. chord steps on the full data: gradient and line search with the latest Hessian, while the
-   decrement shrinks at least four-fold per step (otherwise the exact Hessian is recomputed); with
-   at most 24 parameters the full Hessian costs about one gradient pass, so it is computed exactly
-   at the warm start (and the subsample shrinks to ``max(10,000, 500 p)`` rows);
+   decrement shrinks at least four-fold per step (otherwise the exact Hessian is recomputed); the
+   first full-data pass also starts from the intercept-only fit, so it yields the predictor, value
+   and gradient at the warm start at once;
 3. the exact Hessian at the final point: the decrement is rechecked with it before stopping, and it
    is returned for the standard errors.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,8 +43,8 @@ from .family import GLMFamily
 from .gram import torch_single_thread, weighted_gram
 
 SUBSAMPLE = 50_000
-#: up to this many parameters the full-data Hessian at the warm start is computed exactly
-EXACT_FIRST = 24
+#: the fused full-data pass is split between two threads from this many rows (and 32 columns)
+PARALLEL_ROWS = 200_000
 LAZY_SIZE = 2_000_000
 
 
@@ -182,36 +183,53 @@ class GLMObjective:
 
     def full_step(self, theta: np.ndarray, lin: torch.Tensor, s: np.ndarray, block: int = 8192):
         """One pass over ``X`` for a single-output family: the direction ``u = X~ s`` and, at
-        ``theta + s``, the value and gradient (each row block of ``X`` is read once for both products)."""
+        ``theta + s``, the value and gradient (each row block of ``X`` is read once for both products).
+        Large inputs are split between two threads (the BLAS and torch kernels release the GIL)."""
         n, d = self.n, self.d
         rows = s.reshape(1, self.p1)[0]
         u = np.empty(n)
         lin_np = lin.numpy()
-        grad = np.zeros(d)
-        total = 0.0
-        gsum = 0.0
-        for a in range(0, n, block):
-            b = min(a + block, n)
-            Xc = self.X[a:b]
-            uc = Xc @ rows[:d]
-            if self.intercept:
-                uc += rows[d]
-            u[a:b] = uc
-            eta = torch.from_numpy(lin_np[a:b] + uc)
-            if self.offset is not None:
-                eta = eta + self.offset[a:b]
-            y = self.y[a:b]
-            values = self.family.nll(y, eta)
-            r = self.family.grad(y, eta)
-            if self.w is not None:
-                wc = self.w[a:b]
-                total += float(torch.dot(wc, values))
-                r = r * wc
-            else:
-                total += float(values.sum())
-            rn = r.numpy()
-            grad += rn @ Xc
-            gsum += rn.sum()
+        halves = [(0, n)]
+        if n >= PARALLEL_ROWS and d >= 32 and (os.cpu_count() or 1) > 1:  # narrow blocks: not worth it
+            halves = [(0, n // 2), (n // 2, n)]
+
+        def run(lo, hi):
+            grad = np.zeros(d)
+            total = gsum = 0.0
+            for a in range(lo, hi, block):
+                b = min(a + block, hi)
+                Xc = self.X[a:b]
+                uc = Xc @ rows[:d]
+                if self.intercept:
+                    uc += rows[d]
+                u[a:b] = uc
+                eta = torch.from_numpy(lin_np[a:b] + uc)
+                if self.offset is not None:
+                    eta = eta + self.offset[a:b]
+                y = self.y[a:b]
+                values = self.family.nll(y, eta)
+                r = self.family.grad(y, eta)
+                if self.w is not None:
+                    wc = self.w[a:b]
+                    total += float(torch.dot(wc, values))
+                    r = r * wc
+                else:
+                    total += float(values.sum())
+                rn = r.numpy()
+                grad += rn @ Xc
+                gsum += float(rn.sum())
+            return grad, total, gsum
+
+        if len(halves) == 1:
+            parts = [run(*halves[0])]
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                parts = list(pool.map(lambda h: run(*h), halves))
+        grad = sum(p[0] for p in parts)
+        total = sum(p[1] for p in parts)
+        gsum = sum(p[2] for p in parts)
         theta1 = theta + s
         g = np.append(grad, gsum) if self.intercept else grad
         if self.l2 > 0:
@@ -317,18 +335,24 @@ def newton_solve(
     divergence_check=None,
     subsample: int = SUBSAMPLE,
     seed: int = 0,
+    polish: bool = True,
 ) -> NewtonFit:
     """Minimise ``obj`` by damped Newton (see the module docstring); returns the exact Hessian at the end.
+
+    ``polish``: on small problems take one more exact step after the stopping rule holds (the error
+    goes from the size of the decrement to its square).
 
     ``watch_divergence`` stops the iteration when the linear predictor runs away (an MLE at infinity);
     ``divergence_check(theta)``, if given, is asked to confirm (e.g. by a separation test) whenever
     the largest linear predictor passes 8, 16, 32, ... and stops the iteration when it returns True.
     """
     with torch_single_thread():
-        return _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsample, seed, divergence_check)
+        return _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsample, seed, divergence_check,
+                       polish)
 
 
-def _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsample, seed, divergence_check) -> NewtonFit:
+def _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsample, seed, divergence_check,
+            polish) -> NewtonFit:
     theta = initial_theta(obj) if theta0 is None else np.array(theta0, dtype=np.float64)
     if lazy is None:
         lazy = obj.n * obj.size >= LAZY_SIZE
@@ -336,21 +360,27 @@ def _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsam
     H_here = False
     notes = ""
     warm = None
-    if obj.size <= EXACT_FIRST:
-        # only the starting point is taken from the subsample (the full Hessian is cheap): fewer rows do
-        subsample = min(subsample, max(10_000, 500 * obj.size))
+    lin = None
     if lazy and obj.n > 4 * subsample:
         warm = _warm_start(obj, theta, subsample, seed, tol, max_step)
         if warm is not None:
+            start = theta
             theta, H = warm
             notes = " (warm start on a subsample)"
-            if obj.size <= EXACT_FIRST:
-                H = None  # a narrow Hessian costs about one gradient pass: take exact Newton steps from here
+            if not obj.multiclass and not np.any(start[: obj.d]):
+                # from the intercept-only start the predictor is constant: one fused pass gives the
+                # predictor, value and gradient at the warm start
+                lin0 = torch.full((obj.n,), float(start[obj.d]) if obj.intercept else 0.0, dtype=torch.float64)
+                u, f, g = obj.full_step(start, lin0, theta - start)
+                lin = lin0 + u
     lazy = lazy and warm is not None
-    lin = obj.linear(theta)
-    eta = obj.eta(lin)
-    f = obj.value(theta, eta)
-    g = obj.gradient(theta, eta)
+    if lin is None:
+        lin = obj.linear(theta)
+        eta = obj.eta(lin)
+        f = obj.value(theta, eta)
+        g = obj.gradient(theta, eta)
+    else:
+        eta = obj.eta(lin)
     prev_dec = np.inf
     check_at = 8.0
     it = 0
@@ -372,7 +402,7 @@ def _newton(obj, theta0, tol, max_iter, max_step, lazy, watch_divergence, subsam
             break
         if dec / 2 <= tol * scale:
             converged, message = True, "Newton decrement below tolerance" + notes
-            if not lazy and dec > 0:
+            if polish and not lazy and dec > 0:
                 # one more exact step is cheap here and takes the error from O(lambda) to O(lambda^2)
                 theta_p = theta + s
                 lin_p = obj.linear(theta_p)
@@ -469,8 +499,9 @@ def _warm_start(obj: GLMObjective, theta: np.ndarray, m: int, seed: int, tol: fl
         free=obj.free if obj.multiclass else None,
     )
     sub.penalised = obj.penalised
-    fit = newton_solve(sub, theta0=theta, tol=max(tol, 1e-10), max_iter=50, max_step=max_step, lazy=False,
-                       watch_divergence=True)
+    # a starting point only: the full-data optimum is about sqrt(p n / m) standard errors away anyway
+    fit = newton_solve(sub, theta0=theta, tol=max(tol, 1e-7), max_iter=50, max_step=max_step, lazy=False,
+                       watch_divergence=True, polish=False)
     if not fit.converged or fit.diverging:
         return None
     return fit.theta, fit.hessian

@@ -59,8 +59,9 @@ def _alias_check(pb: Problem, intercept: bool):
     X, w = pb.X, pb.w
     rows = np.ones(X.shape[0], bool) if w is None else w > 0
     idx = np.flatnonzero(rows)
-    if idx.size > 4 * SUBSAMPLE:
-        sub = np.sort(np.random.default_rng(1).choice(idx, SUBSAMPLE, replace=False))
+    m = min(SUBSAMPLE, max(10_000, 500 * (pb.d + 1)))  # plenty of rows to reveal an exact dependence
+    if idx.size > 4 * m:
+        sub = np.sort(np.random.default_rng(1).choice(idx, m, replace=False))
         G = weighted_gram(np.ascontiguousarray(X[sub]), np.ones(sub.size), intercept)
         labels = pb.features + ([INTERCEPT] if intercept else [])
         order = ([pb.d] if intercept else []) + list(range(pb.d))
