@@ -31,7 +31,9 @@ from .errors import (
 from .families import Family, family_names
 from .compare import Comparison, compare
 from .fit import fit
+from .formula import FormulaError, regress
 from .inference.lrt import LRTResult, lrt
+from .models import LaplaceRegression, LinearRegression, LogisticRegression, PoissonRegression, SoftmaxRegression
 from .paths import RegularizationPath, regularization_path
 from .priors import DiscretePrior
 from .results import FitResult
@@ -45,6 +47,13 @@ __all__ = [
     "Comparison",
     "lrt",
     "LRTResult",
+    "LinearRegression",
+    "LogisticRegression",
+    "SoftmaxRegression",
+    "PoissonRegression",
+    "LaplaceRegression",
+    "regress",
+    "FormulaError",
     "regularization_path",
     "RegularizationPath",
     "DiscretePrior",

@@ -88,6 +88,21 @@ def newton(
         if biggest > cap:
             step = step * (cap / biggest)
             slope = float(g @ step)
+        if decrement / 2 <= 1e-9 * scale:
+            # Below ~1e-9 relative the predicted decrease drowns in the rounding of f, so Armijo cannot
+            # judge the step: take the full Newton step when it shrinks the gradient, else stop here.
+            trial = (x + step).detach()
+            if fg is not None:
+                f_new, g_new = fg(trial)
+            else:
+                f_new, g_new, _ = fgh(trial)
+            n_fev += 1
+            if _finite(f_new) and _finite(g_new) and float(g_new.norm()) < float(g.norm()):
+                x = trial
+                fx, g, H = fgh(x)
+                n_fev += 1
+                continue
+            return done(x, fx, g, H, it, True, "converged to floating-point precision (no further decrease possible)")
         t, accepted = 1.0, False
         for _ in range(60):
             trial = x + t * step
