@@ -54,6 +54,12 @@ class Comparison:
     def best(self) -> Candidate | None:
         return self.candidates[0] if self.candidates and self.candidates[0].usable else None
 
+    def plot(self, path=None, top: int = 4):
+        """The ``top`` usable fits over the data and their Q-Q (or P-P) plots; returns the figure."""
+        from .plots import comparison_figure
+
+        return comparison_figure(self, path=path, top=top)
+
     def to_dict(self) -> dict[str, Any]:
         rows = []
         for rank, c in enumerate(self.candidates, 1):

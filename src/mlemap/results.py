@@ -344,6 +344,30 @@ class FitResult:
         """JSON-ready dictionary with stable keys (see :meth:`mlemap.report.Summary.to_dict`)."""
         return self.summary(level=level, ci=ci).to_dict()
 
+    def plot(self, kind: str = "auto", ax=None, **options):
+        """Draw the fit with :mod:`mlemap.plots`; returns the matplotlib axes.
+
+        ``kind``: ``"density"`` (fitted density or pmf over the data), ``"qq"``, ``"pp"``,
+        ``"loglik"`` (log-likelihood curve of one parameter, ``param=``), ``"contour"``
+        (log-likelihood contour over two parameters, ``params=``), ``"posterior"`` (prior,
+        likelihood and posterior of one parameter; MAP fits). ``"auto"`` picks ``"posterior"`` for a
+        MAP fit of one free scalar parameter and ``"density"`` otherwise. ``options`` go to the
+        plotting function.
+        """
+        from . import plots
+
+        kinds = {"density": plots.density, "qq": plots.qq, "pp": plots.pp, "loglik": plots.loglik_curve,
+                 "contour": plots.loglik_contour, "posterior": plots.prior_likelihood_posterior}
+        if kind == "auto":
+            scalar = [k for k, v in self.params.items() if np.ndim(v) == 0]
+            kind = "posterior" if self.estimator == "MAP" and len(scalar) == 1 else "density"
+        if kind not in kinds:
+            valid = ", ".join(repr(k) for k in ("auto", *kinds))
+            raise MethodError(f"Unknown plot kind {kind!r}. Valid kinds are: {valid}.")
+        if kind == "posterior" and self.estimator != "MAP":
+            raise MethodError("kind='posterior' needs a MAP fit (a prior); use kind='loglik' for an MLE.")
+        return kinds[kind](self, ax=ax, **options)
+
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={_short(v)}" for k, v in self.params.items())
         return f"<FitResult {self.estimator} {self.family_name}({shown}) method={self.method} loglik={self.loglik:.6g}>"

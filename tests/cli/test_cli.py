@@ -185,3 +185,22 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(files, argv, fragments
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
     assert out.stdout == ""
+
+
+def test_lessons_list_run_and_unknown_name(tmp_path):
+    listed = run("lessons", "--list")
+    assert listed.returncode == 0
+    assert "weight_decay" in listed.stdout and "coin_mle" in listed.stdout
+    done = run("lessons", "--only", "16", "coin_mle", "--fast", "--quiet", "--out", str(tmp_path / "rep"))
+    assert done.returncode == 0, done.stderr
+    assert "checks passed in 2 lessons" in done.stdout
+    assert (tmp_path / "rep" / "index.html").exists()
+    bad = run("lessons", "--only", "no_such_lesson")
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr and "no_such_lesson" in bad.stderr
+
+
+def test_tour_runs():
+    done = run("tour")
+    assert done.returncode == 0, done.stderr
+    assert "MLE" in done.stdout

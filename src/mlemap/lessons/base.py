@@ -82,3 +82,19 @@ class Lesson:
 def finite(x) -> bool:
     return bool(np.all(np.isfinite(np.asarray(x, dtype=float))))
 
+
+def minimise(params, loss: Callable[[], Any], max_iter: int = 500) -> None:
+    """Minimise ``loss()`` over the tensors ``params`` in place with torch's L-BFGS (strong Wolfe
+    line search, tolerances tight enough to compare with mlemap's exact solvers to 1e-6)."""
+    import torch
+
+    opt = torch.optim.LBFGS(params, max_iter=max_iter, tolerance_grad=1e-12, tolerance_change=1e-15,
+                            line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        value = loss()
+        value.backward()
+        return value
+
+    opt.step(closure)

@@ -3,19 +3,28 @@
 from . import (
     l01_coin,
     l02_gaussian,
+    l03_linear,
+    l04_logistic,
+    l05_multiclass,
+    l06_ridge_lasso,
     l07_posterior_2d,
     l08_beta_priors,
     l09_convergence,
     l10_discrete_prior,
     l11_nonconjugate,
     l12_optimisers,
+    l13_mean_median,
+    l14_heteroscedastic,
     l15_boundary,
     l16_normal_prior,
+    l17_weight_decay,
     l18_intervals,
 )
 
-LESSONS = sorted(
-    (m.LESSON for m in (l01_coin, l02_gaussian, l07_posterior_2d, l08_beta_priors, l09_convergence, l10_discrete_prior,
-                        l11_nonconjugate, l12_optimisers, l15_boundary, l16_normal_prior, l18_intervals)),
-    key=lambda lesson: lesson.number,
+_MODULES = (
+    l01_coin, l02_gaussian, l03_linear, l04_logistic, l05_multiclass, l06_ridge_lasso, l07_posterior_2d,
+    l08_beta_priors, l09_convergence, l10_discrete_prior, l11_nonconjugate, l12_optimisers, l13_mean_median,
+    l14_heteroscedastic, l15_boundary, l16_normal_prior, l17_weight_decay, l18_intervals,
 )
+
+LESSONS = sorted((m.LESSON for m in _MODULES), key=lambda lesson: lesson.number)

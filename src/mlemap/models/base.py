@@ -263,6 +263,13 @@ class RegressionBase(BaseEstimator):
         return CoefficientSummary(title, facts, rows, interval, "posterior sd" if map_fit else "std. error", notes, data,
                                   lines)
 
+    def plot(self, ax=None, level: float = 0.95, intercept: bool = False, method: str = "wald"):
+        """Coefficient plot: every estimate with its ``level`` interval (see :func:`mlemap.plots.coefficients`)."""
+        from ..plots import coefficients
+
+        check_is_fitted(self)
+        return coefficients(self, ax=ax, level=level, intercept=intercept, method=method)
+
 
 def _check_names(estimator, X) -> None:
     """scikit-learn's feature-name consistency warnings (fit with names, predict without, or changed)."""

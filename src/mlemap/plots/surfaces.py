@@ -58,6 +58,17 @@ def loglik_grid(result, grid: dict[str, np.ndarray], prior: bool = False) -> np.
     return out.reshape(shape).cpu().numpy()
 
 
+def _companion_mle(result):
+    """The MLE drawn beside a MAP; its own warnings (e.g. an MLE on the boundary) are what the picture shows."""
+    import warnings
+
+    from ..errors import MlemapWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MlemapWarning)
+        return result.mle()
+
+
 def _scalar_names(result) -> list[str]:
     return [n for n in result.params if np.ndim(result.params[n]) == 0]
 
@@ -165,7 +176,7 @@ def prior_likelihood_posterior(result, param: str | None = None, ax=None, grid=N
         value = theta if term.derived is None else term.derived.forward(theta)
         lp = term.prior.log_prob(value).cpu().numpy() if not term.is_discrete else None
     ax = axes(ax)
-    mle = result.mle()
+    mle = _companion_mle(result)
     if lp is not None:
         ax.plot(grid, _normalised(lp), "--", color=PALETTE[2], linewidth=2, label="prior")
     ax.plot(grid, _normalised(ll), ":", color=PALETTE[0], linewidth=2.2, label="likelihood")
@@ -204,7 +215,7 @@ def surface_trio(result, params: tuple[str, str] | None = None, axes_row=None, n
         raise MethodError("surface_trio needs a MAP fit (one with priors).")
     names = _scalar_names(result)
     a, b = params or tuple(names[:2])
-    mle = result.mle()
+    mle = _companion_mle(result)
     if ranges is None:
         pts = np.array([[mle.params[a], mle.params[b]], [result.params[a], result.params[b]], [0.0, 0.0]])
         span = np.ptp(pts, axis=0).max() or 1.0

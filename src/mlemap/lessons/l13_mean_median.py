@@ -1,0 +1,73 @@
+"""Lesson 13: squared error is the Gaussian NLL, absolute error the Laplace NLL; outliers tell them apart."""
+
+import numpy as np
+from sklearn.linear_model import QuantileRegressor
+
+import mlemap as mm
+from mlemap import plots
+
+from .base import Lesson, LessonOutput, close, holds
+
+
+def run(ctx):
+    rng = ctx.rng(13)
+    n = ctx.n(300, 150)
+    x = rng.uniform(0, 10, n)
+    y = 1.0 + 2.0 * x + rng.normal(0, 1.0, n)
+    outliers = rng.choice(n, size=n // 10, replace=False)
+    y[outliers] += rng.uniform(15, 40, outliers.size)  # a tenth of the responses pushed far up
+    X = x[:, None]
+
+    mean_fit = mm.LinearRegression().fit(X, y)
+    median_fit = mm.LaplaceRegression().fit(X, y)
+    design = np.column_stack([np.ones(n), x])
+    ols = np.linalg.lstsq(design, y, rcond=None)[0]
+    lad = QuantileRegressor(quantile=0.5, alpha=0.0, solver="highs").fit(X, y)
+    resid_abs = np.abs(y - median_fit.predict(X))
+    b_hat = resid_abs.mean()  # the MLE of the Laplace scale given the coefficients
+    sigma2 = mean_fit.scale_ ** 2
+    rss = np.sum((y - mean_fit.predict(X)) ** 2)
+
+    fig, ax = plots.subplots(figsize=(7.5, 4.6))
+    clean = np.setdiff1d(np.arange(n), outliers)
+    ax.scatter(x[clean], y[clean], s=10, color=plots.PALETTE[0], alpha=0.6, label="data")
+    ax.scatter(x[outliers], y[outliers], s=16, color="0.35", marker="x", label="outliers")
+    grid = np.linspace(0, 10, 50)
+    ax.plot(grid, 1 + 2 * grid, color="0.3", ls=":", lw=1.5, label="truth: 1 + 2x")
+    ax.plot(grid, mean_fit.predict(grid[:, None]), color=plots.PALETTE[1], lw=2,
+            label=f"Gaussian MLE (mean, squared error): slope {mean_fit.coef_[0]:.2f}")
+    ax.plot(grid, median_fit.predict(grid[:, None]), color=plots.PALETTE[2], lw=2,
+            label=f"Laplace MLE (median, absolute error): slope {median_fit.coef_[0]:.2f}")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title("mean versus median regression")
+    ax.legend(frameon=False, fontsize=8.5)
+    plots.tidy(ax)
+    return LessonOutput(
+        checks=[
+            close("Gaussian MLE = least squares", [mean_fit.intercept_, mean_fit.coef_[0]], ols, rtol=1e-10),
+            close("Gaussian NLL = RSS/(2 sigma^2) + n/2 log(2 pi sigma^2)", -mean_fit.loglik_,
+                  rss / (2 * sigma2) + n / 2 * np.log(2 * np.pi * sigma2), rtol=1e-12),
+            close("Laplace MLE = least absolute deviations (sklearn QuantileRegressor, HiGHS)",
+                  [median_fit.intercept_, median_fit.coef_[0]], [lad.intercept_, lad.coef_[0]], rtol=1e-6),
+            close("Laplace NLL = sum|r|/b + n log(2b), b-hat = mean|r|", -median_fit.loglik_,
+                  resid_abs.sum() / b_hat + n * np.log(2 * b_hat), rtol=1e-9),
+            holds("the median line stays near the truth, the mean line is pulled",
+                  abs(median_fit.coef_[0] - 2) < 0.1 and abs(mean_fit.intercept_ - 1) > 2 * abs(median_fit.intercept_ - 1),
+                  [median_fit.intercept_, mean_fit.intercept_], "median intercept near 1; mean intercept off by > 2x"),
+        ],
+        figures=[("A tenth of the points are outliers: squared error (Gaussian likelihood) chases them, absolute "
+                  "error (Laplace likelihood) does not.", fig)],
+        findings=[f"Mean regression: {mean_fit.intercept_:.3f} + {mean_fit.coef_[0]:.3f} x; median regression: "
+                  f"{median_fit.intercept_:.3f} + {median_fit.coef_[0]:.3f} x (truth 1 + 2x)."],
+    )
+
+
+LESSON = Lesson(
+    13, "mean_vs_median", "Squared error = Gaussian, absolute error = Laplace",
+    r"$-\log \mathcal{N}(y\mid x^\top\beta,\sigma^2) = \frac{(y-x^\top\beta)^2}{2\sigma^2} + c,\qquad"
+    r"-\log \mathrm{Laplace}(y\mid x^\top\beta,b) = \frac{|y-x^\top\beta|}{b} + c$",
+    "The loss is a choice of noise distribution: Gaussian noise makes least squares the MLE (the conditional "
+    "mean), Laplace noise makes least absolute deviations the MLE (the conditional median), robust to outliers.",
+    run,
+)

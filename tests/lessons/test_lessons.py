@@ -1,0 +1,75 @@
+"""Every lesson runs in fast mode with all its checks passing, and the report embeds its figures."""
+
+import base64
+import re
+
+import pytest
+
+from mlemap.lessons import LESSONS, run_lessons
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lessons")
+    runs = run_lessons(LESSONS, out_dir=str(out), fast=True)
+    return out, {run.lesson.slug: run for run in runs}
+
+
+def test_the_course_is_covered_in_order():
+    assert [lesson.number for lesson in LESSONS] == list(range(1, 19))
+    assert len({lesson.name for lesson in LESSONS}) == len(LESSONS)
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.slug)
+def test_lesson_checks_pass(report, lesson):
+    run = report[1][lesson.slug]
+    assert run.error is None, run.error + "\n" + "\n".join(run.findings)
+    assert len(run.checks) >= 3, "a lesson checks at least three claims"
+    failed = [f"{c.name}: expected {c.expected}, obtained {c.obtained}" for c in run.checks if not c.passed]
+    assert not failed, failed
+    assert run.figures, "every lesson draws a figure"
+
+
+def _sections(html: str) -> dict[str, str]:
+    parts = re.split(r"<h2 id='([^']+)'>", html)
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.slug)
+def test_report_embeds_every_lessons_figure(report, lesson):
+    out, runs = report
+    sections = _sections((out / "index.html").read_text(encoding="utf-8"))
+    section = sections[lesson.slug]
+    figures = re.findall(r"<figure><img [^>]*src=\"data:image/png;base64,([^\"]+)\"", section)
+    assert len(figures) == len(runs[lesson.slug].figures)
+    for encoded in figures:
+        assert base64.b64decode(encoded).startswith(PNG)
+    assert "class='pass'" in section and "class='fail'" not in section
+    for i in range(1, len(figures) + 1):
+        assert (out / "figures" / f"{lesson.slug}_{i}.png").read_bytes().startswith(PNG)
+
+
+def test_a_failing_check_is_reported_not_hidden(tmp_path):
+    from mlemap.lessons.base import Lesson, LessonOutput, close
+
+    def run(ctx):
+        return LessonOutput(checks=[close("one is two", 1.0, 2.0)])
+
+    broken = Lesson(99, "broken", "A lesson that fails", r"$1 \neq 2$", "Fails on purpose.", run)
+    (result,) = run_lessons([broken], out_dir=str(tmp_path))
+    assert not result.ok
+    assert "class='fail'" in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_lesson_that_raises_is_reported_and_the_others_still_run(tmp_path):
+    from mlemap.lessons.base import Lesson
+
+    def run(ctx):
+        raise RuntimeError("boom")
+
+    broken = Lesson(98, "raises", "A lesson that raises", r"$x$", "Raises on purpose.", run)
+    first, second = run_lessons([broken, LESSONS[0]], fast=True)
+    assert first.error == "RuntimeError: boom" and not first.ok
+    assert second.ok
