@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 import torch.distributions as td
 from scipy import optimize, special, stats
 
@@ -267,3 +268,15 @@ def test_credible_interval_of_an_mle_raises():
     r = mm.fit("normal", [0.1, 0.5, 0.9, 1.3])
     with pytest.raises(mm.MethodError, match="conf_int"):
         r.credible_interval()
+
+
+def test_credible_interval_covers_free_parameters_without_a_prior():
+    x = np.random.default_rng(5).gamma(2.0, 3.0, 300)
+    prior = td.Gamma(torch.tensor(2.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64))
+    r = mm.fit("gamma", x, prior={"concentration": prior})
+    ci = r.credible_interval(0.9)
+    assert set(ci) == {"concentration", "rate"}
+    z = 1.6448536269514722
+    lo, hi = ci["rate"]
+    assert lo == pytest.approx(r.params["rate"] - z * r.se["rate"], rel=1e-12)
+    assert hi == pytest.approx(r.params["rate"] + z * r.se["rate"], rel=1e-12)

@@ -85,4 +85,9 @@ def credible_intervals(result, level: float) -> dict[str, tuple]:
             a, b = term.derived.inverse(lo), term.derived.inverse(hi)
             lo, hi = torch.minimum(a, b), torch.maximum(a, b)
         out[base] = _pack(lo, hi)
+    # a parameter without a prior has a flat one: its Laplace interval is the Wald interval of the MAP
+    flat = [name for name in result.params if name not in out]
+    if flat:
+        wald = result.conf_int(level)
+        out.update({name: wald[name] for name in flat if name in wald})
     return out
