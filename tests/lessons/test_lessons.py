@@ -73,3 +73,10 @@ def test_a_lesson_that_raises_is_reported_and_the_others_still_run(tmp_path):
     first, second = run_lessons([broken, LESSONS[0]], fast=True)
     assert first.error == "RuntimeError: boom" and not first.ok
     assert second.ok
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.slug)
+def test_equation_is_valid_mathtext(lesson):
+    from matplotlib.mathtext import MathTextParser
+
+    MathTextParser("path").parse(lesson.equation)  # raises ValueError where the report would fall back to source text

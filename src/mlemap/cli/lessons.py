@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from rich.console import Console
@@ -84,6 +85,6 @@ def cmd_lessons(args) -> None:
     total = sum(len(r.checks) for r in runs)
     passed = sum(c.passed for r in runs for c in r.checks)
     seconds = sum(r.seconds for r in runs)
-    console.print(f"{passed}/{total} checks passed in {len(runs)} lessons ({seconds:.0f} s). Report: {args.out}/index.html")
+    console.print(f"{passed}/{total} checks passed in {len(runs)} lessons ({seconds:.0f} s). Report: {os.path.join(args.out, 'index.html')}")
     if passed != total or any(r.error for r in runs):
         raise SystemExit(1)

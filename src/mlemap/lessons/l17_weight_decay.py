@@ -72,7 +72,7 @@ def run(ctx):
 LESSON = Lesson(
     17, "weight_decay", "Weight decay is a Gaussian prior",
     r"$\nabla_w\left[\frac{1}{n}\|y - Xw\|^2\right] + \lambda_{wd}\, w = 0"
-    r"\ \Leftrightarrow\ (X^\top X + \tfrac{n\lambda_{wd}}{2} I)\,w = X^\top y"
+    r"\ \Leftrightarrow\ (X^\top X + \frac{n\lambda_{wd}}{2} I)\,w = X^\top y"
     r"\ \Leftrightarrow\ w_j \sim \mathcal{N}(0,\ 2\sigma^2/(n\lambda_{wd}))$",
     "SGD's weight_decay adds wd times the weights to every gradient, the gradient of (wd/2)|w|^2: a Gaussian "
     "log-prior. On a mean squared error over n points that is ridge regression with alpha = n wd / 2.",
