@@ -10,7 +10,10 @@ else, and the uncertainty attached to every estimate.
 0.6
 """
 
-from . import datasets, errors, families, priors
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from . import errors
 from .errors import (
     BoundaryWarning,
     ConvergenceWarning,
@@ -28,15 +31,61 @@ from .errors import (
     SupportError,
     WeightsError,
 )
-from .families import Family, family_names
-from .compare import Comparison, compare
-from .fit import fit
-from .formula import FormulaError, regress
-from .inference.lrt import LRTResult, lrt
-from .models import LaplaceRegression, LinearRegression, LogisticRegression, PoissonRegression, SoftmaxRegression
-from .paths import RegularizationPath, regularization_path
-from .priors import DiscretePrior
-from .results import FitResult
+
+# The rest is imported on first use (PEP 562), so that ``import mlemap`` and the command line's
+# --help stay fast; torch, scipy and scikit-learn load when a name that needs them is touched.
+_LAZY = {
+    "fit": ("fitting", "fit"),
+    "FitResult": ("results", "FitResult"),
+    "compare": ("comparison", "compare"),
+    "Comparison": ("comparison", "Comparison"),
+    "lrt": ("inference.lrt", "lrt"),
+    "LRTResult": ("inference.lrt", "LRTResult"),
+    "regress": ("formula", "regress"),
+    "FormulaError": ("formula", "FormulaError"),
+    "LinearRegression": ("models", "LinearRegression"),
+    "LogisticRegression": ("models", "LogisticRegression"),
+    "SoftmaxRegression": ("models", "SoftmaxRegression"),
+    "PoissonRegression": ("models", "PoissonRegression"),
+    "LaplaceRegression": ("models", "LaplaceRegression"),
+    "regularization_path": ("paths", "regularization_path"),
+    "RegularizationPath": ("paths", "RegularizationPath"),
+    "DiscretePrior": ("priors", "DiscretePrior"),
+    "Family": ("families", "Family"),
+    "family_names": ("families", "family_names"),
+    "families": ("families", None),
+    "priors": ("priors", None),
+    "datasets": ("datasets", None),
+}
+
+
+def __getattr__(name: str):
+    try:
+        module, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'mlemap' has no attribute {name!r}") from None
+    value = import_module(f".{module}", __name__)
+    if attribute is not None:
+        value = getattr(value, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if TYPE_CHECKING:  # what static tools and editors see
+    from . import datasets, families, priors
+    from .comparison import Comparison, compare
+    from .families import Family, family_names
+    from .fitting import fit
+    from .formula import FormulaError, regress
+    from .inference.lrt import LRTResult, lrt
+    from .models import LaplaceRegression, LinearRegression, LogisticRegression, PoissonRegression, SoftmaxRegression
+    from .paths import RegularizationPath, regularization_path
+    from .priors import DiscretePrior
+    from .results import FitResult
 
 __version__ = "0.1.0"
 

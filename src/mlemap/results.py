@@ -293,7 +293,7 @@ class FitResult:
 
     def mle(self) -> "FitResult":
         """The maximum-likelihood fit of the same model to the same data (this fit without its priors)."""
-        from .fit import estimate
+        from .fitting import estimate
         from .problem import Problem
 
         if self.estimator == "MLE":

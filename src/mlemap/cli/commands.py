@@ -8,9 +8,9 @@ import numpy as np
 from rich.console import Console
 
 from .. import families as fam_module
-from ..compare import compare
+from ..comparison import compare
 from ..errors import DataError, MlemapError
-from ..fit import fit
+from ..fitting import fit
 from . import data as cli_data
 from .spec import parse_fixed, parse_priors
 
@@ -112,7 +112,7 @@ def cmd_compare(args) -> None:
         candidates = "continuous"
     else:  # whole numbers of 0 or more look like counts
         candidates = "discrete" if bool(np.all(x >= 0) and np.all(x == np.round(x))) else "continuous"
-    from ..compare import DEFAULT_CONTINUOUS, DEFAULT_DISCRETE
+    from ..comparison import DEFAULT_CONTINUOUS, DEFAULT_DISCRETE
 
     names_list = (
         list(DEFAULT_CONTINUOUS) if candidates == "continuous" else list(DEFAULT_DISCRETE) if candidates == "discrete" else candidates
@@ -172,22 +172,3 @@ def cmd_families(args) -> None:
         params = ", ".join(r["parameters"]) + ("" if not r["known_constants"] else f" (known: {', '.join(r['known_constants'])})")
         table.add_row(*(Text(v) for v in (r["name"], params, r["support"], ", ".join(r["aliases"]))))
     _console().print(table)
-
-
-COMMANDS = {"fit": cmd_fit, "compare": cmd_compare, "families": cmd_families}
-
-
-def register_extra(sub, common) -> None:
-    """Commands that live in other modules (regression, paths, lessons) add themselves here."""
-    for register in _EXTRA:
-        register(sub, common, COMMANDS)
-
-
-def _extras() -> list:
-    from . import lessons, regression, tour
-
-    return [regression.register, tour.register, lessons.register]
-
-
-_EXTRA = _extras()
-

@@ -77,10 +77,27 @@ def build_parser() -> argparse.ArgumentParser:
     families.add_argument("--json", action="store_true")
     families.add_argument("--debug", action="store_true")
 
-    from .commands import register_extra
+    from . import lessons, regression, tour  # light modules: each adds its commands to the parser
 
-    register_extra(sub, _common)
+    for module in (regression, tour, lessons):
+        module.register(sub, _common, _HANDLERS)
     return parser
+
+
+# command -> handler, or (module, function) imported only when that command runs, so that --help,
+# --version and argument errors answer without loading torch
+_HANDLERS: dict = {"fit": ("commands", "cmd_fit"), "compare": ("commands", "cmd_compare"),
+                   "families": ("commands", "cmd_families")}
+
+
+def _handler(command: str) -> Callable:
+    entry = _HANDLERS[command]
+    if isinstance(entry, tuple):
+        from importlib import import_module
+
+        module, name = entry
+        return getattr(import_module(f".{module}", __package__), name)
+    return entry
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,11 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    from .commands import COMMANDS
-
-    handler: Callable = COMMANDS[args.command]
     try:
-        handler(args)
+        _handler(args.command)(args)
     except MlemapError as exc:
         return _fail(args, exc, EXIT_BAD_INPUT)
     except KeyboardInterrupt:

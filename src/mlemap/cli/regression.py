@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError
-from . import data as cli_data
-from .spec import parse_penalty
 
 FAMILIES = ("gaussian", "bernoulli", "poisson", "categorical", "laplace")
 
@@ -59,6 +57,8 @@ def _family(name: str) -> str:
 
 
 def _frame(args, extra_columns):
+    from . import data as cli_data
+
     frame = cli_data.read_table(args.data)
     for col in extra_columns:
         if col:
@@ -77,6 +77,7 @@ def _check_target(design, family: str) -> None:
 
 def cmd_regress(args) -> None:
     from ..formula import design, regress
+    from .spec import parse_penalty
 
     family = _family(args.family)
     frame = _frame(args, [args.weights, args.offset, args.exposure])

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import torch.distributions as td
-
 import mlemap as mm
-from mlemap import datasets
 
 
 def cmd_tour(args) -> None:
+    import torch.distributions as td
+
+    from mlemap import datasets
+
     waiting = datasets.load("waiting_times")["waiting_time"]
     print(f"mlemap {mm.__version__}: maximum-likelihood and MAP estimation\n")
     print("Gamma fit to 300 waiting times (minutes between customers):\n")

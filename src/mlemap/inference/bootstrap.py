@@ -18,7 +18,7 @@ from ..errors import MethodError, MlemapError, MlemapWarning, warn
 
 def bootstrap_draws(result, n_boot: int = 1000, seed: int = 0) -> dict[str, np.ndarray]:
     """Replicate estimates ``{name: array of shape (n_successful, *param_shape)}``."""
-    from ..fit import estimate
+    from ..fitting import estimate
     from ..problem import Problem
 
     if not isinstance(n_boot, int) or n_boot < 2:

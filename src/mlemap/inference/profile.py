@@ -64,7 +64,7 @@ def _nan_pair(problem, name):
 
 def profile_log_likelihood(result, name: str, value: float) -> float:
     """:math:`\\ell_p(\\psi)` at ``value``: the other free parameters re-estimated with ``name`` held."""
-    from ..fit import estimate
+    from ..fitting import estimate
 
     problem = result._problem
     v = torch.as_tensor(value, dtype=problem.dtype, device=problem.device)

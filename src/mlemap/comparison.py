@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 
 from .errors import MlemapError, MlemapWarning, SupportError
 from .families.registry import continuous_family_names, discrete_family_names
-from .fit import fit
+from .fitting import fit
 from .inference.goodness import GoodnessOfFit, goodness_of_fit
 from .report import format as fmt
 
