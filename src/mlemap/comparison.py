@@ -9,7 +9,6 @@ reason and never ranked above a successful one; a boundary estimate is ranked bu
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import warnings
@@ -138,11 +137,7 @@ class Comparison:
         return Group(title, table, legend, *(Text(f"note: {n}") for n in notes))
 
     def __str__(self) -> str:
-        from rich.console import Console
-
-        buffer = io.StringIO()
-        Console(file=buffer, width=140, color_system=None, force_terminal=False, highlight=False).print(self)
-        return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
+        return fmt.plain_text(self, width=140)
 
 
 def compare(

@@ -7,7 +7,6 @@ codes or markup interpretation), HTML (``to_html``, shown by notebooks), a JSON-
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 from html import escape
@@ -121,18 +120,9 @@ class CoefficientSummary:
 
     def __rich__(self):
         from rich.console import Group
-        from rich.table import Table
         from rich.text import Text
 
-        facts = Table.grid(padding=(0, 2))
-        for _ in range(4):
-            facts.add_column()
-        pairs = list(self.facts)
-        for i in range(0, len(pairs), 2):
-            left = pairs[i]
-            right = pairs[i + 1] if i + 1 < len(pairs) else ("", "")
-            facts.add_row(*(Text(c) for c in (left[0], left[1], right[0], right[1])))
-        parts = [Text(self.title, style="bold"), facts] + [Text(line) for line in self.lines]
+        parts = [Text(self.title, style="bold"), fmt.facts_grid(self.facts)] + [Text(line) for line in self.lines]
         parts += [Text(""), self._table()]
         if self.notes:
             parts.append(Text(""))
@@ -140,13 +130,7 @@ class CoefficientSummary:
         return Group(*parts)
 
     def __str__(self) -> str:
-        from rich.console import Console
-
-        buffer = io.StringIO()
-        console = Console(file=buffer, width=120, color_system=None, force_terminal=False, highlight=False,
-                          markup=False, emoji=False)
-        console.print(self)
-        return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
+        return fmt.plain_text(self, width=120)
 
     def __repr__(self) -> str:
         return str(self)

@@ -80,3 +80,31 @@ def element_labels(name: str, shape: tuple) -> list[str]:
     if len(shape) == 0:
         return [name]
     return [f"{name}[{','.join(map(str, idx))}]" for idx in np.ndindex(*shape)]
+
+
+def facts_grid(pairs, label_style: str | None = None):
+    """The header of a summary: ``(label, value)`` pairs laid out two per row in a rich grid."""
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 2))
+    for k in range(4):
+        grid.add_column(style=label_style if k % 2 == 0 else None)
+    pairs = list(pairs)
+    for i in range(0, len(pairs), 2):
+        left = pairs[i]
+        right = pairs[i + 1] if i + 1 < len(pairs) else ("", "")
+        grid.add_row(*(Text(c) for c in (left[0], left[1], right[0], right[1])))
+    return grid
+
+
+def plain_text(renderable, width: int = 110) -> str:
+    """``renderable`` printed by rich without colour or markup, trailing spaces stripped (for ``str()``)."""
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None, force_terminal=False, highlight=False, markup=False,
+            emoji=False).print(renderable)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())

@@ -3,7 +3,6 @@ selected alpha marked. Renders as text (rich, no colour codes), HTML and a JSON-
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 from html import escape
@@ -92,28 +91,14 @@ class PathSummary:
 
     def __rich__(self):
         from rich.console import Group
-        from rich.table import Table
         from rich.text import Text
 
-        facts = Table.grid(padding=(0, 2))
-        for _ in range(4):
-            facts.add_column()
-        pairs = list(self.facts)
-        for i in range(0, len(pairs), 2):
-            left = pairs[i]
-            right = pairs[i + 1] if i + 1 < len(pairs) else ("", "")
-            facts.add_row(*(Text(c) for c in (left[0], left[1], right[0], right[1])))
-        parts = [Text(self.title, style="bold"), facts, Text(""), self._table(), Text("")]
+        parts = [Text(self.title, style="bold"), fmt.facts_grid(self.facts), Text(""), self._table(), Text("")]
         parts.extend(Text(f"note: {n}") for n in self.notes)
         return Group(*parts)
 
     def __str__(self) -> str:
-        from rich.console import Console
-
-        buffer = io.StringIO()
-        console = Console(file=buffer, width=110, color_system=None, force_terminal=False, highlight=False)
-        console.print(self)
-        return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
+        return fmt.plain_text(self)
 
     def __repr__(self) -> str:
         return str(self)

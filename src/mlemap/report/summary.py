@@ -7,7 +7,6 @@ A :class:`Summary` renders as text (``print`` it; a rich table without colour co
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 from html import escape
@@ -209,32 +208,16 @@ class Summary:
 
     def __rich__(self):
         from rich.console import Group
-        from rich.table import Table
         from rich.text import Text
 
-        facts = Table.grid(padding=(0, 2))
-        facts.add_column(style="dim")
-        facts.add_column()
-        facts.add_column(style="dim")
-        facts.add_column()
-        pairs = list(self.facts)
-        for i in range(0, len(pairs), 2):
-            left = pairs[i]
-            right = pairs[i + 1] if i + 1 < len(pairs) else ("", "")
-            facts.add_row(*(Text(c) for c in (left[0], left[1], right[0], right[1])))
-        parts = [Text(self.title, style="bold"), facts, Text(""), self._table()]
+        parts = [Text(self.title, style="bold"), fmt.facts_grid(self.facts, label_style="dim"), Text(""), self._table()]
         if self.notes:
             parts.append(Text(""))
             parts.extend(Text(f"note: {n}") for n in self.notes)
         return Group(*parts)
 
     def __str__(self) -> str:
-        from rich.console import Console
-
-        buffer = io.StringIO()
-        console = Console(file=buffer, width=110, color_system=None, force_terminal=False, highlight=False)
-        console.print(self)
-        return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
+        return fmt.plain_text(self)
 
     def __repr__(self) -> str:
         return str(self)
