@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 import torch
 import torch.distributions as td
-from scipy import optimize, stats
+from scipy import stats
 from sklearn import linear_model as sk
 
 import mlemap.models as mm
 from mlemap import priors
+
+from reference import polished_minimum
 
 rng = np.random.default_rng(5)
 n = 200
@@ -24,10 +26,18 @@ y_bin = (rng.random(n) < 1 / (1 + np.exp(-(0.2 + X @ [1.0, -0.5, 0.3])))).astype
 y_cnt = rng.poisson(np.exp(0.3 + X @ [0.2, -0.1, 0.3])).astype(float)
 
 
-def _minimize(f, x0):
-    res = optimize.minimize(f, x0, method="BFGS", options={"gtol": 1e-10, "maxiter": 10_000})
-    return optimize.minimize(f, res.x, method="Nelder-Mead", options={"xatol": 1e-12, "fatol": 1e-14,
-                                                                        "maxiter": 20_000}).x
+Xt, y_real_t, y_bin_t = (torch.as_tensor(a, dtype=torch.float64) for a in (X, y_real, y_bin))
+LOG_2PI = math.log(2 * math.pi)
+
+
+def _normal_logpdf(r, sigma):
+    return -0.5 * LOG_2PI - torch.log(torch.as_tensor(sigma, dtype=torch.float64)) - 0.5 * (r / sigma) ** 2
+
+
+def _student_logpdf(z, df, scale):
+    half = (df + 1) / 2
+    return (math.lgamma(half) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi) - math.log(scale)
+            - half * torch.log1p((z / scale) ** 2 / df))
 
 
 def _central_grad(f, x, h=1e-5):
@@ -54,7 +64,12 @@ def test_normal_prior_on_linear_regression_is_the_joint_map():
         r = y_real - X @ beta - b
         return -stats.norm.logpdf(r, 0, sigma).sum() - stats.norm.logpdf(beta, 0, s).sum()
 
-    ref = _minimize(neg_log_post, np.r_[np.zeros(3), y_real.mean(), 0.0])
+    def neg_log_post_t(t):  # the same objective in torch, for the Newton-polished reference
+        r = y_real_t - Xt @ t[:3] - t[3]
+        return -_normal_logpdf(r, torch.exp(t[4])).sum() - _normal_logpdf(t[:3], s).sum()
+
+    ref = polished_minimum(neg_log_post_t, np.r_[np.zeros(3), y_real.mean(), 0.0])
+    assert abs(neg_log_post(ref) - float(neg_log_post_t(torch.as_tensor(ref)))) < 1e-9
     np.testing.assert_allclose(np.r_[m.coef_, m.intercept_], ref[:4], rtol=1e-6)
     assert m.scale_ == pytest.approx(math.exp(ref[4]), rel=1e-6)
     # at the fixed point it is sklearn's Ridge with alpha = sigma^2 / s^2
@@ -116,9 +131,13 @@ def test_student_t_prior_on_logistic_is_the_map_of_the_written_objective():
         eta = X @ t[:3] + t[3]
         return np.sum(np.logaddexp(0, eta) - y_bin * eta) - stats.t.logpdf(t[:3], 3.0).sum()
 
+    def neg_log_post_t(t):
+        eta = Xt @ t[:3] + t[3]
+        return torch.sum(torch.logaddexp(torch.zeros_like(eta), eta) - y_bin_t * eta) - _student_logpdf(t[:3], 3.0, 1.0).sum()
+
     estimate = np.r_[m.coef_, m.intercept_]
     assert np.abs(_central_grad(neg_log_post, estimate)).max() < 1e-5  # a stationary point
-    ref = _minimize(neg_log_post, np.zeros(4))
+    ref = polished_minimum(neg_log_post_t, np.zeros(4))
     assert neg_log_post(estimate) <= neg_log_post(ref) + 1e-10
     np.testing.assert_allclose(estimate, ref, rtol=1e-5)
     cov = np.linalg.inv(_fd_hessian(neg_log_post, np.r_[m.coef_, m.intercept_]))
@@ -133,9 +152,13 @@ def test_student_t_prior_on_linear_regression_includes_sigma_in_the_joint_map():
         r = y_real - X @ t[:3] - t[3]
         return -stats.norm.logpdf(r, 0, math.exp(t[4])).sum() - stats.t.logpdf(t[:3], 2.0, 0, 0.3).sum()
 
+    def neg_log_post_t(t):
+        r = y_real_t - Xt @ t[:3] - t[3]
+        return -_normal_logpdf(r, torch.exp(t[4])).sum() - _student_logpdf(t[:3], 2.0, 0.3).sum()
+
     estimate = np.r_[m.coef_, m.intercept_, math.log(m.scale_)]
     assert np.abs(_central_grad(neg_log_post, estimate)).max() < 1e-5  # a stationary point
-    ref = _minimize(neg_log_post, np.r_[np.zeros(3), y_real.mean(), 0.0])
+    ref = polished_minimum(neg_log_post_t, np.r_[np.zeros(3), y_real.mean(), 0.0])
     assert neg_log_post(estimate) <= neg_log_post(ref) + 1e-10
     np.testing.assert_allclose(estimate, ref, rtol=1e-5, atol=1e-7)
 
