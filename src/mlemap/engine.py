@@ -91,7 +91,7 @@ def solve_numerically(problem, init: dict[str, torch.Tensor], *, max_iter: int =
 
     start = starting_values(problem, names, {k: v for k, v in init.items() if k in names})
     objective = problem.objective(names, fixed=extremes)
-    layout = objective.layout
+    layout = objective.model.layout
     u0 = layout.pack(start).to(problem.dtype)
     if not bool(torch.isfinite(objective.value(u0))):
         raise EstimationError(
@@ -134,9 +134,9 @@ def solve_numerically(problem, init: dict[str, torch.Tensor], *, max_iter: int =
         held = {n: params[n].detach() for n in beyond}
         rest = [n for n in names if n not in beyond]
         sub_obj = problem.objective(rest, fixed={**extremes, **held})
-        sub_u0 = sub_obj.layout.pack({n: params[n] for n in rest}).to(problem.dtype)
+        sub_u0 = sub_obj.model.layout.pack({n: params[n] for n in rest}).to(problem.dtype)
         sub = newton(sub_obj.value_grad_hess, sub_obj.value, sub_u0, fg=sub_obj.value_and_grad, max_iter=max_iter)
-        params = {**sub_obj.layout.unpack(sub.x), **held}
+        params = {**sub_obj.model.layout.unpack(sub.x), **held}
         sub.message = f"{sub.message}, with {', '.join(beyond)} held at its limit"
         result = sub
     u_final = layout.pack(params).to(problem.dtype)

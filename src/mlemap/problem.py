@@ -17,8 +17,10 @@ from .errors import ParameterError
 from .families.base import DataContext, Family, require_known_parameter
 from .families.statistics import SufficientStatistics
 from .families.transforms import finite_bounds, is_positive_definite, is_simplex
+from .core.distribution import WEIGHT, DistributionModel, PriorPenalty
+from .core.objective import Objective
+from .core.source import InMemorySource
 from .layout import ParameterLayout
-from .objective import Objective, chunk_rows
 from .priors.resolve import PriorTerm
 from .priors.support import describe
 
@@ -53,7 +55,7 @@ class Problem:
         )
         new.ctx = self.ctx
         if not any(k in self.family.known_constants for k in extra):
-            for attr in ("features", "statistics", "chunks", "total_weight"):
+            for attr in ("features", "statistics", "feature_source", "total_weight"):
                 if attr in self.__dict__:
                     new.__dict__[attr] = self.__dict__[attr]
         return new
@@ -97,15 +99,19 @@ class Problem:
         return self.family.features(self.x, self.fixed)
 
     @cached_property
-    def statistics(self) -> SufficientStatistics | None:
-        if not self.family.has_statistics:
-            return None
-        return self.family.statistics(self.features, self.weights)
+    def feature_source(self) -> InMemorySource:
+        """The family's features (and weights) as a chunked source: what the objective reduces over."""
+        feats, w, n = self._compressed()
+        return feature_source(feats, w, n)
 
     @cached_property
-    def chunks(self) -> list:
-        feats, w, n = self._compressed()
-        return chunk_rows(feats, w, n)
+    def statistics(self) -> SufficientStatistics | None:
+        """Additive sufficient statistics, reduced over the chunks of the data (None without them)."""
+        if not self.family.has_statistics:
+            return None
+        return feature_source(self.features, self.weights, self.n_obs).map_reduce(
+            lambda c: self.family.statistics(c, c.get(WEIGHT))
+        )
 
     def _compressed(self):
         """Discrete data without statistics: collapse repeated values into weights (exact, faster)."""
@@ -133,16 +139,22 @@ class Problem:
         held: dict[str, torch.Tensor] | None = None,
         priors: Mapping[str, PriorTerm] | None = None,
         use_statistics: bool = True,
+        layout: ParameterLayout | None = None,
     ) -> Objective:
-        """The objective over ``names`` (default: every free parameter); ``fixed`` adds held values."""
+        """The objective over ``names`` (default: every free parameter); ``fixed`` adds held values.
+
+        ``layout`` replaces the default unconstrained layout (for example an identity layout, to
+        differentiate in the natural coordinates)."""
         names = self.free if names is None else names
         all_fixed = {**self.fixed, **(fixed or {})}
         priors = self.priors if priors is None else priors
         priors = {k: v for k, v in priors.items() if k in names}
-        layout = self.layout(names, held)
+        layout = self.layout(names, held) if layout is None else layout
+        model = DistributionModel(self.family, layout, all_fixed)
+        penalty = PriorPenalty(layout, all_fixed, priors) if priors else None
         if use_statistics and self.statistics is not None:
-            return Objective(self.family, layout, all_fixed, priors, stats=self.statistics)
-        return Objective(self.family, layout, all_fixed, priors, chunks=self.chunks)
+            return Objective(model, stats=self.statistics, penalty=penalty)
+        return Objective(model, self.feature_source, penalty=penalty)
 
     def subsample_index(self, size: int) -> torch.Tensor:
         """Row indices of a random subsample (drawn once per size, with replacement, seeded)."""
@@ -171,16 +183,18 @@ class Problem:
         w = torch.full((size,), scale, dtype=self.dtype, device=self.device) if w is None else w * scale
         priors = {k: v for k, v in self.priors.items() if k in names}
         all_fixed = {**fixed_sub, **(fixed or {})}
-        return Objective(self.family, self.layout(names), all_fixed, priors, chunks=chunk_rows(feats, w, size))
+        layout = self.layout(names)
+        model = DistributionModel(self.family, layout, all_fixed)
+        penalty = PriorPenalty(layout, all_fixed, priors) if priors else None
+        return Objective(model, feature_source(feats, w, size), penalty=penalty)
 
     def log_likelihood(self, params: Mapping[str, torch.Tensor]) -> torch.Tensor:
         full = {**self.fixed, **params}
         with torch.no_grad():
             if self.statistics is not None:
                 return self.family.log_likelihood_stats(self.statistics, full)
-            return sum(
-                (self.family.log_prob(f, full) * (1 if w is None else w)).sum() for f, w in self.chunks
-            )
+            model = DistributionModel(self.family, self.layout([]), self.fixed)
+            return self.feature_source.map_reduce(lambda c: model.log_likelihood(c, full))
 
     def log_prior(self, params: Mapping[str, torch.Tensor]) -> torch.Tensor:
         with torch.no_grad():
@@ -188,6 +202,16 @@ class Problem:
             for base, term in self.priors.items():
                 total = total + term.log_prob(params[base])
             return total
+
+
+def feature_source(feats: Mapping[str, torch.Tensor], w: torch.Tensor | None, n: int) -> InMemorySource:
+    """Per-observation features (and weights) as an in-memory source; values that are not per row
+    (a scalar ``total_count``) travel with every chunk."""
+    rows = {k: v for k, v in feats.items() if v.dim() > 0 and v.shape[0] == n}
+    constants = {k: v for k, v in feats.items() if k not in rows}
+    if w is not None:
+        rows[WEIGHT] = w
+    return InMemorySource(rows, constants=constants)
 
 
 # ---------------------------------------------------------------------- input checks

@@ -14,7 +14,7 @@ import pytest
 import torch
 from scipy import stats
 
-import mlemap.objective as objective_module
+from mlemap.core.objective import Objective
 from mlemap.families import resolve_family
 from mlemap.problem import Problem, resolve_fixed
 
@@ -115,7 +115,7 @@ def test_value_gradient_and_hessian_match_finite_differences(family, use_statist
     obj = problem.objective(use_statistics=use_statistics)
     if not use_statistics:
         assert obj.stats is None
-    u = _point(family, obj.layout.size, rng)
+    u = _point(family, obj.size, rng)
 
     f, g, H = obj.value_grad_hess(u)
     # the value is minus scipy's log-likelihood at the unpacked parameters
@@ -139,7 +139,7 @@ def test_statistics_and_per_observation_objectives_agree(family):
     a = problem.objective(use_statistics=True)
     b = problem.objective(use_statistics=False)
     assert a.stats is not None and b.stats is None
-    u = _point(family, a.layout.size, rng)
+    u = _point(family, a.size, rng)
     fa, ga, Ha = a.value_grad_hess(u)
     fb, gb, Hb = b.value_grad_hess(u)
     np.testing.assert_allclose(float(fa), float(fb), rtol=1e-11)
@@ -150,7 +150,7 @@ def test_statistics_and_per_observation_objectives_agree(family):
 def test_log_cholesky_layout_matches_the_written_out_map():
     rng = np.random.default_rng(33)
     problem = make_problem("multivariate_normal", CASES["multivariate_normal"][0](rng))
-    layout = problem.objective().layout
+    layout = problem.objective().model.layout
     u = _point("multivariate_normal", layout.size, rng)
     params = layout.unpack(u)
     np.testing.assert_allclose(params["loc"].numpy(), u[:3].numpy(), rtol=0)
@@ -158,16 +158,16 @@ def test_log_cholesky_layout_matches_the_written_out_map():
     np.testing.assert_allclose(layout.pack(params).numpy(), u.numpy(), rtol=1e-12, atol=1e-13)
 
 
+@pytest.mark.parametrize("chunk_rows", [3000, 429, 3], ids=["1-chunk", "7-chunks", "1000-chunks"])
 @pytest.mark.parametrize("family", ["studentt", "weibull"])
-def test_chunked_objective_sums_chunks_exactly(family, monkeypatch):
+def test_chunked_objective_sums_chunks_exactly(family, chunk_rows):
     rng = np.random.default_rng(34)
     data = 2.0 * rng.weibull(1.5, size=3000) if family == "weibull" else rng.standard_t(5.0, size=3000)
     whole = make_problem(family, data).objective(use_statistics=False)
-    assert len(whole.chunks) == 1
-    monkeypatch.setattr(objective_module, "CHUNK_ELEMENTS", 1)
-    chunked = make_problem(family, data).objective(use_statistics=False)
-    assert len(chunked.chunks) == 3  # rows of at least 1024 per chunk
-    u = _point(family, whole.layout.size, rng)
+    assert whole.source.n_chunks == 1
+    chunked = Objective(whole.model, whole.source.rechunk(chunk_rows), penalty=whole.penalty)
+    assert chunked.source.n_chunks == -(-3000 // chunk_rows)
+    u = _point(family, whole.size, rng)
     f1, g1, H1 = whole.value_grad_hess(u)
     f2, g2, H2 = chunked.value_grad_hess(u)
     np.testing.assert_allclose(float(f2), float(f1), rtol=1e-12)
@@ -185,7 +185,7 @@ def test_gradient_vanishes_and_hessian_is_positive_definite_at_the_mle():
     r = mm.fit("studentt", data)
     problem = make_problem("studentt", data)
     obj = problem.objective()
-    u = obj.layout.pack({k: torch.tensor(v, dtype=torch.float64) for k, v in r.params.items()})
+    u = obj.model.layout.pack({k: torch.tensor(v, dtype=torch.float64) for k, v in r.params.items()})
     f, g, H = obj.value_grad_hess(u)
     np.testing.assert_allclose(-float(f), r.loglik, rtol=1e-12)
     assert float(torch.linalg.eigvalsh(H).min()) > 0

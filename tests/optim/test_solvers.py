@@ -279,7 +279,7 @@ def test_lbfgs_minimises_an_mlemap_objective():
     x, fam = fam.prepare(np.random.default_rng(74).standard_t(4.0, size=200), dtype=DT, device=None)
     problem = Problem(fam, x, None, resolve_fixed(fam, None, x), {})
     obj = problem.objective()
-    u0 = torch.zeros(obj.layout.size, dtype=DT)
+    u0 = torch.zeros(obj.size, dtype=DT)
     ref = newton(obj.value_grad_hess, obj.value, u0, fg=obj.value_and_grad)
     res = lbfgs(obj.value_and_grad, u0)
     assert ref.converged and res.converged

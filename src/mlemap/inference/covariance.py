@@ -87,7 +87,7 @@ def hessian_covariance(problem, params, held: dict[str, torch.Tensor], reasons: 
         # observed information directly in natural coordinates: no Jacobian needed
         flat_layout = ParameterLayout(active, shapes, {n: constraints.real for n in active}, partial)
         theta = flat_layout.pack({n: params[n] for n in active}).to(problem.dtype)
-        objective = problem.objective(active, fixed=fixed_extra).with_layout(flat_layout)
+        objective = problem.objective(active, fixed=fixed_extra, layout=flat_layout)
         _, _, H = objective.value_grad_hess(theta)
         layout, natural = flat_layout, True
     else:

@@ -1,0 +1,166 @@
+"""Data sources: rows of data yielded in chunks, evaluated where they live.
+
+Every estimation problem reads its data through a :class:`DataSource`. A source knows its columns
+and how many rows it has, yields *chunks* (a dict of column name -> rows, each a ``torch.Tensor``
+or a NumPy array) and reduces a function over them:
+
+.. math:: \\text{map\\_reduce}(f) = \\sum_{c \\in \\text{chunks}} f(c)
+
+where the sum is the ``+`` of whatever ``f`` returns (a :class:`~mlemap.core.Contribution`, a
+:class:`~mlemap.families.statistics.SufficientStatistics`, a number). The objective, its gradient
+and Hessian, the sufficient statistics and the initial values are all such reductions, so a source
+that holds its rows elsewhere (a file read chunk by chunk, the partitions of a Dask collection, a
+tensor on a GPU) only has to implement :meth:`DataSource.chunks` and, where it can evaluate in
+place, :meth:`DataSource.map_reduce`; nothing above the source knows which kind it is.
+
+The in-memory source is the first kind: its chunks are views (no copies) of arrays already in
+memory, sized to stay in cache. Row order never matters to a reduction beyond rounding: sums over
+chunks are taken in a fixed order, so the same data in the same order always give the same bits.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+from typing import Any, Callable, Iterator, Mapping, TypeVar
+
+import numpy as np
+import torch
+
+T = TypeVar("T")
+Chunk = dict[str, Any]
+
+#: numbers per in-memory chunk (rows x width): large enough to amortise Python overhead, small
+#: enough for the per-chunk temporaries of a Hessian to stay in cache
+CHUNK_ELEMENTS = 1 << 17
+MIN_CHUNK_ROWS = 1024
+
+
+def _n_rows(value) -> int:
+    return int(value.shape[0])
+
+
+def _take(value, index):
+    if isinstance(value, torch.Tensor):
+        return value[torch.as_tensor(index, device=value.device)]
+    return np.ascontiguousarray(value[index])
+
+
+class DataSource:
+    """Base class: rows of named columns, yielded in chunks (see the module docstring)."""
+
+    #: column names every chunk carries
+    columns: tuple[str, ...] = ()
+
+    @property
+    def n_rows(self) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def chunks(self) -> Iterator[Chunk]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def map_reduce(self, fn: Callable[[Chunk], T]) -> T:
+        """``fn(chunk)`` for every chunk, added with ``+`` in chunk order."""
+        return reduce(lambda a, b: a + b, (fn(c) for c in self.chunks()))
+
+    def map(self, fn: Callable[[Chunk], Chunk]) -> "DataSource":
+        """A source whose chunks are ``fn(chunk)`` (a row-wise transformation, such as features)."""
+        return MappedSource(self, fn)
+
+    @property
+    def in_memory(self) -> bool:
+        return False
+
+
+class InMemorySource(DataSource):
+    """Columns already in memory (tensors or arrays with the same number of rows).
+
+    Chunks are row slices of about :data:`CHUNK_ELEMENTS` numbers; ``chunk_rows`` overrides the
+    size (tests use it to prove that results do not depend on the chunking).
+    """
+
+    def __init__(self, columns: Mapping[str, Any], *, chunk_rows: int | None = None,
+                 constants: Mapping[str, Any] | None = None):
+        """``constants`` are values that are not per row (a scalar ``total_count``): every chunk carries them."""
+        cols = {k: v for k, v in columns.items() if v is not None}
+        if not cols:
+            raise ValueError("a data source needs at least one column")
+        self.constants = dict(constants or {})
+        sizes = {k: _n_rows(v) for k, v in cols.items()}
+        n = next(iter(sizes.values()))
+        if any(s != n for s in sizes.values()):
+            raise ValueError(f"columns of one source must have the same number of rows; got {sizes}")
+        self._data = cols
+        self.columns = tuple(cols)
+        self._n = n
+        if chunk_rows is None:
+            width = max(int(np.prod(v.shape[1:])) if v.ndim > 1 else 1 for v in cols.values())
+            chunk_rows = max(MIN_CHUNK_ROWS, CHUNK_ELEMENTS // max(width, 1))
+        self.chunk_rows = max(1, int(chunk_rows))
+
+    @property
+    def n_rows(self) -> int:
+        return self._n
+
+    @property
+    def in_memory(self) -> bool:
+        return True
+
+    def column(self, name: str):
+        """The whole column (no copy)."""
+        return self._data[name]
+
+    def get(self, name: str, default=None):
+        return self._data.get(name, default)
+
+    def as_dict(self) -> Chunk:
+        """All rows as one chunk (no copy)."""
+        return {**self._data, **self.constants}
+
+    @property
+    def n_chunks(self) -> int:
+        return max(1, -(-self._n // self.chunk_rows))
+
+    def chunks(self) -> Iterator[Chunk]:
+        n, step = self._n, self.chunk_rows
+        if n <= step:
+            yield self.as_dict()
+            return
+        for start in range(0, n, step):
+            stop = min(start + step, n)
+            yield {**{k: v[start:stop] for k, v in self._data.items()}, **self.constants}
+
+    def rechunk(self, chunk_rows: int) -> "InMemorySource":
+        return InMemorySource(self._data, chunk_rows=chunk_rows, constants=self.constants)
+
+    def take(self, index) -> "InMemorySource":
+        """The rows at ``index`` (an integer array), as a new in-memory source."""
+        return InMemorySource({k: _take(v, index) for k, v in self._data.items()}, constants=self.constants)
+
+    def with_columns(self, **columns) -> "InMemorySource":
+        return InMemorySource({**self._data, **columns}, chunk_rows=self.chunk_rows, constants=self.constants)
+
+
+class MappedSource(DataSource):
+    """A source transformed chunk by chunk (lazily; nothing is kept)."""
+
+    def __init__(self, base: DataSource, fn: Callable[[Chunk], Chunk]):
+        self.base = base
+        self.fn = fn
+
+    @property
+    def n_rows(self) -> int:
+        return self.base.n_rows
+
+    def chunks(self) -> Iterator[Chunk]:
+        for c in self.base.chunks():
+            yield self.fn(c)
+
+    def map_reduce(self, fn: Callable[[Chunk], T]) -> T:
+        return self.base.map_reduce(lambda c: fn(self.fn(c)))
+
+
+def as_source(columns: Mapping[str, Any] | DataSource) -> DataSource:
+    """A source from a dict of in-memory columns (a source is returned as it is)."""
+    if isinstance(columns, DataSource):
+        return columns
+    return InMemorySource(columns)
