@@ -1,0 +1,181 @@
+"""The model of a conditional family: rows ``(x_i, y_i, w_i, o_i)`` with :math:`y_i \\mid \\eta_i`.
+
+The linear predictor is :math:`\\eta_i = x_i^\\top\\beta + b + o_i` (one column per free class for the
+categorical family; a reference class, if any, has :math:`\\eta \\equiv 0`). The optimisation vector
+``theta`` packs ``[beta, b]`` per free class (row-major). One chunk contributes
+
+.. math:: f_c(\\theta) = \\sum_{i \\in c} w_i\\, \\text{nll}(y_i \\mid \\eta_i), \\qquad
+          \\nabla f_c = \\tilde X_c^\\top (w \\odot \\partial_\\eta \\text{nll}), \\qquad
+          \\nabla^2 f_c = \\tilde X_c^\\top \\mathrm{diag}(w \\odot \\partial^2_\\eta \\text{nll})\\, \\tilde X_c
+
+with :math:`\\tilde X = [X, 1]`: the Hessian is formed in eta-space (the family's per-observation
+second derivative, then one weighted Gram product), never by autograd over the coefficients. For the
+softmax the blocks are :math:`H_{kl} = \\tilde X^\\top \\mathrm{diag}(w\\, p_k(\\delta_{kl} - p_l)) \\tilde X`.
+
+Chunks are dicts with ``X`` (rows x features), ``y``, and optionally ``weight`` and ``offset``.
+On the CPU, NumPy arrays go through BLAS (a symmetric rank-k update for the Gram matrix); torch
+tensors (on any device) through torch.
+
+:class:`RidgePenalty` is the Gaussian prior on the coefficients written as a penalty,
+:math:`\\tfrac{\\lambda_2}{2}\\sum_{j \\in P}\\theta_j^2` over the penalised coordinates ``P``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .contribution import Contribution
+
+WEIGHT = "weight"
+OFFSET = "offset"
+
+
+class RegressionModel:
+    """A conditional family over a design with ``n_features`` columns (see the module docstring)."""
+
+    def __init__(self, family, n_features: int, *, intercept: bool = True, n_classes: int | None = None,
+                 free: list[int] | None = None):
+        self.family = family
+        self.multiclass = bool(family.multiclass)
+        self.d = int(n_features)
+        self.intercept = bool(intercept)
+        self.p1 = self.d + int(intercept)
+        self.n_classes = n_classes if self.multiclass else 1
+        self.free = list(range(n_classes)) if self.multiclass and free is None else (list(free) if self.multiclass else [0])
+        self.k = len(self.free)
+        self.size = self.k * self.p1
+
+    # ------------------------------------------------------------------ linear predictor
+    def rows(self, theta) -> tuple:
+        """``(coef (k, d), intercepts (k,))`` of the packed vector."""
+        r = theta.reshape(self.k, self.p1)
+        icpt = r[:, self.d] if self.intercept else None
+        return r[:, : self.d], icpt
+
+    def linear(self, X, theta):
+        """:math:`\\tilde X \\theta` without the offset: ``(m,)``, or ``(m, k)`` for the free classes."""
+        coef, icpt = self.rows(theta)
+        if self.multiclass:
+            out = X @ coef.T
+            return out if icpt is None else out + icpt
+        out = X @ coef[0]
+        return out if icpt is None else out + icpt[0]
+
+    def eta(self, lin: torch.Tensor, offset: torch.Tensor | None) -> torch.Tensor:
+        """Full linear predictor: offset added; the reference class (if any) filled with zeros."""
+        if self.multiclass:
+            if self.k == self.n_classes:
+                return lin
+            full = torch.zeros(lin.shape[0], self.n_classes, dtype=lin.dtype, device=lin.device)
+            full[:, self.free] = lin
+            return full
+        return lin if offset is None else lin + offset
+
+    def eta_of(self, chunk, theta) -> torch.Tensor:
+        """:math:`\\eta` of the rows of ``chunk`` at ``theta``."""
+        X = chunk["X"]
+        if isinstance(X, np.ndarray):
+            lin = torch.from_numpy(np.ascontiguousarray(self.linear(X, _as_numpy(theta))))
+        else:
+            lin = self.linear(X, torch.as_tensor(theta, dtype=X.dtype, device=X.device))
+        return self.eta(lin, chunk.get(OFFSET))
+
+    # ------------------------------------------------------------------ contributions
+    def contribution(self, chunk, theta, order: int) -> Contribution:
+        X, y, w = chunk["X"], chunk["y"], chunk.get(WEIGHT)
+        eta = self.eta_of(chunk, theta)
+        values = self.family.nll(y, eta)
+        value = values.sum() if w is None else torch.dot(w, values)
+        if order == 0:
+            return Contribution(value)
+        r = self.family.grad(y, eta)
+        if w is not None:
+            r = r * (w[:, None] if self.multiclass else w)
+        if self.multiclass:
+            r = r[:, self.free]
+        grad = self._cross(X, r)
+        hess = self._hessian(X, y, eta, w) if order >= 2 else None
+        return Contribution(value, grad, hess)
+
+    def _cross(self, X, r: torch.Tensor) -> torch.Tensor:
+        """:math:`\\tilde X^\\top r` packed per class (``r`` is ``(m,)`` or ``(m, k)``)."""
+        numpy = isinstance(X, np.ndarray)
+        if numpy:
+            R = r.numpy()
+            G = (R.T @ X).reshape(self.k, self.d) if self.multiclass else (R @ X).reshape(1, self.d)
+            sums = R.sum(0).reshape(self.k, 1)
+            parts = np.concatenate([G, sums], axis=1) if self.intercept else G
+            return torch.from_numpy(np.ascontiguousarray(parts).reshape(-1))
+        R = r if self.multiclass else r.reshape(-1, 1)
+        G = R.T @ X
+        parts = torch.cat([G, R.sum(0).reshape(self.k, 1)], dim=1) if self.intercept else G
+        return parts.reshape(-1)
+
+    def _hessian(self, X, y, eta, w) -> torch.Tensor:
+        if not self.multiclass:
+            h = self.family.hess(y, eta)
+            if w is not None:
+                h = h * w
+            return gram(X, h, self.intercept)
+        logp = torch.log_softmax(eta, dim=1)
+        p = logp.exp()
+        H = torch.zeros(self.size, self.size, dtype=eta.dtype, device=eta.device)
+        for a, k in enumerate(self.free):
+            # p_k (1 - p_k) with 1 - p_k summed over the other classes (no cancellation near p_k = 1)
+            others = torch.logsumexp(torch.cat([eta[:, :k], eta[:, k + 1:]], dim=1), dim=1) - torch.logsumexp(eta, dim=1)
+            h = p[:, k] * others.exp()
+            sa = slice(a * self.p1, (a + 1) * self.p1)
+            H[sa, sa] = gram(X, h if w is None else h * w, self.intercept)
+            for b in range(a + 1, self.k):
+                h = (logp[:, k] + logp[:, self.free[b]]).exp()
+                sb = slice(b * self.p1, (b + 1) * self.p1)
+                block = -gram(X, h if w is None else h * w, self.intercept)
+                H[sa, sb] = block
+                H[sb, sa] = block.T
+        return H
+
+    # ------------------------------------------------------------------ per-row pieces for inference
+    def scores(self, chunk, theta) -> torch.Tensor:
+        """Per-row score factors :math:`\\partial_\\eta \\text{nll}` (unweighted), ``(m,)`` or ``(m, k)``."""
+        r = self.family.grad(chunk["y"], self.eta_of(chunk, theta))
+        return r[:, self.free] if self.multiclass else r
+
+    def log_likelihood(self, chunk, theta, dispersion=None) -> torch.Tensor:
+        """The family's full log-likelihood of the chunk (constants included)."""
+        return self.family.log_likelihood(chunk["y"], self.eta_of(chunk, theta), chunk.get(WEIGHT), dispersion)
+
+
+class RidgePenalty:
+    """:math:`\\tfrac{\\lambda_2}{2}\\sum_j m_j\\theta_j^2` with a 0/1 mask ``m`` of penalised coordinates."""
+
+    def __init__(self, l2: float, mask: np.ndarray):
+        self.l2 = float(l2)
+        self.mask = torch.as_tensor(np.asarray(mask, dtype=np.float64))
+
+    def contribution(self, theta, order: int) -> Contribution:
+        t = torch.as_tensor(theta, dtype=torch.float64)
+        m = self.mask.to(t.device)
+        value = 0.5 * self.l2 * torch.sum(m * t * t)
+        grad = self.l2 * m * t if order >= 1 else None
+        hess = torch.diag(self.l2 * m) if order >= 2 else None
+        return Contribution(value, grad, hess)
+
+
+def gram(X, h: torch.Tensor, intercept: bool) -> torch.Tensor:
+    """:math:`\\tilde X^\\top \\mathrm{diag}(h)\\, \\tilde X` for ``h >= 0`` (BLAS for NumPy, torch otherwise)."""
+    if isinstance(X, np.ndarray):
+        from ..glm.gram import weighted_gram
+
+        return torch.from_numpy(weighted_gram(X, h.numpy(), intercept))
+    root = torch.sqrt(h).unsqueeze(1)
+    A = X * root
+    if intercept:
+        A = torch.cat([A, root], dim=1)
+    return A.T @ A
+
+
+def _as_numpy(theta) -> np.ndarray:
+    if isinstance(theta, torch.Tensor):
+        return theta.detach().cpu().numpy()
+    return np.asarray(theta, dtype=np.float64)
