@@ -117,9 +117,9 @@ def test_integer_weights_equal_duplicated_rows(family, data):
 
 def test_float32_is_opt_in_and_float64_is_the_default():
     x = RNG.normal(size=50)
-    assert mm.fit("normal", x)._params_t["loc"].dtype == torch.float64
+    assert mm.fit("normal", x).estimate.params["loc"].dtype == torch.float64
     r32 = mm.fit("normal", x, dtype="float32")
-    assert r32._params_t["loc"].dtype == torch.float32
+    assert r32.estimate.params["loc"].dtype == torch.float32
     assert r32.params["loc"] == pytest.approx(x.mean(), rel=1e-5)
 
 

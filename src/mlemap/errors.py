@@ -52,6 +52,10 @@ class MethodError(MlemapError, ValueError):
     """The requested estimation method or interval method does not apply to this fit."""
 
 
+class LevelError(ParameterError, MethodError):
+    """An interval level outside (0, 1): a bad parameter of an interval method (caught as either)."""
+
+
 class EstimationError(MlemapError, RuntimeError):
     """The estimate could not be computed (for example a non-finite objective at every trial point)."""
 

@@ -26,12 +26,14 @@ import torch.distributions as td
 
 from .closed_form import canonical_prior, find_closed_form
 from .closed_form.registry import registered
+from .core.estimate import Convergence, Estimate
 from .data.convert import as_weights, resolve_dtype
 from .engine import solve_numerically, warn_if_not_converged
 from .errors import BoundaryWarning, MethodError, MlemapWarning, warn
 from .families import resolve_family
 from .families.transforms import is_positive_definite
 from .inference.boundary import on_boundary
+from .inference.covariance import hessian_covariance
 from .priors.discrete import DiscretePrior
 from .priors.resolve import resolve_priors
 from .problem import Problem, resolve_fixed, resolve_init
@@ -127,17 +129,9 @@ def _closed_form_route(problem: Problem, entry) -> FitResult:
     params = problem.family.canonical({n: solution.params[n] for n in problem.free})
     boundary, held = _boundary(problem, params, dict(solution.boundary))
     notes, warns = _boundary_warnings(problem, boundary)
-    return FitResult(
-        problem=problem,
-        params=params,
-        method="closed-form",
-        boundary=boundary,
-        held=held,
-        posterior=solution.posterior,
-        predictive=solution.predictive,
-        notes=notes,
-        warnings=warns,
-        message="closed-form estimate",
+    return _result(
+        problem, params, "closed-form", Convergence(True, 0, "", "closed-form estimate"), boundary, held,
+        notes=notes, warns=warns, posterior=solution.posterior, predictive=solution.predictive,
     )
 
 
@@ -158,21 +152,10 @@ def _numerical_route(problem: Problem, init, max_iter: int, solver: str) -> FitR
     cache = None
     if res.hess is not None and not boundary and not outcome.extremes:
         cache = (outcome.names, res.x, res.hess)
-    return FitResult(
-        problem=problem,
-        params=params,
-        method="numerical",
-        converged=res.converged,
-        n_iter=res.n_iter,
-        grad_norm=res.grad_norm,
-        message=res.message,
-        solver=res.solver,
-        boundary=boundary,
-        held=held,
-        notes=notes,
-        warnings=warns + bwarns,
-        hessian_cache=cache,
-    )
+    convergence = Convergence(res.converged, res.n_iter, res.solver, res.message, res.grad_norm,
+                              getattr(res, "report", None))
+    return _result(problem, params, "numerical", convergence, boundary, held, notes=notes, warns=warns + bwarns,
+                   hessian_cache=cache)
 
 
 def _discrete_prior_route(problem: Problem, method: str, init, max_iter: int, solver: str) -> FitResult:
@@ -206,7 +189,7 @@ def _discrete_prior_route(problem: Problem, method: str, init, max_iter: int, so
     post = torch.softmax(scores_t, 0) if bool(torch.isfinite(scores_t).any()) else torch.full_like(scores_t, math.nan)
     best = int(torch.argmax(scores_t))
     cand, inner = inner_results[best]
-    params = {**cand, **({} if inner is None else inner._params_t)}
+    params = {**cand, **({} if inner is None else inner.estimate.params)}
     posterior = {}
     for j, b in enumerate(bases):
         values = discrete[b].prior.values
@@ -218,29 +201,57 @@ def _discrete_prior_route(problem: Problem, method: str, init, max_iter: int, so
     if inner is not None:
         notes.append(
             "posterior probabilities of the candidates use the maximised (profile) likelihood of the other "
-            f"parameters ({', '.join(inner._params_t)})"
+            f"parameters ({', '.join(inner.estimate.params)})"
         )
     predictive = _mixture_predictive(problem, combos, post, inner_results) if inner is None else None
     held = {b: params[b] for b in bases}
     reasons = {b: "the parameter has a discrete prior: see the posterior table" for b in bases}
     boundary = dict(inner.boundary) if inner is not None else {}
     if inner is not None:
-        held.update(inner._held)
-        posterior.update(inner._exact_posterior)
-    return FitResult(
-        problem=problem,
+        held.update(inner.estimate.held)
+        posterior.update(inner.estimate.posterior)
+    convergence = Convergence(True, 0, "", "enumerated the candidate values")
+    if inner is not None:
+        convergence = Convergence(inner.converged, inner.n_iter, inner.solver, "enumerated the candidate values",
+                                  inner.grad_norm, inner.convergence.report)
+    method = "discrete-prior" if inner is None else f"discrete-prior + {inner.method}"
+    return _result(problem, params, method, convergence, boundary, held, notes=notes, posterior=posterior,
+                   predictive=predictive, extra_reasons=reasons)
+
+
+def _result(problem: Problem, params, method: str, convergence: Convergence, boundary, held, *, notes=(), warns=(),
+            posterior=None, predictive=None, hessian_cache=None, extra_reasons=None) -> FitResult:
+    """The :class:`FitResult` view of the estimate: covariance, log-likelihood and log-prior on first use."""
+    params = {n: params[n] for n in problem.free}
+    estimator = "MAP" if problem.priors else "MLE"
+
+    def covariance():
+        reasons = dict(extra_reasons or {})
+        for name, why in boundary.items():
+            reasons.setdefault(name, f"the estimate is on the boundary ({why})")
+        kind = "negative log-posterior Hessian" if estimator == "MAP" else "observed information"
+        return hessian_covariance(problem, params, held, reasons, kind, cached=hessian_cache)
+
+    estimate = Estimate(
         params=params,
-        method="discrete-prior" if inner is None else f"discrete-prior + {inner.method}",
-        converged=True if inner is None else inner.converged,
-        n_iter=0 if inner is None else inner.n_iter,
-        message="enumerated the candidate values",
+        estimator=estimator,
+        method=method,
+        covariance=covariance,
+        loglik=lambda: problem.log_likelihood(params),
+        log_prior=(lambda: problem.log_prior(params)) if problem.priors else 0.0,
+        k=problem.free_dimension,
+        n=problem.total_weight,
+        n_obs=problem.n_obs,
+        convergence=convergence,
         boundary=boundary,
         held=held,
         posterior=posterior,
         predictive=predictive,
-        notes=notes,
-        extra_reasons=reasons,
+        notes=list(notes),
+        warnings=list(warns),
+        covariance_kind="Laplace approximation" if estimator == "MAP" else "observed information",
     )
+    return FitResult(problem, estimate)
 
 
 def _mixture_predictive(problem, combos, post, inner_results) -> Callable[..., td.Distribution]:

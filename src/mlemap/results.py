@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 import torch.distributions as td
 
+from .core.estimate import Estimate
+from .inference.intervals import check_level
 from .errors import MethodError, ParameterError
-from .inference.covariance import Covariance, hessian_covariance
 
 
 def _to_output(t: torch.Tensor) -> float | np.ndarray:
@@ -53,87 +54,99 @@ class FitResult:
         its Laplace approximation (a normal at the MAP with the inverse-Hessian covariance).
     """
 
-    def __init__(
-        self,
-        *,
-        problem,
-        params: dict[str, torch.Tensor],
-        method: str,
-        converged: bool = True,
-        n_iter: int = 0,
-        grad_norm: float = 0.0,
-        message: str = "",
-        solver: str = "",
-        boundary: dict[str, str] | None = None,
-        held: dict[str, torch.Tensor] | None = None,
-        posterior: dict[str, td.Distribution] | None = None,
-        predictive: Callable[..., td.Distribution] | None = None,
-        notes: list[str] | None = None,
-        warnings: list[str] | None = None,
-        hessian_cache=None,
-        extra_reasons: dict[str, str] | None = None,
-    ):
-        self._problem = problem
-        self._params_t = {n: params[n] for n in problem.free}
-        self.method = method
-        self.converged = bool(converged)
-        self.n_iter = int(n_iter)
-        self.grad_norm = None if grad_norm is None else float(grad_norm)
-        self.message = message
-        self.solver = solver
-        self.boundary = dict(boundary or {})
-        self._held = dict(held or {})
-        self._exact_posterior = dict(posterior or {})
-        self._predictive = predictive
-        self.notes = list(notes or [])
-        self.warnings = list(warnings or [])
-        self._hessian_cache = hessian_cache
-        self._extra_reasons = dict(extra_reasons or {})
-        self.estimator = "MAP" if problem.priors else "MLE"
+    def __init__(self, problem, estimate: Estimate):
+        #: the validated problem (family, data, fixed values, priors) this fit solved
+        self.problem = problem
+        #: the optimum: parameters, covariance, log-likelihood, convergence (see :class:`mlemap.core.estimate.Estimate`)
+        self.estimate = estimate
+        self.estimator = estimate.estimator
 
-    @cached_property
+    @property
     def loglik(self) -> float:
         """:math:`\\ell(\\hat\\theta) = \\sum_i w_i \\log p(x_i \\mid \\hat\\theta)` (the prior is not included)."""
-        return float(self._problem.log_likelihood(self._params_t))
+        return self.estimate.loglik
 
-    @cached_property
+    @property
     def log_prior(self) -> float:
         """:math:`\\log\\pi(\\hat\\theta)` for a MAP fit, 0 for an MLE."""
-        return float(self._problem.log_prior(self._params_t)) if self._problem.priors else 0.0
+        return self.estimate.log_prior
+
+    @property
+    def method(self) -> str:
+        return self.estimate.method
+
+    @property
+    def converged(self) -> bool:
+        """True when the optimality conditions hold at the estimate (always for closed forms)."""
+        return self.estimate.convergence.converged
+
+    @property
+    def n_iter(self) -> int:
+        return self.estimate.convergence.n_iter
+
+    @property
+    def grad_norm(self) -> float | None:
+        g = self.estimate.convergence.grad_norm
+        return None if g is None else float(g)
+
+    @property
+    def message(self) -> str:
+        return self.estimate.convergence.message
+
+    @property
+    def solver(self) -> str:
+        return self.estimate.convergence.solver
+
+    @property
+    def convergence(self):
+        """The :class:`~mlemap.core.estimate.Convergence` record (criteria, what failed, advice)."""
+        return self.estimate.convergence
+
+    @property
+    def boundary(self) -> dict[str, str]:
+        return self.estimate.boundary
+
+    @property
+    def notes(self) -> list[str]:
+        return self.estimate.notes
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.estimate.warnings
 
     # ------------------------------------------------------------------ basic facts
     @property
     def family(self):
-        return self._problem.family
+        return self.problem.family
 
     @property
     def family_name(self) -> str:
-        return self._problem.family.name
+        return self.problem.family.name
 
     @cached_property
     def params(self) -> dict[str, float | np.ndarray]:
-        return {n: _to_output(v) for n, v in self._params_t.items()}
+        return {n: _to_output(v) for n, v in self.estimate.params.items()}
 
     @cached_property
     def fixed(self) -> dict[str, float | np.ndarray]:
-        return {n: _to_output(v) for n, v in self._problem.fixed.items()}
+        return {n: _to_output(v) for n, v in self.problem.fixed.items()}
 
     @property
     def priors(self) -> dict[str, td.Distribution]:
         """The priors by the name they were given under (for example ``variance``)."""
-        return {t.key: t.prior for t in self._problem.priors.values()}
+        return {t.key: t.prior for t in self.problem.priors.values()}
 
     @property
     def n(self) -> float:
-        return self._problem.total_weight
+        return self.estimate.n
 
     @property
     def n_obs(self) -> int:
-        return self._problem.n_obs
+        return self.estimate.n_obs
 
     @property
     def k(self) -> int:
-        return self._problem.free_dimension()
+        return int(self.estimate.k)
 
     @property
     def aic(self) -> float:
@@ -151,16 +164,6 @@ class FitResult:
         return self.loglik + self.log_prior
 
     # ------------------------------------------------------------------ uncertainty
-    @cached_property
-    def _covariance(self) -> Covariance:
-        reasons = dict(self._extra_reasons)
-        for name, why in self.boundary.items():
-            reasons.setdefault(name, f"the estimate is on the boundary ({why})")
-        kind = "negative log-posterior Hessian" if self.estimator == "MAP" else "observed information"
-        return hessian_covariance(
-            self._problem, self._params_t, self._held, reasons, kind, cached=self._hessian_cache
-        )
-
     @property
     def cov(self) -> np.ndarray:
         """Covariance matrix of the flattened free parameters (labels in :attr:`cov_labels`).
@@ -168,11 +171,11 @@ class FitResult:
         Inverse observed information for an MLE; the Laplace approximation (inverse Hessian of the
         negative log-posterior) for a MAP.
         """
-        return self._covariance.matrix.cpu().numpy().copy()
+        return self.estimate.covariance.matrix.cpu().numpy().copy()
 
     @property
     def cov_labels(self) -> list[str]:
-        return self._covariance.labels()
+        return self.estimate.covariance.labels()
 
     @cached_property
     def se(self) -> dict[str, float | np.ndarray]:
@@ -182,10 +185,10 @@ class FitResult:
         the posterior standard deviation, exact where the posterior is exact (conjugate prior on
         the parameter itself), otherwise from the Laplace approximation.
         """
-        out = {n: _to_output(self._covariance.se(n)) for n in self._params_t}
+        out = {n: _to_output(self.estimate.se(n)) for n in self.estimate.params}
         if self.estimator == "MAP":
             for name in out:
-                post = self._exact_posterior.get(name)
+                post = self.estimate.posterior.get(name)
                 if post is not None and not _is_discrete(post):
                     try:
                         out[name] = _to_output(torch.sqrt(post.variance))
@@ -196,9 +199,9 @@ class FitResult:
     @property
     def se_reasons(self) -> dict[str, str]:
         """Why a standard error is undefined, per parameter."""
-        cov = self._covariance
+        cov = self.estimate.covariance
         out = {}
-        for n in self._params_t:
+        for n in self.estimate.params:
             se = cov.se(n)
             if bool(torch.isnan(se).any()):
                 out[n] = cov.reasons.get(n, "the information matrix gives no finite variance")
@@ -213,11 +216,11 @@ class FitResult:
         (scalar parameters of MLE fits; works on the boundary). ``method="bootstrap"``: percentile
         interval of ``n_boot`` refits on resampled data (options ``n_boot``, ``seed``).
         """
-        _check_level(level)
+        check_level(level)
         if method == "wald":
             from .inference.intervals import wald_intervals
 
-            return wald_intervals(self, level)
+            return wald_intervals(self.estimate, level)
         if method == "profile":
             from .inference.profile import profile_intervals
 
@@ -236,21 +239,22 @@ class FitResult:
         """Posterior per prior: exact (conjugate or discrete) or the Laplace approximation."""
         if self.estimator != "MAP":
             return None
-        out = dict(self._exact_posterior)
-        covered = {self._problem.priors[b].key for b in self._problem.priors if self._problem.priors[b].key in out}
+        out = dict(self.estimate.posterior)
+        priors = self.problem.priors
+        covered = {priors[b].key for b in priors if priors[b].key in out}
         cov = None
-        for base, term in self._problem.priors.items():
-            if term.key in covered or base not in self._params_t:
+        for base, term in priors.items():
+            if term.key in covered or base not in self.estimate.params:
                 continue
             if cov is None:
-                cov = self._covariance
+                cov = self.estimate.covariance
             block = cov.block(base)
-            est = self._params_t[base]
+            est = self.estimate.params[base]
             if bool(torch.isnan(block).any()):
                 continue
             if est.dim() == 0:
                 out[base] = td.Normal(est, torch.sqrt(block.reshape(())), validate_args=False)
-            elif not _is_constrained_vector(self._problem.constraint(base)):
+            elif not _is_constrained_vector(self.problem.constraint(base)):
                 out[base] = td.MultivariateNormal(est.reshape(-1), covariance_matrix=block, validate_args=False)
         return out
 
@@ -260,14 +264,14 @@ class FitResult:
         if self.posterior is None:
             return {}
         return {
-            k: ("exact" if k in self._exact_posterior and not _is_discrete(v) else "discrete" if _is_discrete(v) else "laplace")
+            k: ("exact" if k in self.estimate.posterior and not _is_discrete(v) else "discrete" if _is_discrete(v) else "laplace")
             for k, v in self.posterior.items()
         }
 
     def credible_interval(self, level: float = 0.95) -> dict[str, tuple]:
         """Equal-tailed posterior intervals (exact or Laplace) for MAP fits, keyed like :attr:`params`
         (and also by the prior's own key, such as ``variance``, where it differs)."""
-        _check_level(level)
+        check_level(level)
         if self.estimator != "MAP":
             raise MethodError(
                 "credible_interval() needs a MAP fit (a prior); for an MLE use conf_int(), which gives "
@@ -284,9 +288,10 @@ class FitResult:
         Bernoulli with the posterior mean; a Gamma–Poisson fit a negative binomial) and for discrete
         priors (a mixture over the candidates); otherwise the plug-in distribution at the estimate.
         """
-        if self._predictive is not None:
+        predictive = self.estimate.predictive
+        if predictive is not None:
             try:
-                return self._predictive(**options)
+                return predictive(**options)
             except TypeError:
                 raise ParameterError(f"predictive() takes no options for this fit; got {sorted(options)}.") from None
         return self.distribution(**options)
@@ -298,25 +303,25 @@ class FitResult:
 
         if self.estimator == "MLE":
             return self
-        p = self._problem
+        p = self.problem
         problem = Problem(p.family, p.x, p.weights, p.fixed, {})
         return estimate(problem)
 
     def log_likelihood_at(self, **params) -> float:
         """:math:`\\ell(\\theta)` at other parameter values (the free ones not given stay at the estimate)."""
-        values = dict(self._params_t)
+        values = dict(self.estimate.params)
         for name, value in params.items():
             if name not in values:
                 raise ParameterError(f"'{name}' is not an estimated parameter of this fit ({', '.join(values)}).")
-            values[name] = torch.as_tensor(value, dtype=self._problem.dtype, device=self._problem.device)
-        return float(self._problem.log_likelihood(values))
+            values[name] = torch.as_tensor(value, dtype=self.problem.dtype, device=self.problem.device)
+        return float(self.problem.log_likelihood(values))
 
     def log_prior_at(self, **params) -> float:
         """:math:`\\log\\pi(\\theta)` at other parameter values (0 without priors)."""
-        values = dict(self._params_t)
+        values = dict(self.estimate.params)
         for name, value in params.items():
-            values[name] = torch.as_tensor(value, dtype=self._problem.dtype, device=self._problem.device)
-        return float(self._problem.log_prior(values))
+            values[name] = torch.as_tensor(value, dtype=self.problem.dtype, device=self.problem.device)
+        return float(self.problem.log_prior(values))
 
     def to_scipy(self):
         """The fitted distribution as a frozen ``scipy.stats`` object (univariate families), else ``None``."""
@@ -328,9 +333,9 @@ class FitResult:
 
     def distribution(self, **options) -> td.Distribution:
         """The fitted ``torch.distributions`` object at the estimate (fixed values included)."""
-        values = {**self._problem.fixed, **self._params_t}
+        values = {**self.problem.fixed, **self.estimate.params}
         for key, value in options.items():
-            values[key] = torch.as_tensor(value, dtype=self._problem.dtype)
+            values[key] = torch.as_tensor(value, dtype=self.problem.dtype)
         return self.family.distribution(values)
 
     # ------------------------------------------------------------------ output
@@ -377,11 +382,6 @@ def _short(v) -> str:
     if isinstance(v, float):
         return f"{v:.6g}"
     return np.array2string(np.asarray(v), precision=4, threshold=6)
-
-
-def _check_level(level: float) -> None:
-    if not isinstance(level, (int, float)) or not 0 < level < 1:
-        raise MethodError(f"The 'level' argument must be a number in (0, 1), such as 0.95. Got {level!r} instead.")
 
 
 def _is_discrete(dist) -> bool:

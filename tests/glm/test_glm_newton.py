@@ -103,6 +103,6 @@ def test_wide_problems_use_lbfgs_and_land_on_the_newton_solution(monkeypatch):
     newton = mm.LogisticRegression(prior=priors.ridge(1.0)).fit(X, y)
     monkeypatch.setattr(routes, "WIDE", 5)
     wide = mm.LogisticRegression(prior=priors.ridge(1.0)).fit(X, y)
-    assert wide._fit.solver.startswith("L-BFGS") and wide.converged_
+    assert wide.estimate_.convergence.solver.startswith("L-BFGS") and wide.converged_
     np.testing.assert_allclose(wide.coef_, newton.coef_, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(wide.se_, newton.se_, rtol=1e-6)

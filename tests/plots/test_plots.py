@@ -64,7 +64,7 @@ def test_new_axes_when_none_given():
 
 def test_discrete_density_is_a_bar_chart_against_the_pmf():
     ax = plots.density(POISSON)
-    assert len(ax.patches) == int(POISSON._problem.x.max() - POISSON._problem.x.min()) + 1
+    assert len(ax.patches) == int(POISSON.problem.x.max() - POISSON.problem.x.min()) + 1
     assert ax.get_ylabel() == "probability"
 
 

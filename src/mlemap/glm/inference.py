@@ -12,51 +12,36 @@ predictor for the softmax), on the likelihood's own scale:
 * ``"laplace_active"`` (L1 fits only): the observed-information covariance of the non-zero
   coefficients with the zeros held at zero -- conditional on the selected set.
 
-Wald: :math:`z = \\hat\\beta / \\text{SE}`, two-sided p-value :math:`2\\Phi(-|z|)`, interval
-:math:`\\hat\\beta \\pm z_{1-\\alpha/2} \\text{SE}`.
+Wald statistics and intervals are those of :mod:`mlemap.inference.intervals`, shared with ``fit``.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 from scipy import stats
 
-from ..errors import IdentifiabilityWarning, warn
 from .gram import weighted_gram
 
 _BLOCK = 8192
 
 
 def invert_information(H: np.ndarray, keep: np.ndarray | None = None, *, owner: str = "", what: str = "Hessian"):
-    """:math:`H^{-1}` over the ``keep`` rows/columns (NaN elsewhere); ``(cov, reason)``.
+    """:math:`H^{-1}` over the ``keep`` rows/columns (NaN elsewhere); ``(cov, reason)`` -- the shared
+    inversion of :func:`mlemap.inference.covariance.invert_information` on a NumPy matrix."""
+    from ..inference.covariance import invert_information as invert
 
-    A singular or indefinite block gives NaN and a reason (and an :class:`IdentifiabilityWarning`).
-    """
     p = H.shape[0]
     keep = np.ones(p, dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
     cov = np.full((p, p), np.nan)
     idx = np.flatnonzero(keep)
     if idx.size == 0:
         return cov, None
-    Hk = H[np.ix_(idx, idx)]
-    if not np.all(np.isfinite(Hk)):
-        return cov, f"the {what} is not finite at the estimate"
-    Hs = 0.5 * (Hk + Hk.T)
-    d = np.sqrt(np.clip(np.diag(Hs), 1e-300, None))
-    evals, evecs = np.linalg.eigh(Hs / np.outer(d, d))
-    top = float(np.abs(evals).max())
-    if float(evals.min()) <= 1e-13 * top:
-        kind = "singular" if float(evals.min()) >= -1e-13 * top else "not positive definite"
-        reason = f"the {what} is {kind} at the estimate (smallest scaled eigenvalue {float(evals.min()):.3g})"
-        warn(
-            f"The {what} of {owner} is {kind} at the estimate: some coefficients are not identified by the data, "
-            "so their standard errors are undefined (NaN). Drop collinear columns or add a prior.",
-            IdentifiabilityWarning,
-        )
-        return cov, reason
-    inv = (evecs / evals) @ evecs.T
-    cov[np.ix_(idx, idx)] = inv / np.outer(d, d)
-    return cov, None
+    inv, reason = invert(torch.as_tensor(H[np.ix_(idx, idx)], dtype=torch.float64), what=what, subject=owner,
+                         advice="Their standard errors are undefined (NaN); drop collinear columns or add a prior.")
+    if reason is None:
+        cov[np.ix_(idx, idx)] = inv.numpy()
+    return cov, reason
 
 
 def sandwich(bread: np.ndarray, meat: np.ndarray) -> np.ndarray:
@@ -93,25 +78,6 @@ def _signed_gram(X: np.ndarray, h: np.ndarray, intercept: bool) -> np.ndarray:
     if neg.any():
         out -= weighted_gram(X, neg, intercept)
     return out
-
-
-def wald(estimate: np.ndarray, se: np.ndarray, level: float = 0.95):
-    """``(z, pvalue, lower, upper)`` elementwise (NaN where the SE is NaN or zero)."""
-    estimate = np.asarray(estimate, dtype=float)
-    se = np.asarray(se, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se > 0, estimate / se, np.nan)
-    p = 2 * stats.norm.sf(np.abs(z))
-    q = float(stats.norm.ppf(0.5 + level / 2))
-    return z, p, estimate - q * se, estimate + q * se
-
-
-def check_level(level) -> float:
-    from ..errors import ParameterError
-
-    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
-        raise ParameterError(f"The 'level' argument must be a number in (0, 1), e.g. 0.95. Got {level!r} instead.")
-    return float(level)
 
 
 def profile_bounds(profile, estimate: float, se: float, loglik: float, level: float, max_se: float = 60.0):

@@ -23,7 +23,7 @@ def bootstrap_draws(result, n_boot: int = 1000, seed: int = 0) -> dict[str, np.n
 
     if not isinstance(n_boot, int) or n_boot < 2:
         raise MethodError(f"The 'n_boot' option must be an integer of at least 2. Got {n_boot!r} instead.")
-    problem = result._problem
+    problem = result.problem
     n = problem.n_obs
     probs = (
         torch.full((n,), 1.0 / n, dtype=torch.float64)
@@ -32,7 +32,7 @@ def bootstrap_draws(result, n_boot: int = 1000, seed: int = 0) -> dict[str, np.n
     )
     total = int(round(problem.total_weight))
     gen = torch.Generator().manual_seed(seed)
-    draws: dict[str, list] = {k: [] for k in result._params_t}
+    draws: dict[str, list] = {k: [] for k in result.estimate.params}
     failures = 0
     for _ in range(n_boot):
         counts = torch.multinomial(probs, total, replacement=True, generator=gen).bincount(minlength=n)
@@ -51,7 +51,7 @@ def bootstrap_draws(result, n_boot: int = 1000, seed: int = 0) -> dict[str, np.n
             failures += 1
             continue
         for k in draws:
-            draws[k].append(rep._params_t[k].detach().cpu().numpy())
+            draws[k].append(rep.estimate.params[k].detach().cpu().numpy())
     if failures > n_boot // 2:
         raise MethodError(
             f"{failures} of {n_boot} bootstrap replicates could not be fitted (degenerate resamples); the sample "

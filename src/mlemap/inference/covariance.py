@@ -100,21 +100,13 @@ def hessian_covariance(problem, params, held: dict[str, torch.Tensor], reasons: 
         for n in active:
             reasons.setdefault(n, f"the {kind} is not finite at the estimate")
         return Covariance(index, matrix, shapes, reasons)
-    Hs = 0.5 * (H + H.T)
-    evals, evecs = torch.linalg.eigh(Hs)
-    top = float(evals.abs().max())
-    if float(evals.min()) <= 1e-12 * max(top, 1e-300):
-        which = "singular" if float(evals.min()) >= -1e-12 * top else "not positive definite"
-        message = (
-            f"The {kind} is {which} at the estimate (smallest eigenvalue {float(evals.min()):.3g}, largest {top:.3g}): "
-            "some parameters are not identified by the data, or the estimate is not a maximum. Their standard "
-            "errors are reported as undefined; fix a parameter, add a prior, or check the model."
-        )
-        warn(message, IdentifiabilityWarning)
+    cov_u, reason = invert_information(
+        H, what=kind, advice="Their standard errors are reported as undefined; fix a parameter, add a prior, or check the model."
+    )
+    if reason is not None:
         for n in active:
-            reasons.setdefault(n, f"the {kind} is {which} at the estimate")
+            reasons.setdefault(n, reason)
         return Covariance(index, matrix, shapes, reasons)
-    cov_u = (evecs / evals) @ evecs.T
     if natural:
         cov_nat = cov_u
     else:
@@ -136,6 +128,39 @@ def hessian_covariance(problem, params, held: dict[str, torch.Tensor], reasons: 
             matrix[r, :] = float("nan")
             matrix[:, r] = float("nan")
     return Covariance(index, matrix, shapes, reasons)
+
+
+def invert_information(H: torch.Tensor, *, what: str = "observed information", subject: str = "",
+                       advice: str = "") -> tuple[torch.Tensor, str | None]:
+    """:math:`H^{-1}` of a symmetric information matrix, or NaN and the reason (with an
+    :class:`~mlemap.IdentifiabilityWarning` naming it) when it is not finite, singular or indefinite.
+
+    The matrix is first scaled to unit diagonal (:math:`D^{-1} H D^{-1}`, :math:`D = \\sqrt{\\mathrm{diag}\\,H}`),
+    so that the test :math:`\\lambda_{\\min} > 10^{-13}\\,\\lambda_{\\max}` does not depend on the units of the
+    parameters; the inverse is :math:`D^{-1} (D^{-1} H D^{-1})^{-1} D^{-1}`.
+    """
+    p = H.shape[0]
+    nan = torch.full((p, p), float("nan"), dtype=H.dtype, device=H.device)
+    if p == 0:
+        return nan, None
+    if not bool(torch.isfinite(H).all()):
+        return nan, f"the {what} is not finite at the estimate"
+    Hs = 0.5 * (H + H.T)
+    d = torch.sqrt(torch.diagonal(Hs).abs().clamp_min(1e-300))
+    evals, evecs = torch.linalg.eigh(Hs / torch.outer(d, d))
+    top = float(evals.abs().max())
+    low = float(evals.min())
+    if low <= 1e-13 * top or bool((torch.diagonal(Hs) <= 0).any()):
+        kind = "singular" if low >= -1e-13 * top and bool((torch.diagonal(Hs) >= 0).all()) else "not positive definite"
+        of = f" of {subject}" if subject else ""
+        warn(
+            f"The {what}{of} is {kind} at the estimate (smallest scaled eigenvalue {low:.3g}): some parameters are not "
+            f"identified by the data, or the estimate is not a maximum. {advice}".rstrip(),
+            IdentifiabilityWarning,
+        )
+        return nan, f"the {what} is {kind} at the estimate"
+    inv = (evecs / evals) @ evecs.T
+    return inv / torch.outer(d, d), None
 
 
 def _jacobian(layout: ParameterLayout, u: torch.Tensor, elementwise: bool) -> torch.Tensor:

@@ -33,7 +33,7 @@ class GoodnessOfFit:
 
 def goodness_of_fit(result) -> GoodnessOfFit:
     """KS and AD for continuous families, Pearson's chi-square for discrete ones; ``None`` where undefined."""
-    problem = result._problem
+    problem = result.problem
     if problem.x.dim() != 1:
         return GoodnessOfFit()
     dist = to_scipy(result.family_name, {**result.fixed, **result.params})

@@ -3,19 +3,41 @@
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 import torch
 import torch.distributions as td
-from scipy import stats as st
 
-from ..errors import MethodError
+from ..errors import LevelError, MethodError
 from ..priors.discrete import DiscretePrior
 
 
+def check_level(level) -> float:
+    """The interval level as a float in (0, 1), or a :class:`~mlemap.errors.LevelError` saying what is expected."""
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
+        raise LevelError(f"The 'level' argument must be a number in (0, 1), such as 0.95. Got {level!r} instead.")
+    return float(level)
+
+
 def normal_quantile(level: float) -> float:
-    """:math:`z_{1 - \\alpha/2}` for a two-sided interval at ``level``."""
-    return float(st.norm.ppf(0.5 + level / 2))
+    """:math:`z_{1 - \\alpha/2}` for a two-sided interval at ``level`` (Wichura's AS 241, full double precision)."""
+    return NormalDist().inv_cdf(0.5 + level / 2)
+
+
+def wald(estimate, se, level: float = 0.95):
+    """``(z, p-value, lower, upper)`` elementwise for arrays of estimates and standard errors.
+
+    :math:`z = \\hat\\theta / \\text{SE}`, two-sided p-value :math:`2\\Phi(-|z|)`, interval
+    :math:`\\hat\\theta \\pm z_{1-\\alpha/2}\\,\\text{SE}`; NaN where the SE is NaN or zero.
+    """
+    estimate = np.asarray(estimate, dtype=float)
+    se = np.asarray(se, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, estimate / se, np.nan)
+    p = np.vectorize(lambda v: math.erfc(v / math.sqrt(2.0)), otypes=[float])(np.abs(z)) if z.size else z.copy()
+    q = normal_quantile(level)
+    return z, p, estimate - q * se, estimate + q * se
 
 
 def _pack(lo: torch.Tensor, hi: torch.Tensor):
@@ -24,19 +46,21 @@ def _pack(lo: torch.Tensor, hi: torch.Tensor):
     return (lo.cpu().numpy(), hi.cpu().numpy())
 
 
-def wald_intervals(result, level: float) -> dict[str, tuple]:
-    """:math:`\\hat\\theta \\pm z_{1-\\alpha/2}\\,\\mathrm{SE}` per parameter (NaN where the SE is undefined)."""
+def wald_intervals(estimate, level: float) -> dict[str, tuple]:
+    """:math:`\\hat\\theta \\pm z_{1-\\alpha/2}\\,\\mathrm{SE}` per parameter of an
+    :class:`~mlemap.core.estimate.Estimate` (NaN where the SE is undefined)."""
     z = normal_quantile(level)
-    cov = result._covariance
     out = {}
-    for name, est in result._params_t.items():
-        se = cov.se(name)
+    for name, est in estimate.params.items():
+        se = estimate.se(name)
         out[name] = _pack(est - z * se, est + z * se)
     return out
 
 
 def quantiles(dist: td.Distribution, qs: list[float]) -> list[torch.Tensor]:
     """Quantiles of the posterior families mlemap produces (computed with scipy)."""
+    from scipy import stats as st
+
     as_np = lambda t: t.detach().cpu().numpy()  # noqa: E731
     if isinstance(dist, td.Beta):
         frozen = st.beta(as_np(dist.concentration1), as_np(dist.concentration0))
@@ -70,7 +94,7 @@ def discrete_interval(dist: DiscretePrior, level: float) -> tuple[float, float]:
 def credible_intervals(result, level: float) -> dict[str, tuple]:
     lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
     out: dict[str, tuple] = {}
-    problem = result._problem
+    problem = result.problem
     for base, term in problem.priors.items():
         post = result.posterior.get(term.key, result.posterior.get(base))
         if post is None:

@@ -29,7 +29,7 @@ def profile_intervals(result, level: float, params: list[str] | None = None) -> 
         raise MethodError(
             "Profile-likelihood intervals are defined for MLE fits; for a MAP fit use credible_interval()."
         )
-    problem = result._problem
+    problem = result.problem
     names = list(result.params) if params is None else list(params)
     out: dict[str, tuple] = {}
     for name in names:
@@ -66,13 +66,13 @@ def profile_log_likelihood(result, name: str, value: float) -> float:
     """:math:`\\ell_p(\\psi)` at ``value``: the other free parameters re-estimated with ``name`` held."""
     from ..fitting import estimate
 
-    problem = result._problem
+    problem = result.problem
     v = torch.as_tensor(value, dtype=problem.dtype, device=problem.device)
     sub = problem.with_fixed({name: v})
     if not sub.free:
         ll = float(sub.log_likelihood({}))
         return ll if math.isfinite(ll) else -math.inf
-    start = {k: result._params_t[k] for k in sub.free if k not in result.boundary}
+    start = {k: result.estimate.params[k] for k in sub.free if k not in result.boundary}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", MlemapWarning)
@@ -83,10 +83,10 @@ def profile_log_likelihood(result, name: str, value: float) -> float:
 
 
 def _interval(result, name: str, level: float) -> tuple[float, float]:
-    problem = result._problem
+    problem = result.problem
     c = problem.constraint(name)
     T = unconstrained_bijection(c, torch.Size())
-    est = result._params_t[name].to(problem.dtype)
+    est = result.estimate.params[name].to(problem.dtype)
     target = result.loglik - stats.chi2.ppf(level, 1) / 2
     lower_bound = float(T(torch.tensor(-math.inf, dtype=problem.dtype)))
     upper_bound = float(T(torch.tensor(math.inf, dtype=problem.dtype)))
@@ -97,7 +97,7 @@ def _interval(result, name: str, level: float) -> tuple[float, float]:
         span = (upper_bound - lower_bound) if math.isfinite(upper_bound - lower_bound) else max(1.0, abs(float(est)))
         inside = est + (1e-12 * span if on_lower else -1e-12 * span)
     t_hat = float(T.inv(inside))
-    se = float(result._covariance.se(name))
+    se = float(result.estimate.se(name))
     dvdt = float(T.log_abs_det_jacobian(torch.tensor(t_hat, dtype=problem.dtype), inside).exp())
     step0 = se / dvdt if math.isfinite(se) and se > 0 and dvdt > 0 else 0.5
 

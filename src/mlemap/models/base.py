@@ -18,44 +18,54 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass, field
-
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from ..core.estimate import Convergence, Estimate
 from ..errors import ConvergenceWarning, MethodError, ParameterError, warn
+from ..inference.covariance import Covariance
 from ..glm.design import INTERCEPT, as_design_matrix, check_n_features, feature_names_of
-from ..glm.inference import check_level, profile_bounds, wald
+from ..glm.inference import profile_bounds
+from ..inference.intervals import check_level, wald
 from .prior import PriorPlan, resolve_prior
 
 COV_TYPES = ("observed", "sandwich", "laplace_active")
 
 
-@dataclass
-class RegressionFit:
-    """What a family's solver hands back to the estimator."""
-
-    coef: np.ndarray  # (d,) or (K, d)
-    intercept: float | np.ndarray
-    cov: np.ndarray  # over the packed labels
-    labels: list[str]
-    loglik: float
-    k: float
-    n_iter: int
-    converged: bool
-    message: str
-    solver: str
-    estimator: str  # "MLE" or "MAP"
-    total_weight: float
-    scale: float | None = None
-    se_reasons: dict[str, str] = field(default_factory=dict)
-    status: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    prior_text: str = ""
-    objective: float = float("nan")
-    cov_label: str = "observed information"
-    separation: object = None
+def regression_estimate(coef, intercept, cov, labels, loglik, k, n_iter, converged, message, solver, estimator,
+                        total_weight, scale=None, se_reasons=None, status=None, notes=None, prior_text="",
+                        objective=float("nan"), cov_label="observed information", separation=None,
+                        report=None) -> Estimate:
+    """The :class:`~mlemap.core.estimate.Estimate` of a regression route: one scalar parameter per
+    packed label ``[coef..., intercept]`` (per linear predictor), their covariance over the labels,
+    and the dispersion, per-label status, prior and diagnostics the summary shows."""
+    coef = np.asarray(coef, dtype=float)
+    rows = coef.reshape(-1, coef.shape[-1]) if coef.ndim == 2 else coef.reshape(1, -1)
+    icpt = np.atleast_1d(np.asarray(intercept, dtype=float))
+    packed = np.hstack([rows, icpt[:, None]]).reshape(-1) if len(labels) == rows.size + rows.shape[0] else rows.reshape(-1)
+    values = torch.as_tensor(packed, dtype=torch.float64)
+    params = {lab: values[i] for i, lab in enumerate(labels)}
+    covariance = Covariance([(lab, 0) for lab in labels], torch.as_tensor(np.asarray(cov, dtype=float)),
+                            {lab: torch.Size() for lab in labels}, dict(se_reasons or {}))
+    return Estimate(
+        params=params,
+        estimator=estimator,
+        method="numerical",
+        covariance=covariance,
+        loglik=loglik,
+        k=k,
+        n=total_weight,
+        n_obs=0,
+        convergence=Convergence(bool(converged), int(n_iter), solver, message, None, report, objective),
+        notes=list(notes or []),
+        covariance_kind=cov_label,
+        dispersion=scale,
+        status=dict(status or {}),
+        prior_description=prior_text,
+        diagnostics={} if separation is None else {"separation": separation},
+    )
 
 
 class RegressionBase(BaseEstimator):
@@ -121,49 +131,61 @@ class RegressionBase(BaseEstimator):
         return [f"x{j}" for j in range(self.n_features_in_)]
 
     # ------------------------------------------------------------------ fitted attributes
-    def _finish(self, fit: RegressionFit) -> None:
-        self.coef_ = np.asarray(fit.coef, dtype=float)
-        self.intercept_ = fit.intercept if np.ndim(fit.intercept) else float(fit.intercept)
+    def _finish(self, estimate: Estimate) -> None:
+        """Set the fitted attributes from the route's estimate (kept as ``estimate_``)."""
+        self.estimate_ = estimate
+        coef, icpt = self._split_packed(self._packed_values())
+        self.coef_ = coef
+        if self.fit_intercept:
+            self.intercept_ = icpt
+        else:
+            self.intercept_ = np.zeros(self._n_rows()) if self._multi_row() else 0.0
         import pandas as pd
 
-        self.cov_ = pd.DataFrame(fit.cov, index=fit.labels, columns=fit.labels)
-        se_all = np.sqrt(np.clip(np.diag(fit.cov), 0, None))
-        se_all = np.where(np.isnan(np.diag(fit.cov)), np.nan, se_all)
-        coef_se, icpt_se = self._split_packed(se_all, fit)
+        labels = estimate.labels
+        cov = estimate.covariance.matrix.numpy()
+        self.cov_ = pd.DataFrame(cov, index=labels, columns=labels)
+        coef_se, icpt_se = self._split_packed(self._packed_se())
         self.se_ = coef_se
         self.intercept_se_ = icpt_se
         z, p, _, _ = wald(self.coef_, self.se_)
         self.z_, self.pvalues_ = z, p
-        self.loglik_ = float(fit.loglik)
-        W = fit.total_weight
-        self.aic_ = -2 * self.loglik_ + 2 * fit.k
-        self.bic_ = -2 * self.loglik_ + fit.k * math.log(W) if W > 0 else float("nan")
-        self.n_iter_ = int(fit.n_iter)
-        self.converged_ = bool(fit.converged)
-        if fit.scale is not None:
-            self.scale_ = float(fit.scale)
-        self._fit = fit
-        self.separation_ = fit.separation
-        if not fit.converged and fit.separation is None:
+        self.loglik_ = estimate.loglik
+        W = estimate.n
+        self.aic_ = -2 * self.loglik_ + 2 * estimate.k
+        self.bic_ = -2 * self.loglik_ + estimate.k * math.log(W) if W > 0 else float("nan")
+        self.n_iter_ = estimate.convergence.n_iter
+        self.converged_ = estimate.converged
+        if estimate.dispersion is not None:
+            self.scale_ = float(estimate.dispersion)
+        self.separation_ = estimate.diagnostics.get("separation")
+        if not self.converged_ and self.separation_ is None:
             warn(
-                f"{self._owner()} did not converge: {fit.message}. Try a larger max_iter, standardising the columns "
-                "of X, or a prior (e.g. prior=mm.priors.ridge(1.0)); the estimates are those of the last iteration.",
+                f"{self._owner()} did not converge: {estimate.convergence.message}. Try a larger max_iter, standardising "
+                "the columns of X, or a prior (e.g. prior=mm.priors.ridge(1.0)); the estimates are those of the last "
+                "iteration.",
                 ConvergenceWarning,
             )
 
-    def _split_packed(self, values: np.ndarray, fit: RegressionFit):
+    def _n_rows(self) -> int:
+        """Linear predictors in the packing (classes for the softmax)."""
+        return len(getattr(self, "classes_", ())) if self._multi_row() else 1
+
+    def _multi_row(self) -> bool:
+        return False
+
+    def _packed_values(self) -> np.ndarray:
+        return self.estimate_.vector()
+
+    def _packed_se(self) -> np.ndarray:
+        return self.estimate_.se_vector()
+
+    def _split_packed(self, values: np.ndarray):
         d = self.n_features_in_
-        if np.ndim(fit.coef) == 2:
-            rows = values.reshape(np.shape(fit.coef)[0], -1)
+        if self._multi_row():
+            rows = values.reshape(self._n_rows(), -1)
             return rows[:, :d].copy(), (rows[:, d].copy() if self.fit_intercept else np.full(rows.shape[0], np.nan))
         return values[:d].copy(), (float(values[d]) if self.fit_intercept else float("nan"))
-
-    def _packed_estimates(self) -> np.ndarray:
-        if np.ndim(self.coef_) == 2:
-            icpt = np.asarray(self.intercept_, dtype=float).reshape(-1, 1)
-            rows = np.hstack([self.coef_, icpt]) if self.fit_intercept else self.coef_
-            return rows.reshape(-1)
-        return np.append(self.coef_, self.intercept_) if self.fit_intercept else self.coef_.copy()
 
     # ------------------------------------------------------------------ inference
     def conf_int(self, level: float = 0.95, method: str = "wald"):
@@ -177,20 +199,17 @@ class RegressionBase(BaseEstimator):
 
         check_is_fitted(self)
         level = check_level(level)
-        fit = self._fit
-        est = self._packed_estimates()
-        se = np.sqrt(np.clip(np.diag(fit.cov), 0, None))
-        se = np.where(np.isnan(np.diag(fit.cov)), np.nan, se)
+        est, se = self._packed_values(), self._packed_se()
         if method == "wald":
             _, _, lo, hi = wald(est, se, level)
         elif method == "profile":
             lo, hi = self._profile_intervals(est, se, level)
         else:
             raise MethodError(f"The 'method' argument of conf_int must be 'wald' or 'profile'. Got {method!r} instead.")
-        return pd.DataFrame({"lower": lo, "upper": hi}, index=fit.labels)
+        return pd.DataFrame({"lower": lo, "upper": hi}, index=self.estimate_.labels)
 
     def _profile_intervals(self, est, se, level):
-        fit = self._fit
+        fit = self.estimate_
         if fit.estimator != "MLE" or not hasattr(self, "_profile_loglik"):
             raise MethodError(
                 f"Profile intervals of {self._owner()} are available for maximum-likelihood fits of the linear, "
@@ -210,10 +229,9 @@ class RegressionBase(BaseEstimator):
 
         check_is_fitted(self)
         level = check_level(level)
-        fit = self._fit
-        est = self._packed_estimates()
-        se = np.sqrt(np.clip(np.diag(fit.cov), 0, None))
-        se = np.where(np.isnan(np.diag(fit.cov)), np.nan, se)
+        fit = self.estimate_
+        conv = fit.convergence
+        est, se = self._packed_values(), self._packed_se()
         z, p, lo, hi = wald(est, se, level)
         rows = [
             CoefficientRow(lab, float(est[i]), float(se[i]), float(z[i]), float(p[i]), float(lo[i]), float(hi[i]),
@@ -225,38 +243,38 @@ class RegressionBase(BaseEstimator):
         facts = [
             ("Model", f"{self._owner()} ({self._family} likelihood)"),
             ("Estimator", fit.estimator),
-            ("Solver", f"{fit.solver} ({fit.n_iter} iterations, {state})"),
-            ("Observations", fmt.number(fit.total_weight, 10)),
+            ("Solver", f"{conv.solver} ({conv.n_iter} iterations, {state})"),
+            ("Observations", fmt.number(fit.n, 10)),
             ("Log-likelihood", fmt.number(fit.loglik, 10)),
             ("AIC", fmt.number(self.aic_, 10)),
             ("BIC", fmt.number(self.bic_, 10)),
         ]
-        if fit.scale is not None:
-            facts.append((f"Scale ({self._dispersion_name})", fmt.number(fit.scale, 8)))
-        facts.append(("Standard errors", fit.cov_label))
-        lines = [f"Prior: {fit.prior_text}"] if map_fit else []
+        if fit.dispersion is not None:
+            facts.append((f"Scale ({self._dispersion_name})", fmt.number(fit.dispersion, 8)))
+        facts.append(("Standard errors", fit.covariance_kind))
+        lines = [f"Prior: {fit.prior_description}"] if map_fit else []
         notes = list(fit.notes)
-        for lab, why in fit.se_reasons.items():
+        for lab, why in fit.covariance.reasons.items():
             notes.append(f"standard error of {lab} undefined: {why}")
         if not fit.converged:
-            notes.append(f"solver message: {fit.message}")
+            notes.append(f"solver message: {conv.message}")
         interval = f"{level:.0%} credible (Laplace)" if map_fit else f"{level:.0%} CI (Wald)"
         data = {
             "model": self._owner(),
             "family": self._family,
             "estimator": fit.estimator,
-            "solver": fit.solver,
-            "n": fit.total_weight,
+            "solver": conv.solver,
+            "n": fit.n,
             "loglik": fit.loglik,
             "aic": self.aic_,
             "bic": self.bic_,
             "k": fit.k,
-            "scale": fit.scale,
+            "scale": fit.dispersion,
             "converged": fit.converged,
-            "n_iter": fit.n_iter,
-            "message": fit.message,
-            "prior": fit.prior_text if map_fit else None,
-            "cov_type": fit.cov_label,
+            "n_iter": conv.n_iter,
+            "message": conv.message,
+            "prior": fit.prior_description if map_fit else None,
+            "cov_type": fit.covariance_kind,
             "level": level,
         }
         title = f"{fit.estimator} fit of {self._owner()}"

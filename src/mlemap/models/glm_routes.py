@@ -18,7 +18,8 @@ from ..glm.gram import weighted_gram
 from ..glm.inference import invert_information, sandwich, score_outer
 from ..glm.newton import SUBSAMPLE, GLMObjective, lbfgs_solve, newton_solve
 from ..glm.separation import find_separation
-from .base import RegressionFit, effective_k
+from ..core.estimate import Estimate
+from .base import effective_k, regression_estimate
 from .routes import l1_covariance, l1_fit, warn_aliasing
 
 #: problems up to this size (rows x parameters) test for separation as soon as the predictor runs away
@@ -106,7 +107,7 @@ def _centred_inverse(H: np.ndarray, k: int, p1: int, owner: str):
     return inv, reason
 
 
-def newton_route(est, pb: Problem, l2: float, plan, *, map_fit: bool) -> RegressionFit:
+def newton_route(est, pb: Problem, l2: float, plan, *, map_fit: bool) -> Estimate:
     """Maximum likelihood (``l2 = 0``) or a Gaussian prior of precision ``l2`` by Newton."""
     owner = est._owner()
     intercept = est.fit_intercept
@@ -194,14 +195,14 @@ def newton_route(est, pb: Problem, l2: float, plan, *, map_fit: bool) -> Regress
     converged = fit.converged and sep is None
     message = fit.message if sep is None else "stopped: separation (the MLE does not exist)"
     solver = ("L-BFGS" if obj.size > WIDE else "Newton (exact Hessian)") + (" with ridge prior" if map_fit else "")
-    res = RegressionFit(coef, icpt, cov, label_all, loglik, k, fit.n_iter, converged, message, solver,
+    res = regression_estimate(coef, icpt, cov, label_all, loglik, k, fit.n_iter, converged, message, solver,
                         "MAP" if map_fit else "MLE", pb.W, None, reasons, status, notes,
                         plan.describe(pb.family.name, pb.W) if map_fit else "", objective=fit.objective,
                         cov_label=cov_label, separation=sep)
     return res
 
 
-def l1_route(est, pb: Problem, l1: float, l2: float, plan) -> RegressionFit:
+def l1_route(est, pb: Problem, l1: float, l2: float, plan) -> Estimate:
     owner = est._owner()
     intercept = est.fit_intercept
     coef, icpt, n_iter, conv, msg = l1_fit(pb.X, pb.y, pb.family, l1, l2, sample_weight=pb.w, offset=pb.offset,
@@ -255,12 +256,12 @@ def l1_route(est, pb: Problem, l1: float, l2: float, plan) -> RegressionFit:
     wt = None if pb.w is None else torch.from_numpy(pb.w)
     loglik = float(pb.family.log_likelihood(torch.from_numpy(pb.y), eta_t, wt))
     k = float(np.count_nonzero(coef)) + (pb.n_rows if intercept else 0)
-    return RegressionFit(coef_out, icpt_out, cov, labels_for(pb, intercept), loglik, k, n_iter, conv, msg,
+    return regression_estimate(coef_out, icpt_out, cov, labels_for(pb, intercept), loglik, k, n_iter, conv, msg,
                          "penalised solver (L1)", "MAP", pb.W, None, reasons, {}, [], plan.describe(pb.family.name, pb.W),
                          cov_label=label)
 
 
-def generic_route(est, pb: Problem, plan) -> RegressionFit:
+def generic_route(est, pb: Problem, plan) -> Estimate:
     from ..glm.map import fit_map_autograd
 
     owner = est._owner()
@@ -292,12 +293,12 @@ def generic_route(est, pb: Problem, plan) -> RegressionFit:
     coef, icpt = _split(pb, intercept, theta)
     wt = None if pb.w is None else torch.from_numpy(pb.w)
     loglik = float(pb.family.log_likelihood(obj.y, eta, wt))
-    return RegressionFit(coef, icpt, cov, labels_for(pb, intercept), loglik, k, res.n_iter, res.converged, res.message,
+    return regression_estimate(coef, icpt, cov, labels_for(pb, intercept), loglik, k, res.n_iter, res.converged, res.message,
                          "Newton (autograd Hessian)", "MAP", pb.W, None, reasons, {}, [], plan.describe(pb.family.name, pb.W),
                          objective=res.objective, cov_label=label)
 
 
-def fit_route(est, pb: Problem, plan) -> RegressionFit:
+def fit_route(est, pb: Problem, plan) -> Estimate:
     """Dispatch on the prior (see :mod:`mlemap.models.prior`)."""
     if plan.kind == "none":
         return newton_route(est, pb, 0.0, plan, map_fit=False)

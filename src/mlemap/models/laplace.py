@@ -29,7 +29,7 @@ from ..glm.family import LaplaceGLM
 from ..glm.gram import single_threaded_torch, weighted_gram
 from ..glm.inference import invert_information
 from ..glm.lad import solve_lad
-from .base import RegressionBase, RegressionFit, packed_labels
+from .base import RegressionBase, regression_estimate, packed_labels
 from .routes import l1_covariance, l1_fit
 
 
@@ -114,7 +114,7 @@ class LaplaceRegression(RegressorMixin, RegressionBase):
         fitted = X @ sol.coef + sol.intercept
         loglik = self._loglik(y, fitted, w, off, b) if b > 0 else math.inf
         k = X.shape[1] + int(self.fit_intercept) + 1
-        return RegressionFit(sol.coef, sol.intercept, cov, labels, loglik, k, sol.n_iter, True, sol.message,
+        return regression_estimate(sol.coef, sol.intercept, cov, labels, loglik, k, sol.n_iter, True, sol.message,
                              "linear program (HiGHS)", "MLE", W, b, reasons, {}, [], cov_label=label)
 
     def _bootstrap(self, X, y, w, off):
@@ -180,7 +180,7 @@ class LaplaceRegression(RegressorMixin, RegressionBase):
         text = plan.describe("laplace", W, b)
         if plan.kind != "penalty":
             text += f"; equivalent to an L1 penalty lambda_1 = b/s = {l1:.6g}"
-        return RegressionFit(coef, icpt, cov, labels, loglik, k, n_iter, conv, msg, "linear program (L1)", "MAP", W, b,
+        return regression_estimate(coef, icpt, cov, labels, loglik, k, n_iter, conv, msg, "linear program (L1)", "MAP", W, b,
                              reasons, {}, [], text, cov_label=label)
 
     def predict(self, X, offset=None):

@@ -26,7 +26,7 @@ from ..glm.family import GaussianGLM
 from ..glm.gram import single_threaded_torch, weighted_gram
 from ..glm.inference import invert_information, sandwich, score_outer
 from ..glm.lstsq import solve_lstsq
-from .base import RegressionBase, RegressionFit, effective_k, packed_labels
+from .base import RegressionBase, effective_k, packed_labels, regression_estimate
 from .routes import l1_covariance, l1_fit, warn_aliasing
 
 
@@ -122,12 +122,14 @@ class LinearRegression(RegressorMixin, RegressionBase):
             cov = sigma2 * sol.inv_gram
             label = "observed information"
         loglik = self._gaussian_loglik(y, fitted, w, off, sigma2) if sigma2 > 0 else math.inf
-        return RegressionFit(sol.coef, sol.intercept, cov, labels, loglik, float(keep.sum()) + 1, sol.n_refine, True,
+        return regression_estimate(sol.coef, sol.intercept, cov, labels, loglik, float(keep.sum()) + 1, sol.n_refine, True,
                              f"QR solve with {sol.n_refine} refinement step(s) (condition number {sol.cond:.3g})",
                              "Householder QR + refinement", "MLE", W, math.sqrt(sigma2), reasons, status, [],
                              cov_label=label)
 
-    def _ridge(self, X, y, w, off, labels, W, l2, plan, sigma2=None, notes=None, n_iter=0):
+    def _ridge(self, X, y, w, off, labels, W, l2, plan, sigma2=None, notes=None, n_iter=0, joint=None):
+        """Ridge by QR. ``joint(sol, sigma2)`` gives ``(cov, cov_label, converged, message, solver)`` for the
+        td.Normal-prior route, whose covariance is joint in the coefficients and sigma."""
         sol = solve_lstsq(X, y, sample_weight=w, offset=off, fit_intercept=self.fit_intercept, l2=l2,
                           penalize_intercept=self.penalize_intercept, labels=labels)
         reasons, status = warn_aliasing(sol.aliasing, self._owner())
@@ -148,9 +150,14 @@ class LinearRegression(RegressorMixin, RegressionBase):
         k = effective_k(H_post, G, keep) + 1
         loglik = self._gaussian_loglik(y, fitted, w, off, sigma2) if sigma2 > 0 else math.inf
         text = plan.describe("gaussian", W, sigma2)
-        return RegressionFit(sol.coef, sol.intercept, cov, labels, loglik, k, n_iter or sol.n_refine, True,
-                             "QR solve of the ridge system", "Householder QR + refinement (ridge)", "MAP", W,
-                             math.sqrt(sigma2), reasons, status, list(notes or []), text, cov_label=label)
+        converged, message, solver = True, "QR solve of the ridge system", "Householder QR + refinement (ridge)"
+        if joint is not None:
+            joint_cov, joint_label, converged, message, solver = joint(sol, sigma2)
+            if joint_cov is not None:
+                cov, label = joint_cov, joint_label
+        return regression_estimate(sol.coef, sol.intercept, cov, labels, loglik, k, n_iter or sol.n_refine, converged,
+                                   message, solver, "MAP", W, math.sqrt(sigma2), reasons, status, list(notes or []), text,
+                                   cov_label=label)
 
     def _penalised_mask(self, d):
         mask = np.ones(d + int(self.fit_intercept))
@@ -171,26 +178,26 @@ class LinearRegression(RegressorMixin, RegressionBase):
                 sigma2, converged = new, True
                 break
             sigma2 = new
-        fit = self._ridge(X, y, w, off, labels, W, sigma2 / s2, plan, sigma2=sigma2, n_iter=it)
-        # joint Laplace approximation over (coef, intercept, sigma)
-        G = weighted_gram(X, np.ones(X.shape[0]) if w is None else w, self.fit_intercept)
-        fitted = self._fitted(X, fit.coef, fit.intercept)
-        r = y - fitted - (0 if off is None else off)
-        Xr = X.T @ (r if w is None else w * r)
-        cross = np.append(Xr, (r if w is None else w * r).sum()) if self.fit_intercept else Xr
-        p = G.shape[0]
-        H = np.zeros((p + 1, p + 1))
-        H[:p, :p] = G / sigma2 + np.diag(self._penalised_mask(X.shape[1]) / s2)
-        H[:p, p] = H[p, :p] = 2 * cross / sigma2**1.5
-        H[p, p] = 2 * W / sigma2
-        if self.cov_type != "sandwich":
-            cov, _ = invert_information(H, owner=self._owner(), what="posterior Hessian")
-            fit.cov = cov[:p, :p]
-            fit.cov_label = "Laplace approximation (joint in coefficients and sigma)"
-        fit.converged = converged
-        fit.message = "alternating ridge solve and sigma update" + ("" if converged else f": no fixed point in max_iter={self.max_iter}")
-        fit.solver = "ridge / sigma alternation"
-        return fit
+        message = "alternating ridge solve and sigma update" + ("" if converged else f": no fixed point in max_iter={self.max_iter}")
+
+        def joint(sol, sigma2):
+            """The joint Laplace approximation over (coef, intercept, sigma)."""
+            G = weighted_gram(X, np.ones(X.shape[0]) if w is None else w, self.fit_intercept)
+            r = y - self._fitted(X, sol.coef, sol.intercept) - (0 if off is None else off)
+            Xr = X.T @ (r if w is None else w * r)
+            cross = np.append(Xr, (r if w is None else w * r).sum()) if self.fit_intercept else Xr
+            p = G.shape[0]
+            H = np.zeros((p + 1, p + 1))
+            H[:p, :p] = G / sigma2 + np.diag(self._penalised_mask(X.shape[1]) / s2)
+            H[:p, p] = H[p, :p] = 2 * cross / sigma2**1.5
+            H[p, p] = 2 * W / sigma2
+            joint_cov = None
+            if self.cov_type != "sandwich":
+                joint_cov = invert_information(H, owner=self._owner(), what="posterior Hessian")[0][:p, :p]
+            return (joint_cov, "Laplace approximation (joint in coefficients and sigma)", converged, message,
+                    "ridge / sigma alternation")
+
+        return self._ridge(X, y, w, off, labels, W, sigma2 / s2, plan, sigma2=sigma2, n_iter=it, joint=joint)
 
     def _l1(self, X, y, w, off, labels, W, plan):
         family = GaussianGLM()
@@ -250,7 +257,7 @@ class LinearRegression(RegressorMixin, RegressionBase):
         k = float(np.count_nonzero(coef)) + int(self.fit_intercept) + 1
         text = plan.describe("gaussian", W, sigma2) if plan.kind == "penalty" else (
             plan.describe("gaussian", W) + f"; equivalent to lasso with lambda_1 = sigma^2/b = {l1:.6g}")
-        return RegressionFit(coef, icpt, cov, labels, loglik, k, n_iter, conv, msg, "coordinate descent (L1)", "MAP", W,
+        return regression_estimate(coef, icpt, cov, labels, loglik, k, n_iter, conv, msg, "coordinate descent (L1)", "MAP", W,
                              math.sqrt(sigma2), reasons, {}, [], text, cov_label=label)
 
     def _generic(self, X, y, w, off, labels, W, plan):
@@ -275,7 +282,7 @@ class LinearRegression(RegressorMixin, RegressionBase):
         G = weighted_gram(X, np.ones(X.shape[0]) if w is None else w, self.fit_intercept) / sigma2
         k = effective_k(res.hessian[:p, :p], G) + 1
         loglik = self._gaussian_loglik(y, fitted, w, off, sigma2)
-        return RegressionFit(coef, icpt, cov, labels, loglik, k, res.n_iter, res.converged, res.message,
+        return regression_estimate(coef, icpt, cov, labels, loglik, k, res.n_iter, res.converged, res.message,
                              "Newton (autograd Hessian)", "MAP", W, res.scale, reasons, {}, [],
                              plan.describe("gaussian", W), objective=res.objective, cov_label=label)
 

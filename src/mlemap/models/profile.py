@@ -28,7 +28,7 @@ def glm_profile_loglik(est, j: int, value: float) -> float:
     X, y, w, offset, family = training_data(est)
     d = X.shape[1]
     base = np.zeros(X.shape[0]) if offset is None else offset.copy()
-    est_packed = est._packed_estimates()
+    est_packed = est.estimate_.vector()
     if j < d:
         base += value * X[:, j]
         Xr = np.ascontiguousarray(np.delete(X, j, axis=1))

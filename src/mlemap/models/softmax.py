@@ -75,12 +75,15 @@ class SoftmaxRegression(ClassifierMixin, RegressionBase):
                      row_names=[str(c) for c in classes], class_names=list(classes))
         fit = fit_route(self, pb, plan)
         if plan.kind == "none":
-            fit.se_reasons[f"{classes[ref]!s} (reference class)"] = "fixed at 0 to identify the model (not estimated)"
+            fit.covariance.reasons[f"{classes[ref]!s} (reference class)"] = "fixed at 0 to identify the model (not estimated)"
             for lab in fit.labels:
                 if lab.startswith(f"{classes[ref]!s}:"):
                     fit.status.setdefault(lab, "reference (fixed at 0)")
         self._finish(fit)
         return self
+
+    def _multi_row(self) -> bool:
+        return True
 
     def _reference_index(self, classes) -> int:
         if self.reference_class is None:

@@ -15,7 +15,7 @@ def coefficients(model, ax=None, level: float = 0.95, intercept: bool = False, m
     unless ``intercept=True``: it usually lives on another scale. Returns the axes.
     """
     ci = model.conf_int(level=level, method=method)
-    estimates = model._packed_estimates()
+    estimates = model.estimate_.vector()
     labels = list(ci.index)
     keep = [i for i, name in enumerate(labels) if intercept or "intercept" not in str(name)]
     labels = [labels[i] for i in keep]
@@ -33,7 +33,7 @@ def coefficients(model, ax=None, level: float = 0.95, intercept: bool = False, m
     ax.set_yticks(rows)
     ax.set_yticklabels(labels)
     ax.set_xlabel("coefficient")
-    ax.set_title(f"{type(model).__name__} ({model._fit.estimator})")
+    ax.set_title(f"{type(model).__name__} ({model.estimate_.estimator})")
     ax.legend(frameon=False, fontsize=8)
     tidy(ax)
     return ax

@@ -19,8 +19,8 @@ def _data_and_dist(result):
     dist = result.to_scipy()
     if dist is None:
         raise MethodError(f"Plots of the fitted distribution need a univariate family; got '{result.family_name}'.")
-    x = result._problem.x.detach().cpu().numpy()
-    w = None if result._problem.weights is None else result._problem.weights.detach().cpu().numpy()
+    x = result.problem.x.detach().cpu().numpy()
+    w = None if result.problem.weights is None else result.problem.weights.detach().cpu().numpy()
     return x, w, dist
 
 

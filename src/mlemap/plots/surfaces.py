@@ -23,12 +23,12 @@ from ._mpl import PALETTE, axes, pyplot, tidy
 
 def loglik_grid(result, grid: dict[str, np.ndarray], prior: bool = False) -> np.ndarray:
     """:math:`\\ell(\\theta)` (plus :math:`\\log\\pi(\\theta)` with ``prior``) on a grid of some scalar parameters."""
-    problem = result._problem
+    problem = result.problem
     shape = np.broadcast_shapes(*(np.shape(v) for v in grid.values()))
     dtype, device = problem.dtype, problem.device
-    params = {**problem.fixed, **result._params_t}
+    params = {**problem.fixed, **result.estimate.params}
     for name in grid:
-        if name not in result._params_t or problem.shapes[name] != torch.Size():
+        if name not in result.estimate.params or problem.shapes[name] != torch.Size():
             raise MethodError(f"Surfaces are drawn over scalar estimated parameters; '{name}' is not one.")
     values = {
         k: torch.as_tensor(np.array(np.broadcast_to(v, shape), dtype=float), dtype=dtype, device=device).reshape(-1)
@@ -80,7 +80,7 @@ def _default_range(result, name: str, width: float = 4.0) -> tuple[float, float]
     se = result.se.get(name)
     se = float(se) if se is not None and np.isfinite(se) and se > 0 else max(abs(est), 1.0) * 0.5
     lo, hi = est - width * se, est + width * se
-    a, b = finite_bounds(result._problem.constraint(name))
+    a, b = finite_bounds(result.problem.constraint(name))
     if a is not None:
         lo = max(lo, a + 1e-3 * (hi - a))
     if b is not None:
@@ -158,13 +158,13 @@ def prior_likelihood_posterior(result, param: str | None = None, ax=None, grid=N
         raise MethodError("prior_likelihood_posterior needs a MAP fit (one with a prior).")
     names = _scalar_names(result)
     param = param or names[0]
-    term = result._problem.priors.get(param)
+    term = result.problem.priors.get(param)
     if term is None:
         raise MethodError(f"'{param}' has no prior in this fit.")
     if grid is None:
         from ..families.transforms import finite_bounds
 
-        lo, hi = finite_bounds(result._problem.constraint(param))
+        lo, hi = finite_bounds(result.problem.constraint(param))
         if lo is not None and hi is not None:
             grid = np.linspace(lo + 1e-3 * (hi - lo), hi - 1e-3 * (hi - lo), 600)
         else:
@@ -172,7 +172,7 @@ def prior_likelihood_posterior(result, param: str | None = None, ax=None, grid=N
     grid = np.asarray(grid, dtype=float)
     ll = loglik_grid(result, {param: grid})
     with torch.no_grad():
-        theta = torch.as_tensor(grid, dtype=result._problem.dtype)
+        theta = torch.as_tensor(grid, dtype=result.problem.dtype)
         value = theta if term.derived is None else term.derived.forward(theta)
         lp = term.prior.log_prob(value).cpu().numpy() if not term.is_discrete else None
     ax = axes(ax)
@@ -200,7 +200,7 @@ def _prior_mode(result, names, A, B, lprior) -> tuple[float, float]:
     peak = np.unravel_index(np.argmax(lprior), lprior.shape)
     out = [A[peak], B[peak]]
     for i, name in enumerate(names):
-        term = result._problem.priors.get(name)
+        term = result.problem.priors.get(name)
         if term is not None and term.derived is None:
             try:
                 out[i] = float(term.prior.mode)

@@ -52,7 +52,7 @@ class Summary:
             intervals = result.conf_int(level, method=ci)
             interval_label = f"{level:.0%} CI ({ci})"
         se = result.se
-        priors = {t.base: t for t in result._problem.priors.values()}
+        priors = {t.base: t for t in result.problem.priors.values()}
         rows: list[Row] = []
         for name, value in result.params.items():
             est = np.asarray(value, dtype=float)
@@ -142,7 +142,7 @@ class Summary:
             "ci_method": ("credible" if map_fit else ci),
             "ci_level": level,
             "fixed": result.fixed,
-            "priors": {t.key: fmt.distribution(t.prior) for t in result._problem.priors.values()},
+            "priors": {t.key: fmt.distribution(t.prior) for t in result.problem.priors.values()},
             "posterior": {k: fmt.distribution(v) for k, v in (result.posterior or {}).items()},
             "boundary": dict(result.boundary),
             "notes": notes,
@@ -254,7 +254,7 @@ def _wald_crossings(result, intervals) -> list[str]:
 
     out = []
     for name, (lo, hi) in intervals.items():
-        a, b = finite_bounds(result._problem.constraint(name))
+        a, b = finite_bounds(result.problem.constraint(name))
         lo_a, hi_a = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
         if (a is not None and np.any(lo_a < a)) or (b is not None and np.any(hi_a > b)):
             out.append(name)
