@@ -26,6 +26,9 @@ import numpy as np
 import torch
 
 from .contribution import Contribution
+from .objective import Objective
+from .problem import Problem
+from .source import InMemorySource
 
 WEIGHT = "weight"
 OFFSET = "offset"
@@ -179,3 +182,155 @@ def _as_numpy(theta) -> np.ndarray:
     if isinstance(theta, torch.Tensor):
         return theta.detach().cpu().numpy()
     return np.asarray(theta, dtype=np.float64)
+
+
+class RegressionProblem(Problem):
+    """A regression: the rows ``(X, y, w, offset)`` of a conditional family, the intercept, the free
+    classes (softmax) and a Gaussian (ridge) prior of precision ``l2`` on the penalised coordinates.
+
+    The optimisation vector is the packed ``theta`` (see :class:`RegressionModel`), except when
+    every class of a softmax has its own unpenalised intercept: a common shift of the intercepts
+    then changes nothing, so the intercepts are parametrised in the sum-zero subspace
+    (``theta = T x`` with ``T`` orthonormal), where the Hessian is positive definite.
+    """
+
+    def __init__(self, family, X, y, *, weight=None, offset=None, intercept: bool = True, n_classes: int | None = None,
+                 free: list[int] | None = None, l2: float = 0.0, penalize_intercept: bool = False, chunk_rows=None):
+        self.family = family
+        self.X = X
+        self.y = y
+        self.weight = weight
+        self.offset = offset
+        self.model = RegressionModel(family, X.shape[1], intercept=intercept, n_classes=n_classes, free=free)
+        self.l2 = float(l2)
+        self.penalize_intercept = bool(penalize_intercept)
+        y_t = torch.from_numpy(np.asarray(y, dtype=np.int64 if family.multiclass else np.float64))
+        self.source = InMemorySource(
+            {"X": X, "y": y_t, WEIGHT: None if weight is None else torch.from_numpy(weight),
+             OFFSET: None if offset is None else torch.from_numpy(offset)},
+            chunk_rows=chunk_rows,
+        )
+        m = self.model
+        pen = np.zeros(m.p1, dtype=bool)
+        pen[: m.d] = True
+        if m.intercept and self.penalize_intercept:
+            pen[m.d] = True
+        self.penalised = np.tile(pen, m.k) if self.l2 > 0 else np.zeros(m.size, dtype=bool)
+        self.basis = None
+        if m.multiclass and m.k == m.n_classes and m.intercept and not self.penalised[m.d]:
+            self.basis = torch.from_numpy(_sum_zero_basis(m.k, m.p1, m.d))
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def total_weight(self) -> float:
+        return float(self.X.shape[0] if self.weight is None else self.weight.sum())
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return torch.float64
+
+    @property
+    def device(self) -> torch.device:
+        return torch.device("cpu")
+
+    @property
+    def size(self) -> int:
+        return self.model.size if self.basis is None else self.basis.shape[1]
+
+    # ------------------------------------------------------------------ coordinates
+    def theta(self, x: torch.Tensor) -> torch.Tensor:
+        """The packed coefficients at the optimisation vector ``x``."""
+        return x if self.basis is None else self.basis @ x
+
+    def coordinates(self, theta) -> torch.Tensor:
+        """The optimisation vector of packed coefficients ``theta`` (their sum-zero part for the intercepts)."""
+        t = torch.as_tensor(np.asarray(theta, dtype=np.float64))
+        return t if self.basis is None else self.basis.T @ t
+
+    def objective(self) -> Objective:
+        penalty = RidgePenalty(self.l2, self.penalised) if self.l2 > 0 else None
+        if self.basis is None:
+            return Objective(self.model, self.source, penalty=penalty)
+        return Objective(Reparametrised(self.model, self.basis), self.source,
+                         penalty=None if penalty is None else Reparametrised(penalty, self.basis))
+
+    def initial(self) -> torch.Tensor:
+        """Intercept-only maximum likelihood (zeros without an intercept)."""
+        m = self.model
+        theta = np.zeros(m.size)
+        if m.intercept:
+            w = np.ones(self.X.shape[0]) if self.weight is None else self.weight
+            W = w.sum()
+            y = np.asarray(self.y)
+            name = self.family.name
+            if name == "bernoulli":
+                mean = float(np.clip((w * y).sum() / W, 1e-10, 1 - 1e-10))
+                theta[m.d] = np.log(mean / (1 - mean))
+            elif name == "poisson":
+                base = W if self.offset is None else float((w * np.exp(self.offset)).sum())
+                theta[m.d] = np.log(max((w * y).sum(), 1e-10 * W) / base)
+            elif name == "gaussian":
+                base = 0.0 if self.offset is None else self.offset
+                theta[m.d] = float((w * (y - base)).sum() / W)
+            elif name == "categorical":
+                counts = np.bincount(y.astype(np.int64), weights=w, minlength=m.n_classes)
+                logf = np.log(np.maximum(counts / W, 1e-10))
+                ref = 0.0 if m.k == m.n_classes else logf[next(c for c in range(m.n_classes) if c not in m.free)]
+                for a, k in enumerate(m.free):
+                    theta[a * m.p1 + m.d] = logf[k] - ref
+                if m.k == m.n_classes:
+                    rows = theta.reshape(m.k, m.p1)
+                    rows[:, m.d] -= rows[:, m.d].mean()
+        return self.coordinates(theta)
+
+    def subsample(self, size: int, seed: int = 0) -> "RegressionProblem":
+        """The same problem on ``size`` rows drawn without replacement; weights scaled to the full total."""
+        rng = np.random.default_rng(seed)
+        n = self.X.shape[0]
+        idx = np.sort(rng.choice(n, size=min(size, n), replace=False))
+        w_sub = np.ones(idx.size) if self.weight is None else self.weight[idx]
+        total = w_sub.sum()
+        w_sub = w_sub * (self.total_weight / total) if total > 0 else w_sub
+        m = self.model
+        return RegressionProblem(
+            self.family, np.ascontiguousarray(self.X[idx]), np.asarray(self.y)[idx], weight=w_sub,
+            offset=None if self.offset is None else self.offset[idx], intercept=m.intercept,
+            n_classes=m.n_classes if m.multiclass else None, free=m.free if m.multiclass else None, l2=self.l2,
+            penalize_intercept=self.penalize_intercept,
+        )
+
+
+class Reparametrised:
+    """A model or penalty of ``theta`` seen as a function of ``x`` with ``theta = T x``:
+    :math:`g_x = T^\\top g_\\theta`, :math:`H_x = T^\\top H_\\theta T`."""
+
+    def __init__(self, inner, basis: torch.Tensor):
+        self.inner = inner
+        self.basis = basis
+        self.size = basis.shape[1]
+
+    def _map(self, c: Contribution) -> Contribution:
+        T = self.basis
+        grad = None if c.grad is None else T.T @ c.grad
+        hess = None if c.hess is None else T.T @ c.hess @ T
+        return Contribution(c.value, grad, hess)
+
+    def contribution(self, *args) -> Contribution:
+        *chunk, x, order = args
+        return self._map(self.inner.contribution(*chunk, self.basis @ x, order))
+
+
+def _sum_zero_basis(k: int, p1: int, d: int) -> np.ndarray:
+    """``T`` (k p1 x (k p1 - 1)): identity on the coefficients, an orthonormal basis of the sum-zero
+    subspace on the ``k`` intercepts (packed at ``a p1 + d``)."""
+    size = k * p1
+    icpt = [a * p1 + d for a in range(k)]
+    others = [i for i in range(size) if i not in icpt]
+    # Helmert-type orthonormal contrasts: columns orthogonal to the vector of ones
+    q, _ = np.linalg.qr(np.column_stack([np.ones(k), np.eye(k)[:, : k - 1]]))
+    contrasts = q[:, 1:]
+    T = np.zeros((size, size - 1))
+    for col, i in enumerate(others):
+        T[i, col] = 1.0
+    T[np.ix_(icpt, range(len(others), size - 1))] = contrasts
+    return T

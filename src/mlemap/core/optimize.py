@@ -1,0 +1,95 @@
+"""The one optimiser entry point: :func:`minimize` an objective, :func:`solve` a problem.
+
+Smooth solvers are flat functions registered by name (:func:`register_solver`); each takes an
+objective with ``value``, ``value_and_grad`` and ``value_grad_hess`` (an
+:class:`~mlemap.core.objective.Objective`), a starting vector and options, and returns an
+:class:`~mlemap.optim.result.OptimizeResult`:
+
+* ``"newton"``: trust-region Newton with the exact Hessian and parameter scaling (the default);
+* ``"lbfgs"``: limited-memory BFGS, for many parameters (the exact Hessian is computed once at the
+  end for the standard errors);
+* ``"powell"``: derivative-free, for likelihoods with kinks.
+
+:func:`solve` runs a :class:`~mlemap.core.problem.Problem`: on large data it first solves the same
+problem on a random subsample of the rows (weights scaled up), so that the full data only pays for
+the last, quadratically convergent steps, then minimises the full objective from there.
+Convergence is always judged on the full problem's exact derivatives.
+
+Structure-exploiting solvers (least squares by QR, coordinate descent on a Gram matrix, the LAD
+linear program) are chosen by the front ends for the problems they apply to.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+SOLVERS: dict[str, Callable] = {}
+
+#: problems with more rows than this are warm-started on a subsample of ``SUBSAMPLE_SIZE`` rows
+SUBSAMPLE_ABOVE = 200_000
+SUBSAMPLE_SIZE = 50_000
+#: above this many coordinates "auto" chooses L-BFGS
+NEWTON_MAX_PARAMETERS = 1000
+
+
+def register_solver(name: str):
+    """Decorator: register ``fn(objective, x0, *, max_iter, callback, **options)`` under ``name``."""
+
+    def decorate(fn):
+        SOLVERS[name] = fn
+        return fn
+
+    return decorate
+
+
+def solver_names() -> list[str]:
+    return sorted(SOLVERS)
+
+
+def minimize(objective, x0: torch.Tensor, *, solver: str = "newton", max_iter: int = 200, callback=None, **options):
+    """Minimise ``objective`` from ``x0`` with the registered ``solver``."""
+    if solver == "auto":
+        solver = "newton" if x0.numel() <= NEWTON_MAX_PARAMETERS else "lbfgs"
+    try:
+        fn = SOLVERS[solver]
+    except KeyError:
+        raise ValueError(f"unknown solver {solver!r}; registered: {', '.join(solver_names())}") from None
+    return fn(objective, x0, max_iter=max_iter, callback=callback, **options)
+
+
+def solve(problem, x0: torch.Tensor | None = None, *, solver: str = "auto", max_iter: int = 200, callback=None,
+          warm_start: bool = True, **options):
+    """Minimise a problem's objective, warm-started on a subsample of the rows when they are many."""
+    x = problem.initial() if x0 is None else x0
+    if warm_start and solver in ("auto", "newton") and problem.n_obs > SUBSAMPLE_ABOVE:
+        sub = problem.subsample(SUBSAMPLE_SIZE)
+        warm = minimize(sub.objective(), x, solver=solver, max_iter=max_iter, **{**options, "ftol": 1e-12})
+        if warm.converged and bool(torch.isfinite(problem.objective().value(warm.x))):
+            x = warm.x
+    return minimize(problem.objective(), x, solver=solver, max_iter=max_iter, callback=callback, **options)
+
+
+# ---------------------------------------------------------------------- the registered smooth solvers
+@register_solver("newton")
+def _newton(objective, x0, *, max_iter, callback=None, **options):
+    from ..optim import newton
+
+    return newton(objective.value_grad_hess, objective.value, x0, fg=objective.value_and_grad, max_iter=max_iter,
+                  callback=callback, **options)
+
+
+@register_solver("lbfgs")
+def _lbfgs(objective, x0, *, max_iter, callback=None, **options):
+    from ..optim import lbfgs
+
+    options.pop("ftol", None)
+    return lbfgs(objective.value_and_grad, x0, max_iter=max(max_iter, 1000), **options)
+
+
+@register_solver("powell")
+def _powell(objective, x0, *, max_iter, callback=None, **options):
+    from ..optim import powell
+
+    return powell(objective.value, x0, max_iter=max_iter)
