@@ -110,7 +110,12 @@ def parse(formula: str, columns: Sequence[str]) -> ParsedFormula:
 class _Parser:
     def __init__(self, formula: str, columns: list[str]):
         self.text, self.columns, self.known = formula, columns, set(columns)
-        self.tokens = list(self._tokenize())
+        self.tokens: list[_Token] = []
+        self.pending: FormulaError | None = None  # a bad token: raised when the parser reaches it, so
+        try:  # that errors come in the order of the text
+            self.tokens.extend(self._tokenize())
+        except FormulaError as exc:
+            self.pending = exc
         self.pos = 0
         self.read: list[str] = []
         self.categorical: list[str] = []
@@ -136,6 +141,10 @@ class _Parser:
                     close = self._matching(end)
                     yield _Token("call", text[i : close + 1], i, close + 1)
                     i = close + 1
+                    if text[i : i + 1] in (".", "["):
+                        why = "attribute access is not allowed" if text[i] == "." else "subscripts are not allowed"
+                        after = _WORD.match(text, i)
+                        raise refusal(text, i, after.end() if after else i + 1, why)
                     continue
                 if end < len(text) and text[end] == "[":
                     raise refusal(text, end, end + 1, "subscripts are not allowed")
@@ -186,10 +195,12 @@ class _Parser:
         raise refusal(text, open_at, open_at + 1, "this parenthesis is never closed", syntax=True)
 
     def _peek(self) -> _Token:
+        if self.pos == len(self.tokens):
+            raise self.pending
         return self.tokens[self.pos]
 
     def _take(self) -> _Token:
-        token = self.tokens[self.pos]
+        token = self._peek()
         self.pos += 1
         return token
 
