@@ -200,6 +200,7 @@ def workdir(tmp_path_factory):
     return tmp_path_factory.mktemp("fuzz")
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # log of negative values: NaN, refused later
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(formula=formulas)
 def test_fuzzed_formulas_never_run_code(frame, workdir, formula):
@@ -210,6 +211,7 @@ def test_fuzzed_formulas_never_run_code(frame, workdir, formula):
             pass  # refused, or a harmless formula formulaic cannot expand: a typed error either way
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(alphabet=st.sampled_from(list("xy~+-*/:^()[]{}'\"`.,=%|_ 01Cgnlo")), max_size=40))
 def test_random_text_gives_a_typed_error_or_a_design(frame, workdir, text):
@@ -218,3 +220,28 @@ def test_random_text_gives_a_typed_error_or_a_design(frame, workdir, text):
             design("y ~ " + text, frame)
         except MlemapError:
             pass
+
+
+HOSTILE_COLUMNS = [
+    "a' + open('MARKER', 'w').close() + 'b",
+    'a" + open("MARKER", "w").close() + "b',
+    "p) + open('MARKER', 'w'",
+    "q`) + open('MARKER', 'w') + (`",
+    "__import__('os').system('touch MARKER')",
+]
+
+
+@pytest.mark.parametrize("column", HOSTILE_COLUMNS, ids=[f"column{i}" for i in range(len(HOSTILE_COLUMNS))])
+def test_hostile_column_names_are_data_not_code(tmp_path, column):
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"y": rng.normal(size=30), "x": rng.normal(size=30), column: rng.uniform(1, 2, 30)})
+    quoted = "`" + column + "`"
+    with inside(tmp_path):
+        for formula in ("y ~ .", f"y ~ x + {quoted}", f"y ~ log({quoted})", f"y ~ I({quoted} * 2)", f"y ~ Q({column!r})"):
+            try:
+                d = design(formula, df)
+            except FormulaError:
+                continue
+            assert d.X.shape == (30, 2) or d.X.shape == (30, 1)
+            if formula == "y ~ .":
+                np.testing.assert_array_equal(d.X[column].to_numpy(), df[column].to_numpy())

@@ -339,17 +339,23 @@ class _Parser:
         self.read.extend(found.columns)
         self.categorical.extend(found.categorical)
         canonical = ast.unparse(node)
-        for placeholder, column in names.items():
-            canonical = canonical.replace(placeholder, _name_text(column, force=True))
-        return canonical
+        if not names:
+            return canonical
+        pattern = r"\b(" + "|".join(map(re.escape, names)) + r")\b"
+        return re.sub(pattern, lambda m: _name_text(names[m.group()], in_call=True), canonical)
 
 
-def _name_text(name: str, force: bool = False) -> str:
-    """A column as formula text: bare when it is a plain identifier, else in backquotes."""
-    if not force and name.isidentifier() and not name.startswith("_") and name not in TERM_FUNCTIONS:
+def _name_text(name: str, in_call: bool = False) -> str:
+    """A column as formula text: bare when it is a plain identifier, else in backquotes. Inside a call
+    (Python that formulaic evaluates) a backquoted name may not hold quotes either."""
+    if not in_call and name.isidentifier() and not name.startswith("_") and name not in TERM_FUNCTIONS:
         return name
-    if "`" in name or "\\" in name:
-        raise FormulaError(f"The column name {name!r} holds a backquote or backslash; rename the column to use it.")
+    bad = set("`\\") | (set("'\"") if in_call else set())
+    if bad & set(name):
+        raise FormulaError(
+            f"The column name {name!r} holds {sorted(bad & set(name))[0]!r}, which a formula cannot quote"
+            f"{' inside a call' if in_call else ''}; rename the column to use it."
+        )
     return f"`{name}`"
 
 

@@ -3,23 +3,20 @@
 A call in a formula (``log(x)``, ``C(region, levels=['n', 's'])``, ``I(x1 * x2 + 1)``) is parsed with
 Python's ``ast`` in ``eval`` mode and walked here before anything is evaluated. What passes:
 
-============================================  =================================================================
-``I(expr)``                                   arithmetic on columns: numbers, ``+ - * / // % **``, unary
-                                              ``+``/``-``, comparisons, and the elementwise functions below
-``log log10 log2 log1p exp exp2 expm1``       elementwise functions of one expression (also as ``np.log``, ...)
-``sqrt abs``
-``center(x)``, ``scale(x, center, scale,      centring and scaling with the training data's mean and spread
-ddof)``, ``standardize(x, center, rescale,    (stateful: prediction reuses them)
-ddof)``
-``poly(x, degree, raw)``                      orthogonal (or raw) polynomial of degree at most 100
-``bs(x, df, knots, degree, ...)``,            B-splines and natural / cyclic cubic regression splines
-``cr``, ``cs``, ``cc``
-``C(x, contrasts, levels=[...],               ``x`` as a category; ``contrasts`` one of ``contr.treatment``,
-spans_intercept=...)``                        ``contr.sum``, ``contr.helmert``, ``contr.poly``, ``contr.diff``,
-                                              ``contr.SAS`` (or patsy's ``Treatment``, ``Sum``, ``Helmert``,
-                                              ``Poly``, ``Diff``), called or not, with literal arguments
-``Q('odd name')``                             the column of that name (as does ```odd name```)
-============================================  =================================================================
+- ``I(expr)``: arithmetic on columns: numbers, ``+ - * / // % **``, unary ``+``/``-``, comparisons,
+  and the elementwise functions below;
+- ``log``, ``log10``, ``log2``, ``log1p``, ``exp``, ``exp2``, ``expm1``, ``sqrt``, ``abs`` (also as
+  ``np.log`` and so on): elementwise functions of one expression;
+- ``center(x)``, ``scale(x, center, scale, ddof)``, ``standardize(x, center, rescale, ddof)``:
+  centring and scaling with the training data's mean and spread (stateful: prediction reuses them);
+- ``poly(x, degree, raw)``: an orthogonal (or raw) polynomial of degree at most 100;
+- ``bs(x, df, knots, degree, include_intercept, lower_bound, upper_bound, extrapolation)``, and
+  ``cr``, ``cs``, ``cc``: B-splines and natural / cyclic cubic regression splines;
+- ``C(x, contrasts, levels=[...], spans_intercept=...)``: ``x`` as a category, ``contrasts`` one of
+  ``contr.treatment``, ``contr.sum``, ``contr.helmert``, ``contr.poly``, ``contr.diff``,
+  ``contr.SAS`` (or patsy's ``Treatment``, ``Sum``, ``Helmert``, ``Poly``, ``Diff``), called or
+  not, with literal arguments;
+- ``Q('odd name')``: the column of that name (as does ```odd name```).
 
 Names must be columns of the data; a function must be one of the above. Refused: attribute access
 (other than the dotted names above), subscripts, dunder names, lambdas, comprehensions, keyword
