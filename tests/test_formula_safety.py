@@ -112,6 +112,8 @@ def test_unsafe_formula_runs_trusted_python_and_must_be_a_bool(frame):
     assert list(m.feature_names_in_) == ["I(np.clip(x, -1, 1))"]
     with pytest.raises(FormulaError, match="attribute access"):
         mm.regress("y ~ I(np.clip(x, -1, 1))", data=frame)
+    trusted, checked = design("y ~ . - x1", frame, unsafe_formula=True), design("y ~ . - x1", frame)
+    assert list(trusted.X.columns) == list(checked.X.columns) == ["x", "g[T.b]"]
     with pytest.raises(FormulaError, match="True or False"):
         mm.regress("y ~ x", data=frame, unsafe_formula="yes")
 

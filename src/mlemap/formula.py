@@ -143,14 +143,11 @@ def _trusted(formula, data) -> ParsedFormula:
     lhs, rhs = (part.strip() for part in formula.split("~", 1))
     names = list(data.columns)
     try:
-        parsed = formulaic.Formula(formula)
+        parsed = formulaic.Formula(formula, _context={"__formulaic_variables_available__": names})
         wanted = {str(v) for v in parsed.required_variables}
         wanted_rhs = {str(v) for v in parsed.rhs.required_variables}
     except Exception as exc:  # formulaic's syntax errors
         raise FormulaError(f"The formula {quoted(formula)} does not parse: {_one_line(exc)}") from None
-    if re.search(r"(^|[^\w.])\.($|[^\w.])", rhs):  # '.' stands for every other column
-        wanted_rhs = set(names) - {lhs}
-        wanted |= wanted_rhs
     return ParsedFormula(lhs, rhs, lhs if lhs in names else None, tuple(c for c in names if c in wanted),
                          tuple(c for c in names if c in wanted_rhs), ())
 
