@@ -20,6 +20,11 @@ class DataError(MlemapError, ValueError):
     """The data cannot be used as given (empty, non-finite, wrong shape, wrong type)."""
 
 
+class FormulaError(DataError):
+    """A regression formula that does not parse, is refused by mlemap's formula grammar, or names a
+    column the data do not have."""
+
+
 class DataTypeError(DataError, TypeError):
     """The data hold values that are not numbers (a dict, a string) where numbers are required."""
 
@@ -94,6 +99,7 @@ __all__ = [
     "MlemapError",
     "DataError",
     "DataTypeError",
+    "FormulaError",
     "SupportError",
     "ShapeError",
     "WeightsError",

@@ -56,13 +56,14 @@ def _family(name: str) -> str:
     return name.lower()
 
 
-def _frame(args, extra_columns):
+def _frame(args, options: dict[str, str | None]):
+    """The table, after checking that every column named by an option ({flag: column}) is numeric."""
     from . import data as cli_data
 
     frame = cli_data.read_table(args.data)
-    for col in extra_columns:
+    for flag, col in options.items():
         if col:
-            cli_data.numeric(cli_data.column(frame, col, f"--{'weights' if col == args.weights else 'offset'}"), col)
+            cli_data.numeric(cli_data.column(frame, col, flag), col)
     return frame
 
 
@@ -80,7 +81,7 @@ def cmd_regress(args) -> None:
     from .spec import parse_penalty
 
     family = _family(args.family)
-    frame = _frame(args, [args.weights, args.offset, args.exposure])
+    frame = _frame(args, {"--weights": args.weights, "--offset": args.offset, "--exposure": args.exposure})
     _check_target(design(args.formula, frame, args.missing), family)
     options = {} if args.cov_type is None else {"cov_type": args.cov_type}
     model = regress(
@@ -111,7 +112,7 @@ def cmd_path(args) -> None:
     from ..paths import regularization_path
 
     family = _family(args.family)
-    frame = _frame(args, [args.weights])
+    frame = _frame(args, {"--weights": args.weights})
     d = design(args.formula, frame, args.missing)
     _check_target(d, family)
     y = np.asarray(d.y)

@@ -10,14 +10,18 @@
     --prior "lasso(0.01)"  "ridge(1)"  "elastic_net(0.1, 0.5)"   (regress and path)
 
 Distributions take torch.distributions' arguments, positionally or by name (``gamma(concentration=2,
-rate=1)``). Expressions are parsed with Python's own parser (``ast``), and literals only are
-accepted: no names, no calls other than the distribution itself, nothing is evaluated.
+rate=1)``), each argument once, with finite values. Expressions are parsed with Python's own parser
+(``ast``), and literals only are accepted: no names, no calls other than the distribution itself,
+nothing is evaluated. A spec holds at most :data:`MAX_SPEC_LENGTH` characters and nests brackets
+and signs at most :data:`MAX_SPEC_DEPTH` deep (checked before parsing, so that no input can exhaust
+the parser's recursion or memory).
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
+import re
 from typing import Any
 
 import torch
@@ -30,6 +34,48 @@ from ..priors.penalties import Penalty, elastic_net, lasso, ridge
 
 class SpecError(MlemapError, ValueError):
     """A prior, fixed value or penalty string that does not parse."""
+
+
+MAX_SPEC_LENGTH = 10_000
+MAX_SPEC_DEPTH = 16
+_SPEC_TOKEN = re.compile(
+    r"(?P<space>\s+)|(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<word>[^\W\d]\w*)"
+    r"|(?P<open>[(\[{])|(?P<close>[)\]}])|(?P<sign>[-+~])|(?P<other>.)",
+    re.S,
+)
+_KEYWORD_OPERATORS = {"not", "and", "or", "if", "else", "lambda", "in", "is", "for"}
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _check_size(text: str, what: str) -> None:
+    """Refuse a spec too long, or nesting brackets, signs and operators too deep for the parser."""
+    if len(text) > MAX_SPEC_LENGTH:
+        raise SpecError(
+            f"The {what} '{_short(text)}' has {len(text)} characters; the limit is {MAX_SPEC_LENGTH}."
+        )
+    depth, run, operators, previous = 0, 0, 0, None
+    for match in _SPEC_TOKEN.finditer(text):
+        kind, token = match.lastgroup, match.group()
+        if kind == "space":
+            continue
+        unary = kind == "sign" and (previous is None or previous in ("open", "other", "sign", "operator"))
+        if kind == "word" and token in _KEYWORD_OPERATORS or kind == "sign" and not unary:
+            operators += 1
+            kind = "operator"
+        elif kind == "other" and token not in ",=:":
+            operators += 1
+        run = run + 1 if unary else 0
+        depth += kind == "open"
+        if depth + run + operators > MAX_SPEC_DEPTH:
+            raise SpecError(
+                f"The {what} '{_short(text)}' nests brackets, signs or operators deeper than {MAX_SPEC_DEPTH} "
+                f"levels (at character {match.start() + 1}); write each number once, e.g. {_EXAMPLE.get(what, 'lasso(0.1)')}."
+            )
+        depth -= kind == "close"
+        previous = kind
 
 
 DISTRIBUTIONS: dict[str, tuple[type, tuple[str, ...]]] = {
@@ -71,8 +117,11 @@ def _parse(text: str, what: str, whole: str | None = None) -> ast.expr:
     stripped = text.strip()
     whole = whole or stripped
     shift = max(whole.find(stripped), 0)
+    _check_size(stripped, what)
     try:
         return ast.parse(stripped, mode="eval").body
+    except (RecursionError, MemoryError):  # a guard: _check_size keeps the parser far from these
+        raise SpecError(f"The {what} '{_short(whole)}' nests too deeply to parse.") from None
     except SyntaxError as exc:
         col = (exc.offset or 1) - 1
         token = stripped[col : col + 1] or "end of text"
@@ -101,9 +150,23 @@ def _flatten(value):
             yield v
 
 
-def _split(texts: list[str] | None, sep: str) -> list[str]:
+def _keywords(node: ast.Call, rhs: str, text: str) -> dict[str, Any]:
+    """The keyword arguments of a spec's call, each given once."""
+    kwargs: dict[str, Any] = {}
+    for k in node.keywords:
+        if k.arg is None:
+            raise _where(rhs, k.value, "prior", text)
+        if k.arg in kwargs:
+            raise SpecError(f"The argument '{k.arg}' is given twice in prior '{text}'; give it once.")
+        kwargs[k.arg] = _literal(k.value, rhs, "prior", text)
+    return kwargs
+
+
+def _split(texts: list[str] | None, sep: str, what: str) -> list[str]:
     out = []
     for text in texts or []:
+        if len(text) > MAX_SPEC_LENGTH:
+            raise SpecError(f"The {what} '{_short(text)}' has {len(text)} characters; the limit is {MAX_SPEC_LENGTH}.")
         out.extend(part.strip() for part in text.split(sep) if part.strip())
     return out
 
@@ -125,7 +188,7 @@ def distribution(rhs: str, text: str) -> td.Distribution:
         raise SpecError(f"Malformed prior '{text}': expected a distribution such as gamma(2, 1) after '='.")
     name = node.func.id.lower()
     args = [_literal(a, rhs, "prior", text) for a in node.args]
-    kwargs = {k.arg: _literal(k.value, rhs, "prior", text) for k in node.keywords}
+    kwargs = _keywords(node, rhs, text)
     if name == "discrete":
         return DiscretePrior(*args, **kwargs)
     if name not in DISTRIBUTIONS:
@@ -143,11 +206,21 @@ def distribution(rhs: str, text: str) -> td.Distribution:
     for key in kwargs:
         if key not in names:
             raise SpecError(f"Unknown argument '{key}' in prior '{text}': {name} takes {', '.join(names)}.")
+        if key in params:
+            raise SpecError(
+                f"The argument '{key}' is given twice in prior '{text}' (by position and by name); give it once."
+            )
     params.update(kwargs)
     missing = [n for n in names if n not in params]
     if missing:
         raise SpecError(f"Missing argument(s) {', '.join(missing)} in prior '{text}': {name}({', '.join(names)}).")
     tensors = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in params.items()}
+    for key, value in tensors.items():
+        if not bool(torch.isfinite(value).all()):
+            raise SpecError(
+                f"Invalid parameters in prior '{text}': {key} = {value.tolist()} is not finite (a number beyond "
+                "1.8e308 overflows to inf). Give a finite value."
+            )
     try:
         return cls(**tensors, validate_args=True)
     except ValueError as exc:
@@ -156,7 +229,7 @@ def distribution(rhs: str, text: str) -> td.Distribution:
 
 def parse_priors(texts: list[str] | None) -> dict[str, td.Distribution] | None:
     """``["probs=beta(2,2)", ...]`` (each may hold several, ';'-separated) -> ``{name: distribution}``."""
-    parts = _split(texts, ";")
+    parts = _split(texts, ";", "prior")
     if not parts:
         return None
     priors = {}
@@ -170,7 +243,7 @@ def parse_priors(texts: list[str] | None) -> dict[str, td.Distribution] | None:
 
 def parse_fixed(texts: list[str] | None) -> dict[str, Any] | None:
     """``["scale=1.5, total_count=10"]`` -> ``{"scale": 1.5, "total_count": 10}``."""
-    parts = _split(texts, ",")
+    parts = _split(texts, ",", "fixed value")
     if not parts:
         return None
     fixed = {}
@@ -191,7 +264,7 @@ def parse_penalty(text: str | None) -> Penalty | td.Distribution | None:
     name = node.func.id.lower()
     if name in PENALTIES:
         args = [_literal(a, text, "prior") for a in node.args]
-        kwargs = {k.arg: _literal(k.value, text, "prior") for k in node.keywords}
+        kwargs = _keywords(node, text, text)
         try:
             return PENALTIES[name](*args, **kwargs)
         except TypeError:

@@ -111,6 +111,10 @@ class RegressionBase(BaseEstimator):
     # ------------------------------------------------------------------ input
     def _validate_X(self, X, *, reset: bool) -> np.ndarray:
         owner = self._owner()
+        if reset:
+            self.__dict__.pop("formula_spec_", None)  # a refit on a plain design forgets the formula
+        elif getattr(self, "formula_spec_", None) is not None:
+            X = self.formula_spec_(X)  # a DataFrame of raw columns -> the formula's design (mm.regress)
         arr = as_design_matrix(X, owner=owner)
         if reset:
             self.n_features_in_ = arr.shape[1]

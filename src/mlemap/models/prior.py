@@ -29,6 +29,7 @@ from torch.distributions import constraints
 
 from ..errors import PriorError
 from ..priors.penalties import Penalty
+from ..priors.resolve import require_finite_parameters
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ def resolve_prior(prior, owner: str) -> PriorPlan:
             return PriorPlan("none")
         return PriorPlan("penalty", penalty=prior)
     if isinstance(prior, td.Distribution):
+        require_finite_parameters(prior, f"The 'prior' argument of {owner}")
         if tuple(prior.batch_shape) != () or tuple(prior.event_shape) != ():
             raise PriorError(
                 f"The 'prior' argument of {owner} must be a scalar distribution used for every coefficient; got "

@@ -99,6 +99,7 @@ def resolve_priors(
                 f"The prior on '{key}' must be a torch.distributions object (for example td.Normal(0.0, 1.0)) or "
                 f"mm.DiscretePrior(values, probs). Got {type(dist).__name__} instead."
             )
+        require_finite_parameters(dist, f"The prior on '{key}'")
         constraint = derived.constraint if derived is not None else family.constraint(base, ctx)
         shape = shapes[base]
         if isinstance(dist, DiscretePrior):
@@ -125,6 +126,26 @@ def resolve_priors(
             )
         terms[base] = PriorTerm(key, base, _cast_prior(dist, dtype, device), derived, elementwise)
     return terms
+
+
+def require_finite_parameters(dist: td.Distribution, owner: str) -> None:
+    """Refuse a prior whose parameters hold inf or nan (``td.Gamma(1e999, 1.0)``, or 1e300 in float32),
+    which torch's own checks let through and which would otherwise surface as bad starting values."""
+    if isinstance(dist, DiscretePrior):
+        return
+    for name in getattr(dist, "arg_constraints", {}):
+        if name == "logits":  # -inf logits are probabilities of 0
+            continue
+        try:
+            value = getattr(dist, name)
+        except (AttributeError, NotImplementedError):
+            continue
+        if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise PriorError(
+                f"{owner} ({type(dist).__name__}) has {name} = {value.tolist()}, which is not finite. Prior parameters "
+                f"must be finite numbers (in {value.dtype}, values beyond {torch.finfo(value.dtype).max:.3g} overflow "
+                "to inf; build the prior from float64 tensors or smaller values)."
+            )
 
 
 def _broadcasts(batch: tuple, shape: tuple) -> bool:
