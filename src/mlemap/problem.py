@@ -19,13 +19,16 @@ from .families.statistics import SufficientStatistics
 from .families.transforms import finite_bounds, is_positive_definite, is_simplex
 from .core.distribution import WEIGHT, DistributionModel, PriorPenalty
 from .core.objective import Objective
+from .core.problem import Problem as BaseProblem
 from .core.source import InMemorySource
 from .layout import ParameterLayout
 from .priors.resolve import PriorTerm
 from .priors.support import describe
 
 
-class Problem:
+class Problem(BaseProblem):
+    """A distribution problem: i.i.d. observations of one family (see :class:`mlemap.core.problem.Problem`)."""
+
     def __init__(
         self,
         family: Family,
@@ -72,6 +75,11 @@ class Problem:
     @property
     def n_obs(self) -> int:
         return int(self.x.shape[0])
+
+    @cached_property
+    def source(self) -> InMemorySource:
+        """The observations (and weights) as a chunked source."""
+        return InMemorySource({"x": self.x, WEIGHT: self.weights})
 
     @cached_property
     def total_weight(self) -> float:
@@ -171,6 +179,19 @@ class Problem:
         }
         w = None if self.weights is None else self.weights[idx]
         return self.family.features(self.x[idx], fixed), w, fixed
+
+    def subsample(self, size: int, seed: int = 0) -> "Problem":
+        """The same problem on a seeded random subsample of ``size`` rows (drawn with replacement),
+        weights scaled so that the likelihood keeps its weight against the prior."""
+        idx = self.subsample_index(size)
+        n = self.n_obs
+        fixed = {k: (v[idx] if v.dim() > 0 and v.shape[0] == n and n > 1 else v) for k, v in self.fixed.items()}
+        w = None if self.weights is None else self.weights[idx]
+        scale = self.total_weight / (size if w is None else float(w.sum()))
+        w = torch.full((size,), scale, dtype=self.dtype, device=self.device) if w is None else w * scale
+        sub = Problem(self.family, self.x[idx], w, fixed, self.priors)
+        sub.ctx = self.ctx
+        return sub
 
     def subsample_features(self, size: int):
         """Features, weights and fixed values of the random subsample."""

@@ -195,8 +195,13 @@ class RegressionProblem(Problem):
     """
 
     def __init__(self, family, X, y, *, weight=None, offset=None, intercept: bool = True, n_classes: int | None = None,
-                 free: list[int] | None = None, l2: float = 0.0, penalize_intercept: bool = False, chunk_rows=None):
+                 free: list[int] | None = None, l2: float = 0.0, penalize_intercept: bool = False, chunk_rows=None,
+                 features: list[str] | None = None, row_names: list[str] | None = None, class_names=None):
         self.family = family
+        #: column labels of X, the names of the linear predictors (softmax classes) and of the classes
+        self.features = list(features) if features is not None else [f"x{j}" for j in range(X.shape[1])]
+        self.row_names = row_names
+        self.class_names = class_names
         self.X = X
         self.y = y
         self.weight = weight
@@ -237,6 +242,53 @@ class RegressionProblem(Problem):
     def size(self) -> int:
         return self.model.size if self.basis is None else self.basis.shape[1]
 
+    @property
+    def n_rows(self) -> int:
+        """Linear predictors in the packing (every class for the softmax, 1 otherwise)."""
+        return self.model.n_classes
+
+    def labels(self) -> list[str]:
+        """Packed labels: ``[features..., (Intercept)]`` per linear predictor (``class:feature`` for the softmax)."""
+        from ..glm.design import INTERCEPT
+
+        per_row = self.features + ([INTERCEPT] if self.model.intercept else [])
+        if self.row_names is None:
+            return per_row
+        return [f"{r}:{lab}" for r in self.row_names for lab in per_row]
+
+    def _replace(self, **changes) -> "RegressionProblem":
+        m = self.model
+        args = dict(weight=self.weight, offset=self.offset, intercept=m.intercept,
+                    n_classes=m.n_classes if m.multiclass else None, free=m.free if m.multiclass else None,
+                    l2=self.l2, penalize_intercept=self.penalize_intercept, features=self.features,
+                    row_names=self.row_names, class_names=self.class_names, X=self.X, y=self.y)
+        args.update(changes)
+        X, y = args.pop("X"), args.pop("y")
+        return RegressionProblem(self.family, X, y, **args)
+
+    def restrict(self, columns: list[int]) -> "RegressionProblem":
+        """The problem on the columns ``columns`` of X only (dropping aliased or inactive columns)."""
+        if list(columns) == list(range(self.X.shape[1])):
+            return self
+        X = np.ascontiguousarray(self.X[:, columns])
+        return self._replace(X=X, features=[self.features[j] for j in columns])
+
+    def with_penalty(self, l2: float, penalize_intercept: bool = False) -> "RegressionProblem":
+        """The problem with a ridge (Gaussian prior) penalty of precision ``l2``."""
+        return self._replace(l2=l2, penalize_intercept=penalize_intercept)
+
+    def with_offset(self, offset) -> "RegressionProblem":
+        return self._replace(offset=offset)
+
+    def penalty_hessian(self) -> torch.Tensor:
+        """Hessian of the ridge penalty in the optimisation coordinates."""
+        D = torch.diag(torch.as_tensor(self.l2 * self.penalised.astype(float)))
+        return D if self.basis is None else self.basis.T @ D @ self.basis
+
+    def rows_all(self) -> dict:
+        """Every row as one chunk (for per-row quantities: the linear predictor, scores)."""
+        return self.source.as_dict()
+
     # ------------------------------------------------------------------ coordinates
     def theta(self, x: torch.Tensor) -> torch.Tensor:
         """The packed coefficients at the optimisation vector ``x``."""
@@ -250,9 +302,14 @@ class RegressionProblem(Problem):
     def objective(self) -> Objective:
         penalty = RidgePenalty(self.l2, self.penalised) if self.l2 > 0 else None
         if self.basis is None:
-            return Objective(self.model, self.source, penalty=penalty)
+            return self.theta_objective()
         return Objective(Reparametrised(self.model, self.basis), self.source,
                          penalty=None if penalty is None else Reparametrised(penalty, self.basis))
+
+    def theta_objective(self) -> Objective:
+        """The objective in the packed coefficients themselves (no sum-zero reparametrisation)."""
+        penalty = RidgePenalty(self.l2, self.penalised) if self.l2 > 0 else None
+        return Objective(self.model, self.source, penalty=penalty)
 
     def initial(self) -> torch.Tensor:
         """Intercept-only maximum likelihood (zeros without an intercept)."""
@@ -291,13 +348,8 @@ class RegressionProblem(Problem):
         w_sub = np.ones(idx.size) if self.weight is None else self.weight[idx]
         total = w_sub.sum()
         w_sub = w_sub * (self.total_weight / total) if total > 0 else w_sub
-        m = self.model
-        return RegressionProblem(
-            self.family, np.ascontiguousarray(self.X[idx]), np.asarray(self.y)[idx], weight=w_sub,
-            offset=None if self.offset is None else self.offset[idx], intercept=m.intercept,
-            n_classes=m.n_classes if m.multiclass else None, free=m.free if m.multiclass else None, l2=self.l2,
-            penalize_intercept=self.penalize_intercept,
-        )
+        return self._replace(X=np.ascontiguousarray(self.X[idx]), y=np.asarray(self.y)[idx], weight=w_sub,
+                             offset=None if self.offset is None else self.offset[idx])
 
 
 class Reparametrised:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import numbers
+
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
@@ -25,9 +26,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..core.estimate import Convergence, Estimate
 from ..errors import ConvergenceWarning, MethodError, ParameterError, warn
-from ..inference.covariance import Covariance
 from ..glm.design import INTERCEPT, as_design_matrix, check_n_features, feature_names_of
 from ..glm.inference import profile_bounds
+from ..inference.covariance import Covariance
 from ..inference.intervals import check_level, wald
 from .prior import PriorPlan, resolve_prior
 

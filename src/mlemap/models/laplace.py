@@ -29,7 +29,7 @@ from ..glm.family import LaplaceGLM
 from ..glm.gram import single_threaded_torch, weighted_gram
 from ..glm.inference import invert_information
 from ..glm.lad import solve_lad
-from .base import RegressionBase, regression_estimate, packed_labels
+from .base import RegressionBase, packed_labels, regression_estimate
 from .routes import l1_covariance, l1_fit
 
 

@@ -20,11 +20,12 @@ from scipy.special import expit, log_expit
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..core.regression import RegressionProblem
 from ..glm.design import as_labels, as_sample_weight, check_classes
 from ..glm.family import BernoulliGLM
 from ..glm.gram import single_threaded_torch
 from .base import RegressionBase
-from .glm_routes import Problem, fit_route
+from .glm_routes import fit_route
 
 
 class LogisticRegression(ClassifierMixin, RegressionBase):
@@ -70,9 +71,8 @@ class LogisticRegression(ClassifierMixin, RegressionBase):
         w = as_sample_weight(sample_weight, n=n, owner=owner)
         check_classes(codes, classes, owner=owner, weights=w, max_classes=2)
         self.classes_ = classes
-        W = float(n if w is None else w.sum())
-        pb = Problem(X, codes.astype(np.float64), BernoulliGLM(), w, None, W, self._feature_labels(),
-                     class_names=list(classes))
+        pb = RegressionProblem(BernoulliGLM(), X, codes.astype(np.float64), weight=w, intercept=self.fit_intercept,
+                               features=self._feature_labels(), class_names=list(classes))
         self._profile_data = (X, pb.y, w, None, pb.family) if plan.kind == "none" else None
         self._finish(fit_route(self, pb, plan))
         return self

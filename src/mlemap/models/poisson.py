@@ -20,12 +20,13 @@ import torch
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..core.regression import RegressionProblem
 from ..errors import DataError, ParameterError
 from ..glm.design import as_offset, as_response, as_sample_weight
 from ..glm.family import PoissonGLM
 from ..glm.gram import single_threaded_torch
 from .base import RegressionBase
-from .glm_routes import Problem, fit_route
+from .glm_routes import fit_route
 
 
 class PoissonRegression(RegressorMixin, RegressionBase):
@@ -73,8 +74,8 @@ class PoissonRegression(RegressorMixin, RegressionBase):
             family.validate(torch.from_numpy(y))
         w = as_sample_weight(sample_weight, n=n, owner=owner)
         off = as_offset(offset, exposure, n=n, owner=owner)
-        W = float(n if w is None else w.sum())
-        pb = Problem(X, y, family, w, off, W, self._feature_labels())
+        pb = RegressionProblem(family, X, y, weight=w, offset=off, intercept=self.fit_intercept,
+                               features=self._feature_labels())
         self._profile_data = (X, y, w, off, family) if plan.kind == "none" else None
         self._finish(fit_route(self, pb, plan))
         return self

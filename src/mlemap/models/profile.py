@@ -2,7 +2,7 @@
 
 :math:`\\ell_p(c) = \\max_{\\theta_{-j}} \\ell(\\theta_j = c, \\theta_{-j})`: the column of parameter
 ``j`` moves into the offset (``c * x_j``, or ``c`` for the intercept) and the rest is refitted by
-Newton from the maximum-likelihood estimate. Used by ``conf_int(method="profile")``.
+Newton (the core's solver) from the maximum-likelihood estimate. Used by ``conf_int(method="profile")``.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..core.optimize import minimize
+from ..core.regression import RegressionProblem
 from ..errors import MethodError
-from ..glm.newton import GLMObjective, newton_solve
 
 
 def training_data(est):
@@ -44,8 +45,8 @@ def glm_profile_loglik(est, j: int, value: float) -> float:
         if Xr.shape[1] == 0:
             Xr = np.zeros((X.shape[0], 1))
             theta0 = np.append(0.0, theta0)
-        obj = GLMObjective(Xr, y, family, sample_weight=w, offset=base, intercept=intercept)
-        fit = newton_solve(obj, theta0=theta0, tol=1e-14, max_iter=100, lazy=False)
-        eta = fit.eta
+        pb = RegressionProblem(family, Xr, y, weight=w, offset=base, intercept=intercept)
+        res = minimize(pb.objective(), torch.from_numpy(np.asarray(theta0, dtype=np.float64)), max_iter=100, ftol=1e-14)
+        eta = pb.model.eta_of(pb.rows_all(), pb.theta(res.x))
     wt = None if w is None else torch.from_numpy(w)
     return float(family.log_likelihood(torch.from_numpy(y), eta, wt))

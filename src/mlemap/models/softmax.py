@@ -16,12 +16,13 @@ from scipy.special import log_softmax, softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..core.regression import RegressionProblem
 from ..errors import ParameterError
 from ..glm.design import as_labels, as_sample_weight, check_classes, show_label
 from ..glm.family import CategoricalGLM
 from ..glm.gram import single_threaded_torch
 from .base import COV_TYPES, RegressionBase
-from .glm_routes import Problem, fit_route
+from .glm_routes import fit_route
 
 
 class SoftmaxRegression(ClassifierMixin, RegressionBase):
@@ -70,9 +71,9 @@ class SoftmaxRegression(ClassifierMixin, RegressionBase):
         else:
             free = list(range(K))
             self.reference_class_ = None
-        W = float(n if w is None else w.sum())
-        pb = Problem(X, codes, CategoricalGLM(), w, None, W, self._feature_labels(), n_rows=K, free=free,
-                     row_names=[str(c) for c in classes], class_names=list(classes))
+        pb = RegressionProblem(CategoricalGLM(), X, codes, weight=w, intercept=self.fit_intercept, n_classes=K, free=free,
+                               features=self._feature_labels(), row_names=[str(c) for c in classes],
+                               class_names=list(classes))
         fit = fit_route(self, pb, plan)
         if plan.kind == "none":
             fit.covariance.reasons[f"{classes[ref]!s} (reference class)"] = "fixed at 0 to identify the model (not estimated)"
