@@ -298,14 +298,14 @@ class FitResult:
 
     def mle(self) -> "FitResult":
         """The maximum-likelihood fit of the same model to the same data (this fit without its priors)."""
-        from .fitting import estimate
+        from .core.estimation import estimate
         from .problem import Problem
 
         if self.estimator == "MLE":
             return self
         p = self.problem
         problem = Problem(p.family, p.x, p.weights, p.fixed, {})
-        return estimate(problem)
+        return FitResult(problem, estimate(problem))
 
     def log_likelihood_at(self, **params) -> float:
         """:math:`\\ell(\\theta)` at other parameter values (the free ones not given stay at the estimate)."""

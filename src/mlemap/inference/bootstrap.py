@@ -18,7 +18,7 @@ from ..errors import MethodError, MlemapError, MlemapWarning, warn
 
 def bootstrap_draws(result, n_boot: int = 1000, seed: int = 0) -> dict[str, np.ndarray]:
     """Replicate estimates ``{name: array of shape (n_successful, *param_shape)}``."""
-    from ..fitting import estimate
+    from ..core.estimation import estimate
     from ..problem import Problem
 
     if not isinstance(n_boot, int) or n_boot < 2:
@@ -51,7 +51,7 @@ def bootstrap_draws(result, n_boot: int = 1000, seed: int = 0) -> dict[str, np.n
             failures += 1
             continue
         for k in draws:
-            draws[k].append(rep.estimate.params[k].detach().cpu().numpy())
+            draws[k].append(rep.params[k].detach().cpu().numpy())
     if failures > n_boot // 2:
         raise MethodError(
             f"{failures} of {n_boot} bootstrap replicates could not be fitted (degenerate resamples); the sample "

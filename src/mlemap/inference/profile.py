@@ -64,7 +64,7 @@ def _nan_pair(problem, name):
 
 def profile_log_likelihood(result, name: str, value: float) -> float:
     """:math:`\\ell_p(\\psi)` at ``value``: the other free parameters re-estimated with ``name`` held."""
-    from ..fitting import estimate
+    from ..core.estimation import estimate
 
     problem = result.problem
     v = torch.as_tensor(value, dtype=problem.dtype, device=problem.device)
