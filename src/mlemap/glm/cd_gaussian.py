@@ -27,7 +27,7 @@ from .penalized_core import SolveInfo, kkt_violation
 GRAM_MAX_FEATURES = 6000
 
 
-class GaussianProblem:
+class GaussianCDSolver:
     """The data of one penalised least-squares problem, prepared once and solved for many penalties."""
 
     n_classes = None

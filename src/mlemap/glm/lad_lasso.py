@@ -21,7 +21,7 @@ from ..errors import EstimationError, MethodError
 from .penalized_core import SolveInfo
 
 
-class LaplaceProblem:
+class LadLPSolver:
     n_classes = None
 
     def __init__(self, X, y, w, offset, fit_intercept):

@@ -29,9 +29,9 @@ import numpy as np
 import torch
 
 from ..errors import ConvergenceWarning, DataError, ShapeError, warn
-from .cd_gaussian import GaussianProblem
+from .cd_gaussian import GaussianCDSolver
 from .family import GLMFamily, resolve_glm_family
-from .lad_lasso import LaplaceProblem
+from .lad_lasso import LadLPSolver
 from .penalized_core import (
     check_design,
     check_offset,
@@ -43,7 +43,7 @@ from .penalized_core import (
     family_threads,
     strong_set,
 )
-from .prox_newton import GLMProblem, MultinomialProblem
+from .prox_newton import ProxNewtonSolver, MultinomialProxNewtonSolver
 
 
 @dataclass
@@ -80,16 +80,16 @@ def n_classes_of(y: np.ndarray) -> int:
     return K
 
 
-def make_problem(X, y, family: GLMFamily, w, offset, fit_intercept: bool, *, gaussian_method: str = "auto",
+def make_solver(X, y, family: GLMFamily, w, offset, fit_intercept: bool, *, gaussian_method: str = "auto",
                  n_classes: int | None = None):
     """Prepare the solver state for one data set (reused across the penalties of a path)."""
     if family.name == "gaussian":
-        return GaussianProblem(X, y, w, offset, fit_intercept, gaussian_method)
+        return GaussianCDSolver(X, y, w, offset, fit_intercept, gaussian_method)
     if family.name == "laplace":
-        return LaplaceProblem(X, y, w, offset, fit_intercept)
+        return LadLPSolver(X, y, w, offset, fit_intercept)
     if family.multiclass:
-        return MultinomialProblem(X, y, w, offset, fit_intercept, family, n_classes or n_classes_of(y))
-    return GLMProblem(X, y, w, offset, fit_intercept, family)
+        return MultinomialProxNewtonSolver(X, y, w, offset, fit_intercept, family, n_classes or n_classes_of(y))
+    return ProxNewtonSolver(X, y, w, offset, fit_intercept, family)
 
 
 def prepare(X, y, family, sample_weight, offset):
@@ -150,23 +150,23 @@ def fit_penalized(
     l1, l2 = check_strength(l1, "l1"), check_strength(l2, "l2")
     tol = check_tol(tol, "fit_penalized")
     max_iter = check_positive_int(max_iter, "max_iter", "fit_penalized")
-    problem = make_problem(X, y, family, w, offset, bool(fit_intercept))
-    shape = problem.null_beta.shape
+    solver = make_solver(X, y, family, w, offset, bool(fit_intercept))
+    shape = solver.null_beta.shape
     if coef_init is None:
-        beta0 = problem.null_beta.copy()
-        ws = strong_set(problem.null_grad, beta0, l1, problem.scale)
+        beta0 = solver.null_beta.copy()
+        ws = strong_set(solver.null_grad, beta0, l1, solver.scale)
     else:
         beta0 = np.array(coef_init, dtype=np.float64)
         if beta0.shape != shape:
             raise ShapeError(f"The 'coef_init' argument must have shape {shape}. Got shape {beta0.shape} instead.")
         ws = np.arange(X.shape[1], dtype=np.int64)
-    b0 = problem.null_intercept if intercept_init is None or not fit_intercept else intercept_init
-    beta, b, info = problem.solve(l1, l2, beta0, b0, ws, tol, max_iter)
-    rel = info.kkt / problem.scale if problem.scale > 0 else info.kkt
+    b0 = solver.null_intercept if intercept_init is None or not fit_intercept else intercept_init
+    beta, b, info = solver.solve(l1, l2, beta0, b0, ws, tol, max_iter)
+    rel = info.kkt / solver.scale if solver.scale > 0 else info.kkt
     if info.message:
         message = info.message
     elif info.converged:
-        message = f"converged: KKT violation {rel:.2e} <= tol {tol:g} (relative to the gradient scale {problem.scale:.4g})"
+        message = f"converged: KKT violation {rel:.2e} <= tol {tol:g} (relative to the gradient scale {solver.scale:.4g})"
     else:
         message = (
             f"stopped after {info.n_iter} coordinate-descent sweeps ({info.n_outer} Newton steps) with KKT violation "
@@ -175,7 +175,7 @@ def fit_penalized(
         warn(f"fit_penalized ({family.name}, l1={l1:g}, l2={l2:g}) {message}", ConvergenceWarning)
     return PenalizedFit(
         coef=beta,
-        intercept=b if problem.n_classes else float(b),
+        intercept=b if solver.n_classes else float(b),
         n_iter=int(info.n_iter),
         converged=bool(info.converged),
         message=message,

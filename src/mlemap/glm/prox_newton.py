@@ -144,7 +144,7 @@ class _NewtonBase:
         return b
 
 
-class GLMProblem(_NewtonBase):
+class ProxNewtonSolver(_NewtonBase):
     """Bernoulli or Poisson: one linear predictor per observation."""
 
     n_classes = None
@@ -264,7 +264,7 @@ class GLMProblem(_NewtonBase):
         return cols.copy(), G, m, sum_h
 
 
-class MultinomialProblem(_NewtonBase):
+class MultinomialProxNewtonSolver(_NewtonBase):
     """Softmax with every class its own row of coefficients (``beta`` of shape ``(K, d)``)."""
 
     def __init__(self, X, y, w, offset, fit_intercept, family, n_classes):

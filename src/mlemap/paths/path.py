@@ -13,7 +13,7 @@ strong-rule screening (:mod:`mlemap.paths.solve`).
 from __future__ import annotations
 
 from ..errors import ConvergenceWarning, warn
-from ..glm.penalized import make_problem, prepare
+from ..glm.penalized import make_solver, prepare
 from ..glm.penalized_core import check_positive_int, check_tol
 from . import grid
 from .result import RegularizationPath
@@ -63,15 +63,15 @@ def regularization_path(
     grid.check_family_penalty(family.name, ratio)
     tol = check_tol(tol, grid.OWNER)
     max_iter = check_positive_int(max_iter, "max_iter", grid.OWNER)
-    problem = make_problem(X, y, family, w, offset, bool(fit_intercept))
-    c1, c2 = grid.penalty_factors(name, ratio, family.name, problem.total_weight)
-    a_max = grid.alpha_max(problem.scale, name, ratio, c1, c2)
+    solver = make_solver(X, y, family, w, offset, bool(fit_intercept))
+    c1, c2 = grid.penalty_factors(name, ratio, family.name, solver.total_weight)
+    a_max = grid.alpha_max(solver.scale, name, ratio, c1, c2)
     if alphas is None:
         n_alphas = check_positive_int(n_alphas, "n_alphas", grid.OWNER)
         alpha_grid = grid.default_grid(a_max, n_alphas, grid.check_eps(eps))
     else:
         alpha_grid = grid.check_alphas(alphas)
-    solution = solve_path(problem, c1 * alpha_grid, c2 * alpha_grid, tol, max_iter)
+    solution = solve_path(solver, c1 * alpha_grid, c2 * alpha_grid, tol, max_iter)
     if not solution.converged.all():
         bad = alpha_grid[~solution.converged]
         warn(

@@ -23,7 +23,7 @@ import torch
 from scipy.special import xlogy
 
 from ..errors import ParameterError
-from ..glm.penalized import make_problem
+from ..glm.penalized import make_solver
 from ..glm.penalized_core import family_threads
 from . import grid
 from .solve import solve_path
@@ -101,10 +101,10 @@ def select_cv(path, *, cv: int = 5, seed=0) -> Selection:
     n_classes = path.coefs.shape[0] if path.coefs.ndim == 3 else None
     for f, test in enumerate(folds):
         train = np.setdiff1d(np.arange(n), test, assume_unique=True)
-        problem = make_problem(X[train], y[train], family, _rows(w, train), _rows(offset, train), path.fit_intercept,
+        solver = make_solver(X[train], y[train], family, _rows(w, train), _rows(offset, train), path.fit_intercept,
                                n_classes=n_classes)
-        c1, c2 = grid.penalty_factors(path.penalty, path.l1_ratio, family.name, problem.total_weight)
-        sol = solve_path(problem, c1 * alphas, c2 * alphas, path._settings["tol"], path._settings["max_iter"])
+        c1, c2 = grid.penalty_factors(path.penalty, path.l1_ratio, family.name, solver.total_weight)
+        sol = solve_path(solver, c1 * alphas, c2 * alphas, path._settings["tol"], path._settings["max_iter"])
         wt = np.ones(test.size) if w is None else w[test]
         for k in range(len(alphas)):
             coef, b = sol.coefs[k], sol.intercepts[k]

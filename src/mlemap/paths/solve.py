@@ -25,22 +25,22 @@ class PathSolution:
     kkt: np.ndarray  # relative KKT violation per alpha
 
 
-def solve_path(problem, l1s: np.ndarray, l2s: np.ndarray, tol: float, max_iter: int) -> PathSolution:
-    beta = problem.null_beta.copy()
-    b = np.array(problem.null_intercept, dtype=np.float64)
-    grad = problem.null_grad
-    l1_prev = problem.scale
+def solve_path(solver, l1s: np.ndarray, l2s: np.ndarray, tol: float, max_iter: int) -> PathSolution:
+    beta = solver.null_beta.copy()
+    b = np.array(solver.null_intercept, dtype=np.float64)
+    grad = solver.null_grad
+    l1_prev = solver.scale
     m = len(l1s)
     coefs = np.zeros((m, *beta.shape))
     intercepts = np.zeros((m, *b.shape))
     n_iter = np.zeros(m, dtype=np.int64)
     converged = np.zeros(m, dtype=bool)
     kkt = np.zeros(m)
-    d = problem.n_features
-    scale = problem.scale if problem.scale > 0 else 1.0
+    d = solver.n_features
+    scale = solver.scale if solver.scale > 0 else 1.0
     for k, (l1, l2) in enumerate(zip(l1s, l2s)):
         ws = strong_set(grad, beta, l1, l1_prev) if l1 > 0 else np.arange(d, dtype=np.int64)
-        beta, b, info = problem.solve(float(l1), float(l2), beta, b, ws, tol, max_iter)
+        beta, b, info = solver.solve(float(l1), float(l2), beta, b, ws, tol, max_iter)
         b = np.array(b, dtype=np.float64)
         coefs[k], intercepts[k] = beta, b
         n_iter[k], converged[k], kkt[k] = info.n_iter, info.converged, info.kkt / scale
