@@ -27,7 +27,8 @@ def _show(value: Any) -> str:
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.6g}"
     if isinstance(value, (list, tuple, np.ndarray)):
-        return "[" + ", ".join(_show(v) for v in np.asarray(value).ravel()[:6]) + ("…" if np.size(value) > 6 else "") + "]"
+        shown = [_show(v) for v in np.asarray(value).ravel()[:6]] + (["…"] if np.size(value) > 6 else [])
+        return "[" + ", ".join(shown) + "]"
     return str(value)
 
 
