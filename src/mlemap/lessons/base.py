@@ -99,3 +99,16 @@ def minimise(params, loss: Callable[[], Any], max_iter: int = 500) -> None:
         return value
 
     opt.step(closure)
+
+
+#: legend text in the report is at least this many CSS pixels high (see report.smallest_legend_px)
+LEGIBLE_PX = 10.0
+
+
+def legible(fig, size: float = 10.0):
+    """Set every legend's text in ``fig`` to ``size`` points; returns ``fig``."""
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    for legend in legends:
+        for text in legend.get_texts():
+            text.set_fontsize(size)
+    return fig

@@ -4,15 +4,37 @@ from __future__ import annotations
 
 import base64
 import io
+import struct
 from html import escape
 
 from ..plots._mpl import pyplot
 
 
-def png_bytes(fig, dpi: int = 110) -> bytes:
+#: the report's text column (``max-width`` of the body below): wider figures are shown scaled down to it
+REPORT_WIDTH_PX = 1100
+FIGURE_DPI = 110
+
+
+def png_bytes(fig, dpi: int = FIGURE_DPI) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     return buffer.getvalue()
+
+
+def png_width(data: bytes) -> int:
+    """Width in pixels from a PNG's header."""
+    return struct.unpack(">I", data[16:20])[0]
+
+
+def smallest_legend_px(fig, png: bytes) -> float | None:
+    """Height in CSS pixels of the smallest legend text of ``fig`` as the report shows it (``None``
+    without legends): points at the figure's dpi, times the scale the report applies to ``png``."""
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    sizes = [t.get_fontsize() for legend in legends for t in legend.get_texts()]
+    if not sizes:
+        return None
+    scale = min(1.0, REPORT_WIDTH_PX / png_width(png))
+    return min(sizes) * FIGURE_DPI / 72 * scale
 
 
 def equation_png(equation: str) -> bytes:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from .base import Check, Context, Lesson
-from .report import png_bytes, write_report
+from .report import png_bytes, smallest_legend_px, write_report
 
 
 @dataclass
@@ -17,6 +17,7 @@ class LessonRun:
     lesson: Lesson
     checks: list[Check] = field(default_factory=list)
     figures: list[tuple[str, bytes]] = field(default_factory=list)
+    legend_px: list[float | None] = field(default_factory=list)  # smallest legend text per figure, as shown
     findings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
@@ -42,7 +43,9 @@ def run_lesson(lesson: Lesson, ctx: Context) -> LessonRun:
         run.checks = list(output.checks)
         run.findings = list(output.findings)
         for caption, fig in output.figures:
-            run.figures.append((caption, png_bytes(fig)))
+            png = png_bytes(fig)
+            run.figures.append((caption, png))
+            run.legend_px.append(smallest_legend_px(fig, png))
             plt.close(fig)
     except Exception as exc:  # a failing lesson is reported, the others still run
         run.error = f"{type(exc).__name__}: {exc}"
