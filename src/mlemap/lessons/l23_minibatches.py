@@ -25,17 +25,18 @@ BUDGET = {1: 40_000, 5: 10_000, 10: 5_000, 100: 1_500, 1000: 1_000}
 ETA0, TAU, TOL = 0.5, 50.0, 0.1
 
 
-def sgd_distances(data, mle, k: int, seed: int) -> np.ndarray:
-    """Distance to the full-data MLE after each step of minibatch gradient ascent with batch size k."""
-    rng = np.random.default_rng(seed)
+def sgd_distances(data, mle, k: int, seeds) -> np.ndarray:
+    """Distance to the full-data MLE after each step of minibatch gradient ascent with batch size k, one row
+    per seed (the runs advance together)."""
     steps = BUDGET[k]
-    batch_means = data[rng.integers(0, len(data), (steps, k))].mean(axis=1)
+    batch_means = np.stack([data[np.random.default_rng(seed).integers(0, len(data), (steps, k))].mean(axis=1)
+                            for seed in seeds])  # (seeds, steps, 2)
     precision = np.linalg.inv(COV)
-    mu = np.array(START, dtype=float)
-    out = np.empty(steps)
+    mu = np.tile(np.array(START, dtype=float), (len(seeds), 1))
+    out = np.empty((len(seeds), steps))
     for t in range(steps):
-        mu = mu + ETA0 / (1 + t / TAU) * precision @ (batch_means[t] - mu)
-        out[t] = np.hypot(*(mu - mle))
+        mu = mu + ETA0 / (1 + t / TAU) * (batch_means[:, t] - mu) @ precision
+        out[:, t] = np.hypot(*(mu - mle).T)
     return out
 
 
@@ -72,7 +73,7 @@ def run(ctx):
     theory = {k: float(np.trace(np.cov(data.T, bias=True))) / k for k in spread}
 
     seeds = range(ctx.n(5, 3))
-    runs = {k: [sgd_distances(data, mle, k, 100 * k + s) for s in seeds] for k in BATCHES}
+    runs = {k: list(sgd_distances(data, mle, k, [100 * k + s for s in seeds])) for k in BATCHES}
     steps = {k: [steps_to_converge(d) for d in runs[k]] for k in BATCHES}
     median = {k: float(np.median([s if s is not None else np.inf for s in v])) for k, v in steps.items()}
 
