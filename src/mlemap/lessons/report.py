@@ -69,13 +69,18 @@ figure { margin: 1em 0; } figcaption { color: #555; font-size: 14px; }
 """
 
 
-def write_report(path: str, runs, title: str = "mlemap lessons: MLE and MAP, confirmed by running code") -> None:
-    """``runs``: :class:`~mlemap.lessons.runner.LessonRun` objects in order."""
+def write_report(path: str, runs, title: str = "mlemap lessons: MLE and MAP, confirmed by running code",
+                 explorer: str | None = None) -> None:
+    """``runs``: :class:`~mlemap.lessons.runner.LessonRun` objects in order; ``explorer``: the interactive
+    page's file name beside the report, linked from the top."""
     total = sum(len(r.checks) for r in runs)
     passed = sum(c.passed for r in runs for c in r.checks)
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(title)}</title>",
              f"<style>{STYLE}</style></head><body>", f"<h1>{escape(title)}</h1>",
-             f"<p>{len(runs)} lessons, {passed} of {total} checks passed.</p>", "<table class='summary toc'>",
+             f"<p>{len(runs)} lessons, {passed} of {total} checks passed.</p>",
+             (f"<p class='explore'>Try it live: the <a href='{escape(explorer)}'>interactive explorer</a> lets you move "
+              "priors, data and learning rates and watch the MLE and the MAP move.</p>" if explorer else ""),
+             "<table class='summary toc'>",
              "<tr><th>#</th><th>lesson</th><th>checks</th><th>seconds</th></tr>"]
     for r in runs:
         ok = sum(c.passed for c in r.checks)

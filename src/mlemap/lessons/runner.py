@@ -60,7 +60,7 @@ def run_lessons(
     fast: bool = False,
     on_start: Callable[[Lesson], None] | None = None,
 ) -> list[LessonRun]:
-    """Run ``lessons`` in order; with ``out_dir``, save ``figures/*.png`` and ``index.html`` there."""
+    """Run ``lessons`` in order; with ``out_dir``, save ``figures/*.png``, ``index.html`` and the explorer there."""
     ctx = Context(fast=fast)
     runs = []
     for lesson in lessons:
@@ -73,5 +73,8 @@ def run_lessons(
             for i, (_, data) in enumerate(run.figures, 1):
                 with open(os.path.join(out_dir, "figures", f"{run.lesson.slug}_{i}.png"), "wb") as handle:
                     handle.write(data)
-        write_report(os.path.join(out_dir, "index.html"), runs)
+        from ..explore import FILENAME, write_page
+
+        write_page(out_dir, report_link="index.html")
+        write_report(os.path.join(out_dir, "index.html"), runs, explorer=FILENAME)
     return runs
