@@ -59,6 +59,12 @@ def test_report_embeds_every_lessons_figure(report, lesson):
         assert (out / "figures" / f"{lesson.slug}_{i}.png").read_bytes().startswith(PNG)
 
 
+def test_the_report_links_to_the_explorer_beside_it(report):
+    out, _ = report
+    assert "href='explore.html'" in (out / "index.html").read_text(encoding="utf-8")
+    assert "id='coin-map'" in (out / "explore.html").read_text(encoding="utf-8")
+
+
 def test_a_failing_check_is_reported_not_hidden(tmp_path):
     from mlemap.lessons.base import Lesson, LessonOutput, close
 
