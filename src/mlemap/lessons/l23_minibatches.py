@@ -120,7 +120,7 @@ def run(ctx):
     d.set_yscale("log")
     d.set_xlabel("batch size k")
     d.set_title("steps fall like 1/k, until the noise-free rate")
-    d.legend(frameon=False, fontsize=10, loc="lower left")
+    d.legend(frameon=False, fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     plots.tidy(d)
     fig2.tight_layout()
 
