@@ -46,7 +46,7 @@ def run(ctx):
     a.errorbar(r.params["loc"], s_hat, xerr=1.96 * se["loc"], yerr=1.96 * se["scale"], color="white", lw=1.2,
                capsize=4, zorder=1)
     a.plot([], [], color="white", lw=1.6, label="95% region; bars: 95% Wald")
-    a.legend(frameon=True, loc="upper right", fontsize=10)
+    a.legend(frameon=True, loc="upper right", fontsize=10, facecolor="0.8", framealpha=0.9)  # the white curve shows
     a.set_title("log-likelihood over (mu, sigma)")
     plots.density(r, ax=b, label=f"MLE N({r.params['loc']:.2f}, {s_hat:.2f}²)")
     grid = np.linspace(x.min() - 1, x.max() + 1, 200)
