@@ -137,6 +137,9 @@ CLOSED_FORMS = [
     ("laplace", [0.5, 1.7, -0.2, 3.1, 2.2], None, {"loc": 1.0, "scale": 0.6}, None, lambda p: np.eye(2) / 0.36),
     ("studentt", [0.5, 1.7, -0.2, 3.1, 2.2, -4.0], None, {"df": 3.5, "loc": 0.2, "scale": 1.4}, None,
      lambda p: _t_information(3.5, 1.4)),
+    ("beta", [0.2, 0.5, 0.9, 0.4], None, {"concentration1": 0.7, "concentration0": 2.5}, None,
+     lambda p: np.array([[trigamma(0.7) - trigamma(3.2), -trigamma(3.2)], [-trigamma(3.2), trigamma(2.5) - trigamma(3.2)]])),
+    ("pareto", [1.2, 1.5, 3.0, 2.2], {"scale": 1.0}, {"alpha": 1.8}, None, lambda p: np.array([[1 / 1.8**2]])),
 ]
 
 
@@ -239,6 +242,13 @@ def test_observed_information_of_a_kinked_likelihood_points_to_the_expected():
     r = mm.fit("laplace", [0.5, 1.7, -0.2, 3.1, 2.2])
     with pytest.raises(MethodError, match="kind='expected'"):
         r.information("observed")
+
+
+@pytest.mark.parametrize("family, names", [("uniform", "'low', 'high'"), ("pareto", "'scale'")])
+def test_parameters_that_bound_the_support_are_refused_with_the_way_out(family, names):
+    r = mm.fit(family, [1.2, 1.5, 3.0, 2.2])
+    with pytest.raises(MethodError, match=f"{names} of the {family} family bound.*fixed="):
+        r.information("expected")
 
 
 def test_simplex_parameters_are_refused_with_the_way_out():

@@ -155,6 +155,14 @@ def _tensor(value, like: torch.Tensor | None = None) -> torch.Tensor:
 def _check_elementwise(result) -> None:
     from ..families.transforms import is_positive_definite, is_simplex
 
+    bounding = [name for name in result.params if name in getattr(result.family, "bounded_by_data", {})]
+    if bounding:
+        names = ", ".join(f"'{n}'" for n in bounding)
+        raise MethodError(
+            f"{names} of the {result.family_name} family bound{'s' if len(bounding) == 1 else ''} the support of the "
+            "data, so the log-likelihood is not regular there and the Fisher information is not defined. Fix "
+            f"{'it' if len(bounding) == 1 else 'them'} (fixed={{...}}) to get the information of the other parameters."
+        )
     for name in result.params:
         c = result.family.constraint(name)
         if is_simplex(c) or is_positive_definite(c):
@@ -295,7 +303,13 @@ def _expected(result, blocks: list[Coordinate], phi: torch.Tensor) -> torch.Tens
 
     scores = torch.autograd.functional.jacobian(per_node, phi.detach())  # (nodes, k)
     w = torch.as_tensor(weights, dtype=torch.float64)
-    return float(result.n) * (scores.T * w) @ scores
+    info = float(result.n) * (scores.T * w) @ scores
+    if not bool(torch.isfinite(info).all()):
+        raise MethodError(
+            f"The expected information of this {result.family_name} fit is not finite at these parameter values "
+            "(the score is unbounded where the data are likely); use kind='observed'."
+        )
+    return info
 
 
 def _quadrature(dist, discrete: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -322,5 +336,6 @@ def _quadrature(dist, discrete: bool) -> tuple[np.ndarray, np.ndarray]:
     lower, upper = dist.ppf(0.5 * e), dist.isf(0.5 * e_bar)
     nodes = np.concatenate([lower, upper])
     weights = np.concatenate([w, w])
-    keep = np.isfinite(nodes) & (weights > 0) & np.concatenate([0.5 * e > 1e-300, 0.5 * e_bar > 1e-300])
+    lo, hi = dist.support()  # nodes that round onto an end of the support carry no mass; drop them
+    keep = (nodes > lo) & (nodes < hi) & (weights > 0) & np.concatenate([0.5 * e > 1e-300, 0.5 * e_bar > 1e-300])
     return nodes[keep], weights[keep]
