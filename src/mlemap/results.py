@@ -316,6 +316,19 @@ class FitResult:
             values[name] = torch.as_tensor(value, dtype=self.problem.dtype, device=self.problem.device)
         return float(self.problem.log_likelihood(values))
 
+    def score(self, params=None, parametrization=None) -> dict:
+        """Gradient of the log-likelihood by parameter (see :mod:`mlemap.inference.information`)."""
+        from .inference.information import score
+
+        return score(self, params, parametrization)
+
+    def information(self, kind: str = "observed", parametrization=None, params=None) -> np.ndarray:
+        """Observed or expected Fisher information, e.g. ``parametrization="variance"`` (see
+        :mod:`mlemap.inference.information`)."""
+        from .inference.information import information
+
+        return information(self, kind, parametrization, params)
+
     def log_prior_at(self, **params) -> float:
         """:math:`\\log\\pi(\\theta)` at other parameter values (0 without priors)."""
         values = dict(self.estimate.params)

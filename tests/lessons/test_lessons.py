@@ -18,7 +18,7 @@ def report(tmp_path_factory):
 
 
 def test_the_course_is_covered_in_order():
-    assert [lesson.number for lesson in LESSONS] == list(range(1, 19))
+    assert [lesson.number for lesson in LESSONS] == list(range(1, 27))
     assert len({lesson.name for lesson in LESSONS}) == len(LESSONS)
 
 
@@ -30,6 +30,14 @@ def test_lesson_checks_pass(report, lesson):
     failed = [f"{c.name}: expected {c.expected}, obtained {c.obtained}" for c in run.checks if not c.passed]
     assert not failed, failed
     assert run.figures, "every lesson draws a figure"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.slug)
+def test_legends_are_legible_in_the_report(report, lesson):
+    from mlemap.lessons.base import LEGIBLE_PX
+
+    sizes = [px for px in report[1][lesson.slug].legend_px if px is not None]
+    assert all(px >= LEGIBLE_PX for px in sizes), f"legend text {min(sizes):.1f} px high in the report"
 
 
 def _sections(html: str) -> dict[str, str]:
@@ -49,6 +57,12 @@ def test_report_embeds_every_lessons_figure(report, lesson):
     assert "class='pass'" in section and "class='fail'" not in section
     for i in range(1, len(figures) + 1):
         assert (out / "figures" / f"{lesson.slug}_{i}.png").read_bytes().startswith(PNG)
+
+
+def test_the_report_links_to_the_explorer_beside_it(report):
+    out, _ = report
+    assert "href='explore.html'" in (out / "index.html").read_text(encoding="utf-8")
+    assert "id='coin-map'" in (out / "explore.html").read_text(encoding="utf-8")
 
 
 def test_a_failing_check_is_reported_not_hidden(tmp_path):

@@ -77,9 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     families.add_argument("--json", action="store_true")
     families.add_argument("--debug", action="store_true")
 
-    from . import lessons, regression, tour  # light modules: each adds its commands to the parser
+    from . import explore, lessons, regression, tour  # light modules: each adds its commands to the parser
 
-    for module in (regression, tour, lessons):
+    for module in (regression, tour, lessons, explore):
         module.register(sub, _common, _HANDLERS)
     return parser
 

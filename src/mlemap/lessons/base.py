@@ -27,7 +27,8 @@ def _show(value: Any) -> str:
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.6g}"
     if isinstance(value, (list, tuple, np.ndarray)):
-        return "[" + ", ".join(_show(v) for v in np.asarray(value).ravel()[:6]) + ("…" if np.size(value) > 6 else "") + "]"
+        shown = [_show(v) for v in np.asarray(value).ravel()[:6]] + (["…"] if np.size(value) > 6 else [])
+        return "[" + ", ".join(shown) + "]"
     return str(value)
 
 
@@ -98,3 +99,16 @@ def minimise(params, loss: Callable[[], Any], max_iter: int = 500) -> None:
         return value
 
     opt.step(closure)
+
+
+#: legend text in the report is at least this many CSS pixels high (see report.smallest_legend_px)
+LEGIBLE_PX = 10.0
+
+
+def legible(fig, size: float = 10.0):
+    """Set every legend's text in ``fig`` to ``size`` points; returns ``fig``."""
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    for legend in legends:
+        for text in legend.get_texts():
+            text.set_fontsize(size)
+    return fig

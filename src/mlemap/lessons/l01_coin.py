@@ -1,4 +1,4 @@
-"""Lesson 1: the MLE of a coin is heads over tosses, and gradient ascent on the logit finds it."""
+"""Lesson 1: the MLE of a coin is heads over tosses, and a gradient method on the logit finds it."""
 
 import numpy as np
 import torch
@@ -16,7 +16,7 @@ def run(ctx):
     closed = mm.fit("bernoulli", flips)
     numerical = mm.fit("bernoulli", flips, method="numerical", init={"probs": 0.5})
 
-    # gradient ascent on the unconstrained logit theta, p = sigmoid(theta), with torch's Adam
+    # Adam (a gradient method) minimising the NLL over the unconstrained logit theta, p = sigmoid(theta)
     data = torch.tensor(flips, dtype=torch.float64)
     theta = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     opt = torch.optim.Adam([theta], lr=0.1)
@@ -27,7 +27,7 @@ def run(ctx):
         nll.backward()
         opt.step()
         history.append(nll.item())
-    p_ascent = torch.sigmoid(theta).item()
+    p_adam = torch.sigmoid(theta).item()
 
     grid = np.linspace(0.01, 0.99, 99)
     ll = np.array([closed.log_likelihood_at(probs=p) for p in grid])
@@ -37,7 +37,7 @@ def run(ctx):
     a.plot(history, color=plots.PALETTE[0])
     a.set_xlabel("Adam step")
     a.set_ylabel("negative log-likelihood")
-    a.set_title("gradient ascent on the logit")
+    a.set_title("Adam minimises the NLL over the logit")
     plots.tidy(a)
     plots.loglik_curve(closed, ax=b)
     b.set_title("the coin's log-likelihood is concave")
@@ -46,11 +46,12 @@ def run(ctx):
         checks=[
             close("closed form h/N", closed.params["probs"], h / n, rtol=1e-15),
             close("Newton route", numerical.params["probs"], h / n, rtol=1e-9),
-            close("gradient ascent on the logit", p_ascent, h / n, rtol=1e-4),
+            close("Adam on the logit reaches h/N", p_adam, h / n, rtol=1e-4),
             holds("log-likelihood concave on (0, 1)", bool(np.all(curvature < 0)), float(curvature.max()), "all second differences < 0"),
         ],
-        figures=[("Adam on the logit (left) converges to the peak of the concave log-likelihood (right).", fig)],
-        findings=[f"{h} heads in {n} tosses: the MLE is {h}/{n} = {h / n:g}; gradient ascent reaches {p_ascent:.6f}."],
+        figures=[("Adam steps on the logit drive the negative log-likelihood down (left) to the peak of the concave "
+                  "log-likelihood (right): minimising the NLL is maximising the likelihood.", fig)],
+        findings=[f"{h} heads in {n} tosses: the MLE is {h}/{n} = {h / n:g}; Adam on the logit reaches {p_adam:.6f}."],
     )
 
 
@@ -58,6 +59,6 @@ LESSON = Lesson(
     1, "coin_mle", "Coin MLE: heads over tosses",
     r"$\hat p = \arg\max_p\ h\log p + (N-h)\log(1-p) = h/N$",
     "The Bernoulli log-likelihood is concave in p; its maximum is the fraction of heads, found in closed form, "
-    "by Newton's method and by gradient ascent on the logit.",
+    "by Newton's method and by Adam (a gradient method) on the logit.",
     run,
 )

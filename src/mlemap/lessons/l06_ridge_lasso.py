@@ -11,6 +11,21 @@ from .base import Lesson, LessonOutput, close, holds
 RELEVANT = np.array([3.0, -2.0, 1.5])
 
 
+def draw_path(ax, path):
+    """The relevant features' paths in colour, the irrelevant ones in grey (one legend entry)."""
+    x = np.log10(path.alphas)
+    for j in range(path.coefs.shape[0]):
+        if j < RELEVANT.size:
+            ax.plot(x, path.coefs[j], lw=1.8, color=plots.PALETTE[j], label=f"x{j} (true {RELEVANT[j]:g})")
+        else:
+            ax.plot(x, path.coefs[j], lw=1, color="0.6", label="x3..x9 (true 0)" if j == RELEVANT.size else None)
+    ax.axhline(0, color="0.3", lw=0.6)
+    ax.invert_xaxis()
+    ax.set_xlabel("log10(alpha)  (stronger prior to the left)")
+    ax.set_ylabel("coefficient")
+    plots.tidy(ax)
+
+
 def run(ctx):
     rng = ctx.rng(6)
     n, d = ctx.n(200, 120), 10
@@ -32,14 +47,17 @@ def run(ctx):
     mid = ridge.alphas.size // 2
     ridge_map = mm.LinearRegression(prior=mm.priors.ridge(ridge.alphas[mid])).fit(X, y)
 
-    fig, (a, b, c) = plots.subplots(1, 3, figsize=(15, 4.3))
-    lasso.plot(ax=a)
-    a.set_title("lasso = Laplace prior")
-    ridge.plot(ax=b)
-    b.set_title("ridge = Gaussian prior")
+    fig, (a, b, c) = plots.subplots(1, 3, figsize=(14, 4.4))
+    for ax, path, name in ((a, lasso, "lasso = Laplace prior"), (b, ridge, "ridge = Gaussian prior")):
+        draw_path(ax, path)
+        ax.set_title(name)
     for ax in (a, b):
-        ax.legend(fontsize=7, ncol=2, loc="upper left", frameon=False)
-        plots.tidy(ax)
+        top = np.abs(ax.get_ylim()).max()
+        ax.set_ylim(-1.15 * top, 2.0 * top)  # room above the paths for the legend
+    a.vlines(np.log10(chosen.alpha), -1.1 * top, 1.1 * top, color="k", ls="--", lw=1,
+             label=f"BIC: alpha {chosen.alpha:.3g}")
+    for ax in (a, b):
+        ax.legend(frameon=False, fontsize=10, loc="upper left", ncol=2)
     c.plot(np.log10(lasso.alphas), lasso.nnz, "o-", ms=3, color=plots.PALETTE[1], label="lasso")
     c.plot(np.log10(ridge.alphas), np.count_nonzero(ridge.coefs, axis=0), "s-", ms=3, color=plots.PALETTE[0],
            label="ridge")
@@ -48,7 +66,7 @@ def run(ctx):
     c.set_xlabel("log10(alpha), each in its sklearn convention")
     c.set_ylabel("non-zero coefficients")
     c.set_title("sparsity: exact zeros")
-    c.legend(frameon=False)
+    c.legend(frameon=False, fontsize=10, loc="center right")
     plots.tidy(c)
     fig.tight_layout()
 

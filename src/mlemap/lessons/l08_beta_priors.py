@@ -18,11 +18,15 @@ def run(ctx):
     mle = mm.fit("bernoulli", flips)
     fits = {name: mm.fit("bernoulli", flips, prior={"probs": beta(a, b)})
             for name, (a, b) in {"uniform Beta(1,1)": (1, 1), "weak Beta(2,2)": (2, 2), "strong Beta(10,10)": (10, 10)}.items()}
-    fig, axs = plots.subplots(1, 3, figsize=(15, 4.2))
+    fig, axs = plots.subplots(1, 3, figsize=(14, 4.4))
     for ax, (name, r) in zip(axs, fits.items()):
-        plots.prior_likelihood_posterior(r, ax=ax, title=f"prior: {name}")
+        plots.prior_likelihood_posterior(r, ax=ax, title=f"{name}: MAP = {r.params['probs']:.3g}")
+        handles = ax.get_legend().legend_handles
+        ax.get_legend().remove()
+    fig.legend(handles, ["prior", "likelihood", "posterior", "MLE = 1", "MAP"], loc="lower center", ncol=5,
+               frameon=False, fontsize=11)
     fig.suptitle("MLE versus MAP after 3 heads in 3 flips")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     post = fits["weak Beta(2,2)"].posterior["probs"]
     return LessonOutput(
         checks=[

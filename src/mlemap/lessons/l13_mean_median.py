@@ -28,7 +28,7 @@ def run(ctx):
     sigma2 = mean_fit.scale_ ** 2
     rss = np.sum((y - mean_fit.predict(X)) ** 2)
 
-    fig, ax = plots.subplots(figsize=(7.5, 4.6))
+    fig, ax = plots.subplots(figsize=(8, 5.4))
     clean = np.setdiff1d(np.arange(n), outliers)
     ax.scatter(x[clean], y[clean], s=10, color=plots.PALETTE[0], alpha=0.6, label="data")
     ax.scatter(x[outliers], y[outliers], s=16, color="0.35", marker="x", label="outliers")
@@ -41,8 +41,16 @@ def run(ctx):
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.set_title("mean versus median regression")
-    ax.legend(frameon=False, fontsize=8.5)
+    ax.legend(frameon=False, fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     plots.tidy(ax)
+    fig.tight_layout()
+
+    # the course's small example: residuals of five predictions; the Gaussian MLE of the variance (mean zero) is
+    # the MSE, the Laplace MLE of the scale (location zero) is the MAE
+    residuals = np.array([2.3, 2.5, 3.1, 3.8, 2.7]) - np.array([2.4, 2.6, 3.0, 3.7, 2.8])
+    gauss = mm.fit("normal", residuals, fixed={"loc": 0.0})
+    laplace = mm.fit("laplace", residuals, fixed={"loc": 0.0})
+    mse, mae = np.mean(residuals**2), np.mean(np.abs(residuals))
     return LessonOutput(
         checks=[
             close("Gaussian MLE = least squares", [mean_fit.intercept_, mean_fit.coef_[0]], ols, rtol=1e-10),
@@ -55,11 +63,20 @@ def run(ctx):
             holds("the median line stays near the truth, the mean line is pulled",
                   abs(median_fit.coef_[0] - 2) < 0.1 and abs(mean_fit.intercept_ - 1) > 2 * abs(median_fit.intercept_ - 1),
                   [median_fit.intercept_, mean_fit.intercept_], "median intercept near 1; mean intercept off by > 2x"),
+            close("course example: Gaussian MLE of sigma^2 = MSE = 0.01", gauss.params["scale"] ** 2, mse, rtol=1e-12),
+            close("... likelihood at it = (2 pi MSE)^(-n/2) e^(-n/2) = 82.9496", np.exp(gauss.loglik),
+                  (2 * np.pi * mse) ** -2.5 * np.exp(-2.5), rtol=1e-10),
+            close("course example: Laplace MLE of b = MAE = 0.1", laplace.params["scale"], mae, rtol=1e-12),
+            close("... likelihood at it = (2 MAE)^(-n) e^(-n) = 21.0561", np.exp(laplace.loglik),
+                  (2 * mae) ** -5 * np.exp(-5), rtol=1e-10),
         ],
         figures=[("A tenth of the points are outliers: squared error (Gaussian likelihood) chases them, absolute "
                   "error (Laplace likelihood) does not.", fig)],
         findings=[f"Mean regression: {mean_fit.intercept_:.3f} + {mean_fit.coef_[0]:.3f} x; median regression: "
-                  f"{median_fit.intercept_:.3f} + {median_fit.coef_[0]:.3f} x (truth 1 + 2x)."],
+                  f"{median_fit.intercept_:.3f} + {median_fit.coef_[0]:.3f} x (truth 1 + 2x).",
+                  f"For five residuals of the course's example, the Gaussian likelihood maximised over sigma is "
+                  f"{np.exp(gauss.loglik):.4f} at sigma^2 = MSE = {mse:.4g}, the Laplace one {np.exp(laplace.loglik):.4f} "
+                  f"at b = MAE = {mae:.4g}."],
     )
 
 

@@ -4,15 +4,37 @@ from __future__ import annotations
 
 import base64
 import io
+import struct
 from html import escape
 
 from ..plots._mpl import pyplot
 
 
-def png_bytes(fig, dpi: int = 110) -> bytes:
+#: the report's text column (``max-width`` of the body below): wider figures are shown scaled down to it
+REPORT_WIDTH_PX = 1100
+FIGURE_DPI = 110
+
+
+def png_bytes(fig, dpi: int = FIGURE_DPI) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     return buffer.getvalue()
+
+
+def png_width(data: bytes) -> int:
+    """Width in pixels from a PNG's header."""
+    return struct.unpack(">I", data[16:20])[0]
+
+
+def smallest_legend_px(fig, png: bytes) -> float | None:
+    """Height in CSS pixels of the smallest legend text of ``fig`` as the report shows it (``None``
+    without legends): points at the figure's dpi, times the scale the report applies to ``png``."""
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    sizes = [t.get_fontsize() for legend in legends for t in legend.get_texts()]
+    if not sizes:
+        return None
+    scale = min(1.0, REPORT_WIDTH_PX / png_width(png))
+    return min(sizes) * FIGURE_DPI / 72 * scale
 
 
 def equation_png(equation: str) -> bytes:
@@ -47,13 +69,18 @@ figure { margin: 1em 0; } figcaption { color: #555; font-size: 14px; }
 """
 
 
-def write_report(path: str, runs, title: str = "mlemap lessons: MLE and MAP, confirmed by running code") -> None:
-    """``runs``: :class:`~mlemap.lessons.runner.LessonRun` objects in order."""
+def write_report(path: str, runs, title: str = "mlemap lessons: MLE and MAP, confirmed by running code",
+                 explorer: str | None = None) -> None:
+    """``runs``: :class:`~mlemap.lessons.runner.LessonRun` objects in order; ``explorer``: the interactive
+    page's file name beside the report, linked from the top."""
     total = sum(len(r.checks) for r in runs)
     passed = sum(c.passed for r in runs for c in r.checks)
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(title)}</title>",
              f"<style>{STYLE}</style></head><body>", f"<h1>{escape(title)}</h1>",
-             f"<p>{len(runs)} lessons, {passed} of {total} checks passed.</p>", "<table class='summary toc'>",
+             f"<p>{len(runs)} lessons, {passed} of {total} checks passed.</p>",
+             (f"<p class='explore'>Try it live: the <a href='{escape(explorer)}'>interactive explorer</a> lets you move "
+              "priors, data and learning rates and watch the MLE and the MAP move.</p>" if explorer else ""),
+             "<table class='summary toc'>",
              "<tr><th>#</th><th>lesson</th><th>checks</th><th>seconds</th></tr>"]
     for r in runs:
         ok = sum(c.passed for c in r.checks)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from .base import Check, Context, Lesson
-from .report import png_bytes, write_report
+from .report import png_bytes, smallest_legend_px, write_report
 
 
 @dataclass
@@ -17,6 +17,7 @@ class LessonRun:
     lesson: Lesson
     checks: list[Check] = field(default_factory=list)
     figures: list[tuple[str, bytes]] = field(default_factory=list)
+    legend_px: list[float | None] = field(default_factory=list)  # smallest legend text per figure, as shown
     findings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
@@ -42,7 +43,9 @@ def run_lesson(lesson: Lesson, ctx: Context) -> LessonRun:
         run.checks = list(output.checks)
         run.findings = list(output.findings)
         for caption, fig in output.figures:
-            run.figures.append((caption, png_bytes(fig)))
+            png = png_bytes(fig)
+            run.figures.append((caption, png))
+            run.legend_px.append(smallest_legend_px(fig, png))
             plt.close(fig)
     except Exception as exc:  # a failing lesson is reported, the others still run
         run.error = f"{type(exc).__name__}: {exc}"
@@ -57,7 +60,7 @@ def run_lessons(
     fast: bool = False,
     on_start: Callable[[Lesson], None] | None = None,
 ) -> list[LessonRun]:
-    """Run ``lessons`` in order; with ``out_dir``, save ``figures/*.png`` and ``index.html`` there."""
+    """Run ``lessons`` in order; with ``out_dir``, save ``figures/*.png``, ``index.html`` and the explorer there."""
     ctx = Context(fast=fast)
     runs = []
     for lesson in lessons:
@@ -70,5 +73,8 @@ def run_lessons(
             for i, (_, data) in enumerate(run.figures, 1):
                 with open(os.path.join(out_dir, "figures", f"{run.lesson.slug}_{i}.png"), "wb") as handle:
                     handle.write(data)
-        write_report(os.path.join(out_dir, "index.html"), runs)
+        from ..explore import FILENAME, write_page
+
+        write_page(out_dir, report_link="index.html")
+        write_report(os.path.join(out_dir, "index.html"), runs, explorer=FILENAME)
     return runs

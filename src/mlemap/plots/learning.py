@@ -16,9 +16,20 @@ import numpy as np
 from ._mpl import PALETTE, axes, tidy
 
 
+def _series_colours(labels, colors: Mapping[str, str] | None) -> dict[str, str]:
+    """``colors`` where given, else the palette in order (skipping its first colour, kept for data)."""
+    colors = dict(colors or {})
+    return {label: colors.get(label, PALETTE[(i + 1) % len(PALETTE)]) for i, label in enumerate(labels)}
+
+
 def trajectories(surface: Callable[[np.ndarray, np.ndarray], np.ndarray], paths: Mapping[str, np.ndarray], ax=None,
-                 ranges=None, n: int = 120, optimum=None, labels=("parameter 1", "parameter 2")):
-    """Contours of ``surface(A, B)`` (a log-likelihood on a meshgrid) with each path ``(steps, 2)`` over it."""
+                 ranges=None, n: int = 120, optimum=None, labels=("parameter 1", "parameter 2"), colors=None,
+                 markers: bool = False):
+    """Contours of ``surface(A, B)`` (a log-likelihood on a meshgrid) with each path ``(steps, 2)`` over it.
+
+    The surface is drawn in light greys so that the paths' colours (``colors``: label -> colour)
+    stand out; ``markers`` marks every iterate (for short paths such as L-BFGS's).
+    """
     pts = np.concatenate([np.asarray(p, dtype=float) for p in paths.values()])
     finite = pts[np.all(np.isfinite(pts), axis=1)]
     if ranges is None:
@@ -28,33 +39,37 @@ def trajectories(surface: Callable[[np.ndarray, np.ndarray], np.ndarray], paths:
     A, B = np.meshgrid(np.linspace(*ranges[0], n), np.linspace(*ranges[1], n))
     Z = surface(A, B)
     ax = axes(ax, figsize=(6.0, 5.0))
-    ax.contourf(A, B, Z, levels=30, cmap="viridis", alpha=0.9)
-    for i, (label, path) in enumerate(paths.items()):
+    ax.contourf(A, B, Z, levels=30, cmap="Greys_r", alpha=0.45)
+    ax.contour(A, B, Z, levels=15, colors="0.45", linewidths=0.5, alpha=0.6)
+    colours = _series_colours(paths, colors)
+    for label, path in paths.items():
         path = np.asarray(path, dtype=float)
-        ax.plot(path[:, 0], path[:, 1], "-", color=PALETTE[(i + 1) % len(PALETTE)], linewidth=1.4, label=label, alpha=0.9)
-        ax.plot(path[-1, 0], path[-1, 1], "o", color=PALETTE[(i + 1) % len(PALETTE)], markersize=4)
+        ax.plot(path[:, 0], path[:, 1], "-", color=colours[label], linewidth=1.8, label=label, alpha=0.95,
+                marker="o" if markers else None, markersize=3)
+        ax.plot(path[-1, 0], path[-1, 1], "o", color=colours[label], markersize=5)
     if optimum is not None:
-        ax.plot(optimum[0], optimum[1], "*", color="#d62728", markersize=15, markeredgecolor="white", label="MLE")
+        ax.plot(optimum[0], optimum[1], "*", color="#d62728", markersize=16, markeredgecolor="white", label="MLE", zorder=5)
     ax.set_xlim(*ranges[0])
     ax.set_ylim(*ranges[1])
     ax.set_xlabel(labels[0])
     ax.set_ylabel(labels[1])
-    ax.legend(fontsize=7, loc="upper right")
+    ax.legend(fontsize=9, loc="upper right")
     return ax
 
 
-def errors_vs_steps(paths: Mapping[str, np.ndarray], optimum, ax=None, log=True):
+def errors_vs_steps(paths: Mapping[str, np.ndarray], optimum, ax=None, log=True, colors=None):
     """Euclidean distance of each path's iterates to ``optimum`` against the step number."""
     ax = axes(ax)
     optimum = np.asarray(optimum, dtype=float)
-    for i, (label, path) in enumerate(paths.items()):
+    colours = _series_colours(paths, colors)
+    for label, path in paths.items():
         err = np.linalg.norm(np.asarray(path, dtype=float) - optimum, axis=1)
-        ax.plot(np.arange(err.size), err, color=PALETTE[(i + 1) % len(PALETTE)], label=label, linewidth=1.3)
+        ax.plot(np.arange(err.size), err, color=colours[label], label=label, linewidth=1.6)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("distance to the MLE")
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=9)
     tidy(ax)
     return ax
 
