@@ -25,6 +25,13 @@ from .contribution import Contribution, autograd_contribution
 WEIGHT = "weight"
 
 
+def chunk_log_likelihood(family, chunk: Mapping[str, torch.Tensor], params: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """:math:`\\sum_{i \\in c} w_i \\log p(x_i \\mid \\theta)` of one chunk of features at natural ``params``."""
+    lp = family.log_prob(chunk, params)
+    w = chunk.get(WEIGHT)
+    return lp.sum() if w is None else (w * lp).sum()
+
+
 class DistributionModel:
     """Rows of features of one family; ``x`` is the layout's unconstrained vector."""
 
@@ -43,9 +50,7 @@ class DistributionModel:
 
     def log_likelihood(self, chunk: Mapping[str, torch.Tensor], params: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """:math:`\\sum_{i \\in c} w_i \\log p(x_i \\mid \\theta)` of one chunk at natural ``params``."""
-        lp = self.family.log_prob(chunk, params)
-        w = chunk.get(WEIGHT)
-        return lp.sum() if w is None else (w * lp).sum()
+        return chunk_log_likelihood(self.family, chunk, params)
 
     def contribution(self, chunk, u: torch.Tensor, order: int) -> Contribution:
         return autograd_contribution(lambda v: -self.log_likelihood(chunk, self.params(v)), u, order)

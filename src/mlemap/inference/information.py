@@ -48,6 +48,7 @@ import numpy as np
 import torch
 from torch.distributions import constraints
 
+from ..core.distribution import chunk_log_likelihood
 from ..errors import MethodError, ParameterError
 
 KINDS = ("observed", "expected")
@@ -211,19 +212,10 @@ def _natural(result, blocks: list[Coordinate], phi: torch.Tensor) -> dict[str, t
     return values
 
 
-def _observations(result):
-    """``[(features, weights)]`` of the fitted data. The fit keeps its data privately; this is the
-    one place this module reaches for it."""
-    return result._problem.chunks
-
-
 def _log_likelihood(result, values: dict[str, torch.Tensor]) -> torch.Tensor:
-    """:math:`\\sum_i w_i \\log p(x_i \\mid \\theta)`, differentiable in ``values``."""
-    total = torch.zeros((), dtype=torch.float64)
-    for feats, w in _observations(result):
-        lp = result.family.log_prob(feats, values)
-        total = total + (lp.sum() if w is None else (lp * w).sum())
-    return total
+    """:math:`\\sum_i w_i \\log p(x_i \\mid \\theta)` over the chunks of the fitted data, differentiable in ``values``."""
+    family = result.problem.family
+    return result.problem.feature_source.map_reduce(lambda chunk: chunk_log_likelihood(family, chunk, values))
 
 
 def _unflatten(result, blocks: list[Coordinate], flat: torch.Tensor) -> dict[str, float | np.ndarray]:
