@@ -82,7 +82,13 @@ if TYPE_CHECKING:  # what static tools and editors see
     from .fitting import fit
     from .formula import FormulaError, regress
     from .inference.lrt import LRTResult, lrt
-    from .models import LaplaceRegression, LinearRegression, LogisticRegression, PoissonRegression, SoftmaxRegression
+    from .models import (
+        LaplaceRegression,
+        LinearRegression,
+        LogisticRegression,
+        PoissonRegression,
+        SoftmaxRegression,
+    )
     from .paths import RegularizationPath, regularization_path
     from .priors import DiscretePrior
     from .results import FitResult

@@ -14,7 +14,11 @@ from dataclasses import dataclass
 import torch
 from torch.distributions.transforms import Transform
 
-from .families.transforms import is_positive_definite, is_simplex, unconstrained_bijection
+from .families.transforms import (
+    is_positive_definite,
+    is_simplex,
+    unconstrained_bijection,
+)
 
 
 @dataclass

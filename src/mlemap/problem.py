@@ -13,14 +13,14 @@ from typing import Any, Mapping
 
 import torch
 
-from .errors import ParameterError
-from .families.base import DataContext, Family, require_known_parameter
-from .families.statistics import SufficientStatistics
-from .families.transforms import finite_bounds, is_positive_definite, is_simplex
 from .core.distribution import WEIGHT, DistributionModel, PriorPenalty
 from .core.objective import Objective
 from .core.problem import Problem as BaseProblem
 from .core.source import InMemorySource
+from .errors import ParameterError
+from .families.base import DataContext, Family, require_known_parameter
+from .families.statistics import SufficientStatistics
+from .families.transforms import finite_bounds, is_positive_definite, is_simplex
 from .layout import ParameterLayout
 from .priors.resolve import PriorTerm
 from .priors.support import describe

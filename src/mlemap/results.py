@@ -16,8 +16,8 @@ import torch
 import torch.distributions as td
 
 from .core.estimate import Estimate
-from .inference.intervals import check_level
 from .errors import MethodError, ParameterError
+from .inference.intervals import check_level
 
 
 def _to_output(t: torch.Tensor) -> float | np.ndarray:

@@ -77,7 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     families.add_argument("--json", action="store_true")
     families.add_argument("--debug", action="store_true")
 
-    from . import explore, lessons, regression, tour  # light modules: each adds its commands to the parser
+    from . import (  # light modules: each adds its commands to the parser
+        explore,
+        lessons,
+        regression,
+        tour,
+    )
 
     for module in (regression, tour, lessons, explore):
         module.register(sub, _common, _HANDLERS)

@@ -31,7 +31,13 @@ from __future__ import annotations
 import torch
 import torch.distributions as td
 
-from ..distributions.compound import BetaBinomial, BetaGeometric, DirichletMultinomial, HalfStudentT, lomax
+from ..distributions.compound import (
+    BetaBinomial,
+    BetaGeometric,
+    DirichletMultinomial,
+    HalfStudentT,
+    lomax,
+)
 from ..errors import EstimationError, ParameterError
 from ..families import (
     Bernoulli,

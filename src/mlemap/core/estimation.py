@@ -33,6 +33,7 @@ from ..priors.discrete import DiscretePrior
 from ..problem import Problem
 from .estimate import Convergence, Estimate
 
+
 def estimate(problem: Problem, *, method: str = "auto", init=None, max_iter: int = 200, solver: str = "auto") -> Estimate:
     """Run the chosen route on a validated problem and return its :class:`Estimate`."""
     init = init or {}

@@ -66,13 +66,17 @@ class RegressionModel:
         return out if icpt is None else out + icpt[0]
 
     def eta(self, lin: torch.Tensor, offset: torch.Tensor | None) -> torch.Tensor:
-        """Full linear predictor: offset added; the reference class (if any) filled with zeros."""
+        """Full linear predictor: offset added (one per row, or per row and class for the softmax); the
+        reference class (if any) filled with zeros before the offset."""
         if self.multiclass:
             if self.k == self.n_classes:
-                return lin
-            full = torch.zeros(lin.shape[0], self.n_classes, dtype=lin.dtype, device=lin.device)
-            full[:, self.free] = lin
-            return full
+                full = lin
+            else:
+                full = torch.zeros(lin.shape[0], self.n_classes, dtype=lin.dtype, device=lin.device)
+                full[:, self.free] = lin
+            if offset is None:
+                return full
+            return full + (offset.unsqueeze(1) if offset.dim() == 1 else offset)
         return lin if offset is None else lin + offset
 
     def eta_of(self, chunk, theta) -> torch.Tensor:
@@ -178,6 +182,12 @@ def gram(X, h: torch.Tensor, intercept: bool) -> torch.Tensor:
     return A.T @ A
 
 
+def _tensor(a: np.ndarray) -> torch.Tensor:
+    """A tensor sharing ``a``'s memory (a copy when ``a`` is read-only, which torch cannot wrap)."""
+    a = np.asarray(a)
+    return torch.from_numpy(a if a.flags.writeable else a.copy())
+
+
 def _as_numpy(theta) -> np.ndarray:
     if isinstance(theta, torch.Tensor):
         return theta.detach().cpu().numpy()
@@ -209,10 +219,10 @@ class RegressionProblem(Problem):
         self.model = RegressionModel(family, X.shape[1], intercept=intercept, n_classes=n_classes, free=free)
         self.l2 = float(l2)
         self.penalize_intercept = bool(penalize_intercept)
-        y_t = torch.from_numpy(np.asarray(y, dtype=np.int64 if family.multiclass else np.float64))
+        y_t = _tensor(np.asarray(y, dtype=np.int64 if family.multiclass else np.float64))
         self.source = InMemorySource(
-            {"X": X, "y": y_t, WEIGHT: None if weight is None else torch.from_numpy(weight),
-             OFFSET: None if offset is None else torch.from_numpy(offset)},
+            {"X": X, "y": y_t, WEIGHT: None if weight is None else _tensor(weight),
+             OFFSET: None if offset is None else _tensor(offset)},
             chunk_rows=chunk_rows,
         )
         m = self.model
@@ -279,6 +289,12 @@ class RegressionProblem(Problem):
 
     def with_offset(self, offset) -> "RegressionProblem":
         return self._replace(offset=offset)
+
+    def rows(self, index) -> "RegressionProblem":
+        """The problem on the rows ``index`` (an integer array), weights as they are."""
+        take = lambda a: None if a is None else a[index]  # noqa: E731
+        return self._replace(X=np.ascontiguousarray(self.X[index]), y=np.asarray(self.y)[index],
+                             weight=take(self.weight), offset=take(self.offset))
 
     def penalty_hessian(self) -> torch.Tensor:
         """Hessian of the ridge penalty in the optimisation coordinates."""

@@ -5,7 +5,15 @@ from .bounded import Beta, Uniform, VonMises
 from .categorical import Categorical, Dirichlet, Multinomial
 from .counts import Bernoulli, Binomial, Geometric, NegativeBinomial, Poisson
 from .custom import LogDensity, TorchFamily
-from .location_scale import Cauchy, Gumbel, HalfNormal, Laplace, LogNormal, Normal, StudentT
+from .location_scale import (
+    Cauchy,
+    Gumbel,
+    HalfNormal,
+    Laplace,
+    LogNormal,
+    Normal,
+    StudentT,
+)
 from .multivariate import MultivariateNormal
 from .positive import Exponential, Gamma, Pareto, Weibull
 from .registry import (

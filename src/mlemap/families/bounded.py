@@ -8,8 +8,20 @@ import torch
 import torch.distributions as td
 from torch.distributions import constraints
 
-from .base import LOG_2PI, Family, check_all_equal_degenerate, log_of, raise_outside_support, require_support
-from .statistics import SufficientStatistics, total_weight, weighted_moments, weighted_sum
+from .base import (
+    LOG_2PI,
+    Family,
+    check_all_equal_degenerate,
+    log_of,
+    raise_outside_support,
+    require_support,
+)
+from .statistics import (
+    SufficientStatistics,
+    total_weight,
+    weighted_moments,
+    weighted_sum,
+)
 
 
 class Beta(Family):

@@ -9,8 +9,18 @@ from torch.distributions import constraints
 
 from ..data.convert import as_float_tensor, to_numpy_or_tensor
 from ..errors import DataError, ParameterError, SupportError
-from .base import Family, check_all_equal_degenerate, check_integer, raise_outside_support
-from .statistics import SufficientStatistics, total_weight, weighted_moments, weighted_sum
+from .base import (
+    Family,
+    check_all_equal_degenerate,
+    check_integer,
+    raise_outside_support,
+)
+from .statistics import (
+    SufficientStatistics,
+    total_weight,
+    weighted_moments,
+    weighted_sum,
+)
 
 
 def _xlogy(x, y):

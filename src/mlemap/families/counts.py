@@ -7,8 +7,20 @@ import torch.distributions as td
 from torch.distributions import constraints
 
 from ..errors import ParameterError
-from .base import Family, check_integer, clamp_interior, raise_outside_support, require_support, scalar
-from .statistics import SufficientStatistics, total_weight, weighted_moments, weighted_sum
+from .base import (
+    Family,
+    check_integer,
+    clamp_interior,
+    raise_outside_support,
+    require_support,
+    scalar,
+)
+from .statistics import (
+    SufficientStatistics,
+    total_weight,
+    weighted_moments,
+    weighted_sum,
+)
 
 
 def _xlogy(x, y):

@@ -7,7 +7,6 @@ Normal, log-normal, Laplace, Student's t, Cauchy, Gumbel, half-normal. With
 from __future__ import annotations
 
 import math
-
 from functools import lru_cache
 
 import numpy as np
@@ -15,6 +14,7 @@ import torch
 import torch.distributions as td
 from torch.distributions import constraints
 
+from ..data import parallel
 from .base import (
     LOG_2PI,
     Derived,
@@ -23,8 +23,12 @@ from .base import (
     require_support,
     scalar,
 )
-from ..data import parallel
-from .statistics import SufficientStatistics, total_weight, weighted_moments, weighted_sum
+from .statistics import (
+    SufficientStatistics,
+    total_weight,
+    weighted_moments,
+    weighted_sum,
+)
 
 _SCALE_DERIVED = {
     "variance": Derived(

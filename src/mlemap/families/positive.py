@@ -9,8 +9,20 @@ import torch.distributions as td
 from torch.distributions import constraints
 
 from ..data import parallel
-from .base import EULER_GAMMA, Family, check_all_equal_degenerate, log_of, raise_outside_support, require_support
-from .statistics import SufficientStatistics, total_weight, weighted_moments, weighted_sum
+from .base import (
+    EULER_GAMMA,
+    Family,
+    check_all_equal_degenerate,
+    log_of,
+    raise_outside_support,
+    require_support,
+)
+from .statistics import (
+    SufficientStatistics,
+    total_weight,
+    weighted_moments,
+    weighted_sum,
+)
 
 
 class Exponential(Family):

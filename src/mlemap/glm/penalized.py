@@ -30,7 +30,7 @@ import torch
 
 from ..errors import ConvergenceWarning, DataError, ShapeError, warn
 from .cd_gaussian import GaussianCDSolver
-from .family import GLMFamily, resolve_glm_family
+from .family import resolve_glm_family
 from .lad_lasso import LadLPSolver
 from .penalized_core import (
     check_design,
@@ -43,7 +43,7 @@ from .penalized_core import (
     family_threads,
     strong_set,
 )
-from .prox_newton import ProxNewtonSolver, MultinomialProxNewtonSolver
+from .prox_newton import MultinomialProxNewtonSolver, ProxNewtonSolver
 
 
 @dataclass
@@ -80,28 +80,32 @@ def n_classes_of(y: np.ndarray) -> int:
     return K
 
 
-def make_solver(X, y, family: GLMFamily, w, offset, fit_intercept: bool, *, gaussian_method: str = "auto",
-                 n_classes: int | None = None):
-    """Prepare the solver state for one data set (reused across the penalties of a path)."""
+def make_solver(problem, *, gaussian_method: str = "auto"):
+    """Prepare the solver state for a :class:`~mlemap.core.regression.RegressionProblem` (reused across the
+    penalties of a path): the structure-exploiting solver its family registers."""
+    X, y, w, offset = problem.X, np.asarray(problem.y), problem.weight, problem.offset
+    intercept, family = problem.model.intercept, problem.family
     if family.name == "gaussian":
-        return GaussianCDSolver(X, y, w, offset, fit_intercept, gaussian_method)
+        return GaussianCDSolver(X, y, w, offset, intercept, gaussian_method)
     if family.name == "laplace":
-        return LadLPSolver(X, y, w, offset, fit_intercept)
+        return LadLPSolver(X, y, w, offset, intercept)
     if family.multiclass:
-        return MultinomialProxNewtonSolver(X, y, w, offset, fit_intercept, family, n_classes or n_classes_of(y))
-    return ProxNewtonSolver(X, y, w, offset, fit_intercept, family)
+        return MultinomialProxNewtonSolver(X, y, w, offset, intercept, family, problem.n_rows)
+    return ProxNewtonSolver(X, y, w, offset, intercept, family)
 
 
-def prepare(X, y, family, sample_weight, offset):
-    """Checked ``(family, X, y, w, offset)`` for the penalised solvers and the path."""
+def prepare(X, y, family, sample_weight, offset, fit_intercept: bool = True, n_classes: int | None = None):
+    """The checked :class:`~mlemap.core.regression.RegressionProblem` of the penalised solvers and the path."""
+    from ..core.regression import RegressionProblem
+
     family = resolve_glm_family(family)
     X = check_design(X)
     n = X.shape[0]
     y = check_response(y, n, family)
     w = check_weights(sample_weight, n)
-    K = n_classes_of(y) if family.multiclass else None
+    K = (n_classes or n_classes_of(y)) if family.multiclass else None
     offset = check_offset(offset, n, K)
-    return family, X, y, w, offset
+    return RegressionProblem(family, X, y, weight=w, offset=offset, intercept=bool(fit_intercept), n_classes=K)
 
 
 def linear_predictor(X, coef, intercept, offset):
@@ -146,11 +150,12 @@ def fit_penalized(
     coef_init, intercept_init : warm start.
     tol : KKT tolerance relative to the gradient scale; max_iter : coordinate-descent sweeps in total.
     """
-    family, X, y, w, offset = prepare(X, y, family, sample_weight, offset)
+    problem = prepare(X, y, family, sample_weight, offset, bool(fit_intercept))
+    family, X, y, w, offset = problem.family, problem.X, problem.y, problem.weight, problem.offset
     l1, l2 = check_strength(l1, "l1"), check_strength(l2, "l2")
     tol = check_tol(tol, "fit_penalized")
     max_iter = check_positive_int(max_iter, "max_iter", "fit_penalized")
-    solver = make_solver(X, y, family, w, offset, bool(fit_intercept))
+    solver = make_solver(problem)
     shape = solver.null_beta.shape
     if coef_init is None:
         beta0 = solver.null_beta.copy()

@@ -18,7 +18,7 @@ import mlemap as mm
 from mlemap import plots
 
 from .base import Lesson, LessonOutput, close, holds
-from .l12_optimisers import COV, N, START
+from .l12_optimisers import COV, START, N
 
 BATCHES = (1, 5, 10, 100, 1000)
 BUDGET = {1: 40_000, 5: 10_000, 10: 5_000, 100: 1_500, 1000: 1_000}

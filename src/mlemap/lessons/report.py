@@ -9,7 +9,6 @@ from html import escape
 
 from ..plots._mpl import pyplot
 
-
 #: the report's text column (``max-width`` of the body below): wider figures are shown scaled down to it
 REPORT_WIDTH_PX = 1100
 FIGURE_DPI = 110

@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..core.estimate import Convergence, Estimate
 from ..errors import ConvergenceWarning, MethodError, ParameterError, warn
-from ..glm.design import INTERCEPT, as_design_matrix, check_n_features, feature_names_of
+from ..glm.design import as_design_matrix, check_n_features, feature_names_of
 from ..glm.inference import profile_bounds
 from ..inference.covariance import Covariance
 from ..inference.intervals import check_level, wald
@@ -302,13 +302,6 @@ def _check_names(estimator, X) -> None:
         validate_data(estimator, X, reset=False, skip_check_array=True)
     except ValueError:
         pass  # shape problems were reported by our own checks
-
-
-def packed_labels(feature_labels: list[str], intercept: bool, row_names: list[str] | None = None) -> list[str]:
-    per_row = list(feature_labels) + ([INTERCEPT] if intercept else [])
-    if row_names is None:
-        return per_row
-    return [f"{r}:{lab}" for r in row_names for lab in per_row]
 
 
 def effective_k(H_post: np.ndarray, H_lik: np.ndarray, keep: np.ndarray | None = None) -> float:

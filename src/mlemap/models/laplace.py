@@ -23,13 +23,14 @@ import torch
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..core.regression import RegressionProblem
 from ..errors import ParameterError, PriorError
 from ..glm.design import as_offset, as_response, as_sample_weight
 from ..glm.family import LaplaceGLM
 from ..glm.gram import single_threaded_torch, weighted_gram
 from ..glm.inference import invert_information
 from ..glm.lad import solve_lad
-from .base import RegressionBase, packed_labels, regression_estimate
+from .base import RegressionBase, regression_estimate
 from .routes import l1_covariance, l1_fit
 
 
@@ -77,8 +78,9 @@ class LaplaceRegression(RegressorMixin, RegressionBase):
         y = as_response(y, n=n, owner=owner)
         w = as_sample_weight(sample_weight, n=n, owner=owner)
         off = as_offset(offset, None, n=n, owner=owner)
-        W = float(n if w is None else w.sum())
-        labels = packed_labels(self._feature_labels(), self.fit_intercept)
+        pb = RegressionProblem(LaplaceGLM(), X, y, weight=w, offset=off, intercept=self.fit_intercept,
+                               features=self._feature_labels())
+        labels, W = pb.labels(), pb.total_weight
         if plan.kind == "none":
             fit = self._lad(X, y, w, off, labels, W)
         elif plan.has_l1() and not (plan.kind == "penalty" and plan.penalty.l1_ratio < 1):

@@ -20,13 +20,14 @@ import torch
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..core.regression import RegressionProblem
 from ..errors import BoundaryWarning, warn
 from ..glm.design import as_offset, as_response, as_sample_weight
 from ..glm.family import GaussianGLM
 from ..glm.gram import single_threaded_torch, weighted_gram
 from ..glm.inference import invert_information, sandwich, score_outer
 from ..glm.lstsq import solve_lstsq
-from .base import RegressionBase, effective_k, packed_labels, regression_estimate
+from .base import RegressionBase, effective_k, regression_estimate
 from .routes import l1_covariance, l1_fit, warn_aliasing
 
 
@@ -70,8 +71,9 @@ class LinearRegression(RegressorMixin, RegressionBase):
         w = as_sample_weight(sample_weight, n=n, owner=owner)
         off = as_offset(offset, None, n=n, owner=owner)
         self._profile_data = None
-        labels = packed_labels(self._feature_labels(), self.fit_intercept)
-        W = float(n if w is None else w.sum())
+        pb = RegressionProblem(GaussianGLM(), X, y, weight=w, offset=off, intercept=self.fit_intercept,
+                               features=self._feature_labels())
+        labels, W = pb.labels(), pb.total_weight
         args = (X, y, w, off, labels, W)
         if plan.kind == "none":
             fit = self._ols(*args)

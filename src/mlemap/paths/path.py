@@ -59,11 +59,12 @@ def regularization_path(
     name, ratio = grid.resolve_penalty(penalty, l1_ratio)
     columns = getattr(X, "columns", None)
     feature_names = [str(c) for c in columns] if columns is not None else None
-    family, X, y, w, offset = prepare(X, y, family, sample_weight, offset)
+    problem = prepare(X, y, family, sample_weight, offset, bool(fit_intercept))
+    family, X, y, w, offset = problem.family, problem.X, problem.y, problem.weight, problem.offset
     grid.check_family_penalty(family.name, ratio)
     tol = check_tol(tol, grid.OWNER)
     max_iter = check_positive_int(max_iter, "max_iter", grid.OWNER)
-    solver = make_solver(X, y, family, w, offset, bool(fit_intercept))
+    solver = make_solver(problem)
     c1, c2 = grid.penalty_factors(name, ratio, family.name, solver.total_weight)
     a_max = grid.alpha_max(solver.scale, name, ratio, c1, c2)
     if alphas is None:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from scipy.special import xlogy
 
+from ..core.regression import RegressionProblem
 from ..errors import ParameterError
 from ..glm.penalized import make_solver
 from ..glm.penalized_core import family_threads
@@ -101,8 +102,9 @@ def select_cv(path, *, cv: int = 5, seed=0) -> Selection:
     n_classes = path.coefs.shape[0] if path.coefs.ndim == 3 else None
     for f, test in enumerate(folds):
         train = np.setdiff1d(np.arange(n), test, assume_unique=True)
-        solver = make_solver(X[train], y[train], family, _rows(w, train), _rows(offset, train), path.fit_intercept,
-                               n_classes=n_classes)
+        solver = make_solver(RegressionProblem(family, X[train], y[train], weight=_rows(w, train),
+                                               offset=_rows(offset, train), intercept=path.fit_intercept,
+                                               n_classes=n_classes))
         c1, c2 = grid.penalty_factors(path.penalty, path.l1_ratio, family.name, solver.total_weight)
         sol = solve_path(solver, c1 * alphas, c2 * alphas, path._settings["tol"], path._settings["max_iter"])
         wt = np.ones(test.size) if w is None else w[test]

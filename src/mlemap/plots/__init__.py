@@ -3,12 +3,18 @@
 Every plotting function takes ``ax=`` (drawing into existing axes, or new ones) and returns the axes.
 """
 
+from ..paths.plot import plot_path as coefficient_paths
 from ._mpl import PALETTE, subplots, tidy
 from .coefficients import coefficients
 from .fit import comparison_figure, density, fit_figure, pp, qq
 from .learning import decision_regions, errors_vs_steps, estimates_vs_n, trajectories
-from ..paths.plot import plot_path as coefficient_paths
-from .surfaces import loglik_contour, loglik_curve, loglik_grid, prior_likelihood_posterior, surface_trio
+from .surfaces import (
+    loglik_contour,
+    loglik_curve,
+    loglik_grid,
+    prior_likelihood_posterior,
+    surface_trio,
+)
 
 __all__ = [
     "subplots",
