@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit = sub.add_parser("fit", help="fit one family to one column: estimates, uncertainty, fit statistics",
                          description="Fit a family to a column by maximum likelihood, or MAP with --prior.")
     fit.add_argument("data", metavar="DATA")
-    fit.add_argument("--column", required=True, help="the column to fit (comma-separated columns for multivariate families)")
+    fit.add_argument("--column", help="the column to fit (comma-separated columns for multivariate families); "
+                     "optional when the data have one column")
     fit.add_argument("--family", required=True, help="family name, e.g. normal, gamma, poisson (see mlemap families)")
     fit.add_argument("--prior", action="append", help="e.g. 'concentration=gamma(2, 1)'; repeat or separate with ';'")
     fit.add_argument("--fixed", action="append", help="e.g. 'rate=0.5'; repeat or separate with ','")
@@ -64,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare = sub.add_parser("compare", help="fit several families to one column and rank them by AIC",
                              description="Fit candidate families to a column and rank them by AIC.")
     compare.add_argument("data", metavar="DATA")
-    compare.add_argument("--column", required=True)
+    compare.add_argument("--column", help="the column to fit; optional when the data have one column")
     group = compare.add_mutually_exclusive_group()
     group.add_argument("--families", help="comma-separated family names")
     group.add_argument("--all-continuous", action="store_true", help="every continuous univariate family")
@@ -87,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 # command -> handler, or (module, function) imported only when that command runs, so that --help,
 # --version and argument errors answer without loading torch
 _HANDLERS: dict = {"fit": ("commands", "cmd_fit"), "compare": ("commands", "cmd_compare"),
-                   "families": ("commands", "cmd_families")}
+                   "families": ("family_table", "cmd_families")}
 
 
 def _handler(command: str) -> Callable:

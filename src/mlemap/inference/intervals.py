@@ -7,7 +7,6 @@ import math
 import numpy as np
 import torch
 import torch.distributions as td
-from scipy import stats as st
 
 from ..errors import MethodError
 from ..priors.discrete import DiscretePrior
@@ -15,7 +14,8 @@ from ..priors.discrete import DiscretePrior
 
 def normal_quantile(level: float) -> float:
     """:math:`z_{1 - \\alpha/2}` for a two-sided interval at ``level``."""
-    return float(st.norm.ppf(0.5 + level / 2))
+    # torch's ndtri is scipy.stats.norm.ppf (the same Cephes algorithm) without importing scipy
+    return float(torch.special.ndtri(torch.tensor(0.5 + level / 2, dtype=torch.float64)))
 
 
 def _pack(lo: torch.Tensor, hi: torch.Tensor):
@@ -37,6 +37,8 @@ def wald_intervals(result, level: float) -> dict[str, tuple]:
 
 def quantiles(dist: td.Distribution, qs: list[float]) -> list[torch.Tensor]:
     """Quantiles of the posterior families mlemap produces (computed with scipy)."""
+    from scipy import stats as st
+
     as_np = lambda t: t.detach().cpu().numpy()  # noqa: E731
     if isinstance(dist, td.Beta):
         frozen = st.beta(as_np(dist.concentration1), as_np(dist.concentration0))

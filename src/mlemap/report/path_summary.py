@@ -78,16 +78,13 @@ class PathSummary:
         return json.dumps(self.to_dict(), **kwargs)
 
     def _table(self):
-        from rich import box
-        from rich.table import Table
-        from rich.text import Text
+        from .table import Col, FittedTable
 
-        table = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
-        for name in ("#", "alpha", "non-zeros", "log-likelihood", "BIC", ""):
-            table.add_column(name, justify="left" if name == "" else "right")
-        for k, alpha, nnz, ll, bic, mark in self.rows:
-            table.add_row(*(Text(c) for c in (str(k), fmt.number(alpha, 4), str(nnz), fmt.number(ll, 8), fmt.number(bic, 8), mark)))
-        return table
+        columns = [Col("#"), Col("alpha"), Col("non-zeros"), Col("log-likelihood"), Col("BIC", drop=1),
+                   Col("", "left", "text")]
+        rows = [[str(k), fmt.number(alpha, 4), str(nnz), fmt.number(ll, 8), fmt.number(bic, 8), mark]
+                for k, alpha, nnz, ll, bic, mark in self.rows]
+        return FittedTable(columns, rows)
 
     def __rich__(self):
         from rich.console import Group
