@@ -1,11 +1,9 @@
-"""End-to-end tests of the installed ``mlemap`` command: output, JSON and every bad-input case."""
+"""End-to-end tests of the ``mlemap`` command line, run in-process: output, JSON and every bad-input case.
+
+(tests/cli/test_cli_smoke.py starts the installed command as a real process.)
+"""
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,13 +11,7 @@ import pytest
 
 import mlemap as mm
 
-EXE = shutil.which("mlemap", path=str(Path(sys.executable).parent)) or shutil.which("mlemap")
-pytestmark = pytest.mark.skipif(EXE is None, reason="the mlemap command is not installed")
-
-
-def run(*args, stdin=None, cwd=None):
-    env = {**os.environ, "COLUMNS": "150"}
-    return subprocess.run([EXE, *args], input=stdin, capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+from .helpers import run_cli as run
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,12 @@ from .. import families as fam_module
 from ..errors import DataError, MlemapError
 from ..fitting import fit
 from . import data as cli_data
+from .output import show
 from .spec import parse_fixed, parse_priors
 
 
 def _console() -> Console:
+    """The console of standard output (see :mod:`.output`)."""
     from .output import console
 
     return console()
@@ -108,9 +110,9 @@ def cmd_fit(args) -> None:
         payload.update({"command": "fit", "data": args.data, "column": args.column})
         print_json(payload)
         return
-    _console().print(summary)
+    show(summary)
     if args.plot:
-        _console().print(f"figure saved to {args.plot}")
+        show(f"figure saved to {args.plot}")
 
 
 def cmd_compare(args) -> None:
@@ -151,8 +153,8 @@ def cmd_compare(args) -> None:
         payload.update({"command": "compare", "data": args.data, "column": args.column})
         print_json(payload)
         return
-    _console().print(comparison)
+    show(comparison)
     if comparison.best is None:
         raise MlemapError("No family could be fitted to the data; see the statuses above.")
     if args.plot:
-        _console().print(f"figure saved to {args.plot}")
+        show(f"figure saved to {args.plot}")

@@ -49,7 +49,7 @@ def cmd_families(args) -> None:
         print_json({"families": rows})
         return
     from ..report.table import Col, FittedTable
-    from .output import console
+    from .output import show
 
     columns = [Col("family", "left", "text"), Col("parameters", "left", "text"), Col("support", "left", "text"),
                Col("also called", "left", "text", drop=1)]
@@ -57,4 +57,4 @@ def cmd_families(args) -> None:
     for r in rows:
         known = "" if not r["known_constants"] else f" (known: {', '.join(r['known_constants'])})"
         table.append([r["name"], ", ".join(r["parameters"]) + known, r["support"], ", ".join(r["aliases"])])
-    console().print(FittedTable(columns, table))
+    show(FittedTable(columns, table))

@@ -62,3 +62,9 @@ def console():
     if sys.stdout.isatty():
         return Console(highlight=False, soft_wrap=False, width=width())
     return Console(file=TrimmedLines(sys.stdout), highlight=False, soft_wrap=False, width=width())
+
+
+def show(renderable) -> None:
+    """Print ``renderable`` on standard output; a table too wide for a very narrow terminal is not
+    cropped (the terminal wraps its lines, no number is cut)."""
+    console().print(renderable, crop=False, markup=False)

@@ -95,15 +95,15 @@ def cmd_regress(args) -> None:
         **options,
     )
     summary = model.summary(level=args.level)
-    from .commands import _console
     from .main import print_json
+    from .output import show
 
     if args.json:
         payload = summary.to_dict()
         payload.update({"command": "regress", "data": args.data, "formula": args.formula, "family": family})
         print_json(payload)
         return
-    _console().print(summary)
+    show(summary)
 
 
 def cmd_path(args) -> None:
@@ -134,8 +134,8 @@ def cmd_path(args) -> None:
     if args.plot:
         ax = path.plot()
         ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
-    from .commands import _console
     from .main import print_json
+    from .output import show
 
     summary = path.summary()
     if args.json:
@@ -146,6 +146,6 @@ def cmd_path(args) -> None:
             payload["classes"] = [str(c) for c in classes]
         print_json(payload)
         return
-    _console().print(summary)
+    show(summary)
     if args.plot:
-        _console().print(f"figure saved to {args.plot}")
+        show(f"figure saved to {args.plot}")

@@ -10,16 +10,15 @@ def cmd_tour(args) -> None:
 
     from mlemap import datasets
 
-    from .output import console
+    from .output import show
 
-    out = console()
     waiting = datasets.load("waiting_times")["waiting_time"]
-    out.print(f"mlemap {mm.__version__}: maximum-likelihood and MAP estimation\n")
-    out.print("Gamma fit to 300 waiting times (minutes between customers):\n")
-    out.print(mm.fit("gamma", waiting).summary())
+    show(f"mlemap {mm.__version__}: maximum-likelihood and MAP estimation\n")
+    show("Gamma fit to 300 waiting times (minutes between customers):\n")
+    show(mm.fit("gamma", waiting).summary())
     coin = datasets.load("coin_flips")["heads"]
-    out.print("\nThe course's coin, H H T H T T H H T H, with a Beta(2, 2) prior on the probability of heads:\n")
-    out.print(mm.fit("bernoulli", coin, prior={"probs": td.Beta(2.0, 2.0)}).summary())
+    show("\nThe course's coin, H H T H T T H H T H, with a Beta(2, 2) prior on the probability of heads:\n")
+    show(mm.fit("bernoulli", coin, prior={"probs": td.Beta(2.0, 2.0)}).summary())
 
 
 def register(sub, common, commands) -> None:

@@ -103,5 +103,5 @@ def plain_text(renderable, width: int = 110) -> str:
 
     buffer = io.StringIO()
     Console(file=buffer, width=width, color_system=None, force_terminal=False, highlight=False, markup=False,
-            emoji=False).print(renderable)
+            emoji=False).print(renderable, crop=False)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())

@@ -6,10 +6,11 @@ A :class:`FittedTable` is a rich renderable that lays itself out when rich tells
 * text columns (``kind="text"``) wrap between words, down to their longest word;
 * if the table is still too wide, optional columns (``drop > 0``) are left out, the highest
   ``drop`` first, and a line under the table names them;
+* if it is still too wide, text columns fold inside words (down to :data:`FOLD_FLOOR` cells);
 * text columns then share the room that is left, up to their natural widths.
 
-Columns are separated by two spaces. At widths where even the required columns do not fit, the
-lines are longer than the width rather than any number being cut.
+Columns are separated by two spaces. At widths where even that does not fit, the lines are longer
+than the width rather than any number being cut.
 
 :class:`FactsGrid` lays the header facts of a summary out two (label, value) pairs per row, or one
 per row when two do not fit.
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 GAP = 2
+#: text columns fold no narrower than this
+FOLD_FLOOR = 8
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,12 @@ class FittedTable:
                 break
             keep.remove(max(optional, key=lambda j: (self.columns[j].drop, j)))
         widths = {j: minimal[j] for j in keep}
+        folding = [j for j in keep if self.columns[j].kind == "text"]
+        while total(widths) > width and folding:  # text folds inside its longest words, widest first
+            j = max(folding, key=lambda i: (widths[i], -i))
+            if widths[j] <= FOLD_FLOOR:
+                break
+            widths[j] -= 1
         short = {j: self._natural(j) - widths[j] for j in keep if self.columns[j].kind == "text"}
         for _ in range(max(0, width - total(widths))):  # the room left, one cell at a time to the
             j = max(short, key=lambda i: (short[i], -i), default=None)  # text column furthest from its
@@ -87,6 +96,7 @@ class FittedTable:
         return [c.header for j, c in enumerate(self.columns) if j not in keep]
 
     def table(self, width: int):
+        """The rich table at ``width`` (wider when even its required columns do not fit)."""
         from rich import box
         from rich.table import Table
         from rich.text import Text
@@ -105,7 +115,10 @@ class FittedTable:
         from rich.text import Text
 
         width = options.max_width
-        yield self.table(width)
+        keep, widths = self.layout(width)
+        needed = sum(widths.values()) + GAP * (len(keep) - 1)
+        # too narrow even for the required columns: longer lines, rather than numbers cut
+        yield from console.render(self.table(width), options.update(width=max(width, needed)))
         left_out = self.dropped(width)
         if left_out:
             yield Text(f"(not shown at {width} columns: {', '.join(left_out)})")
