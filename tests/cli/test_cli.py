@@ -196,3 +196,43 @@ def test_tour_runs():
     done = run("tour")
     assert done.returncode == 0, done.stderr
     assert "MLE" in done.stdout
+
+
+def test_single_column_data_needs_no_column():
+    implicit = run("fit", "@waiting_times", "--family", "gamma", "--json")
+    explicit = run("fit", "@waiting_times", "--column", "waiting_time", "--family", "gamma", "--json")
+    assert implicit.returncode == 0, implicit.stderr
+    assert json.loads(implicit.stdout) == json.loads(explicit.stdout)
+    assert json.loads(implicit.stdout)["column"] == "waiting_time"
+    ranked = run("compare", "@waiting_times", "--families", "gamma,weibull", "--json")
+    assert json.loads(ranked.stdout)["column"] == "waiting_time"
+    several = run("fit", "@claims", "--family", "poisson")
+    assert several.returncode == 2 and several.stdout == ""
+    assert "The data have 4 columns ('age', 'urban', 'exposure', 'claims'); choose one with --column" in several.stderr
+
+
+def test_figures_label_the_x_axis_with_the_column_and_compare_draws_every_ranked_family(tmp_path, monkeypatch):
+    from mlemap import plots
+
+    drawn = {}
+
+    def keep(name):
+        real = getattr(plots, name)
+
+        def wrapper(*args, **kwargs):
+            drawn[name] = real(*args, **kwargs)
+            return drawn[name]
+
+        monkeypatch.setattr(plots, name, wrapper)
+
+    keep("fit_figure")
+    keep("comparison_figure")
+    assert run("fit", "@claims", "--column", "claims", "--family", "poisson", "--plot", tmp_path / "f.png").returncode == 0
+    assert drawn["fit_figure"].axes[0].get_xlabel() == "claims"
+    families = "gamma,weibull,lognormal,exponential,normal,beta"
+    done = run("compare", "@waiting_times", "--families", families, "--plot", tmp_path / "c.png")
+    assert done.returncode == 0 and (tmp_path / "c.png").stat().st_size > 10_000
+    density = drawn["comparison_figure"].axes[0]
+    assert density.get_xlabel() == "waiting_time"
+    legend = [t.get_text().split(" ")[0] for t in density.get_legend().get_texts()]
+    assert legend == ["data", "gamma", "weibull", "lognormal", "exponential", "normal"]  # beta cannot be fitted

@@ -36,6 +36,13 @@ def _progress(args, total: int, label: str):
     )
 
 
+def _saved(figure) -> None:
+    """Close a figure once it is saved (the command line shows none)."""
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+
+
 def _columns(available: list[str], spec: str | None) -> list[str]:
     """The columns named by ``--column`` (comma-separated), or the only column of the data."""
     if spec is None:
@@ -102,12 +109,12 @@ def cmd_fit(args) -> None:
     if args.plot:
         from ..plots import fit_figure
 
-        fit_figure(result, args.plot)
+        _saved(fit_figure(result, args.plot, xlabel=",".join(names)))
     if args.json:
         from .main import print_json
 
         payload = summary.to_dict()
-        payload.update({"command": "fit", "data": args.data, "column": args.column})
+        payload.update({"command": "fit", "data": args.data, "column": ",".join(names)})
         print_json(payload)
         return
     show(summary)
@@ -145,12 +152,12 @@ def cmd_compare(args) -> None:
     if args.plot:
         from ..plots import comparison_figure
 
-        comparison_figure(comparison, args.plot)
+        _saved(comparison_figure(comparison, args.plot, xlabel=names[0]))
     if args.json:
         from .main import print_json
 
         payload = comparison.to_dict()
-        payload.update({"command": "compare", "data": args.data, "column": args.column})
+        payload.update({"command": "compare", "data": args.data, "column": names[0]})
         print_json(payload)
         return
     show(comparison)

@@ -241,6 +241,7 @@ class RegressionBase(BaseEstimator):
         if not fit.converged:
             notes.append(f"solver message: {fit.message}")
         interval = f"{level:.0%} credible (Laplace)" if map_fit else f"{level:.0%} CI (Wald)"
+        k, k_effective = _parameter_counts(fit, rows)
         data = {
             "model": self._owner(),
             "family": self._family,
@@ -250,14 +251,16 @@ class RegressionBase(BaseEstimator):
             "loglik": fit.loglik,
             "aic": self.aic_,
             "bic": self.bic_,
-            "k": fit.k,
+            "k": k,
+            "k_effective": k_effective,
             "scale": fit.scale,
             "converged": fit.converged,
             "n_iter": fit.n_iter,
             "message": fit.message,
             "prior": fit.prior_text if map_fit else None,
             "cov_type": fit.cov_label,
-            "level": level,
+            "ci_method": "credible" if map_fit else "wald",
+            "ci_level": level,
         }
         title = f"{fit.estimator} fit of {self._owner()}"
         return CoefficientSummary(title, facts, rows, interval, "posterior sd" if map_fit else "std. error", notes, data,
@@ -286,6 +289,20 @@ def packed_labels(feature_labels: list[str], intercept: bool, row_names: list[st
     if row_names is None:
         return per_row
     return [f"{r}:{lab}" for r in row_names for lab in per_row]
+
+
+def _parameter_counts(fit: RegressionFit, rows) -> tuple[int, float]:
+    """``(k, k_effective)``: the number of estimated parameters, and the number AIC and BIC count.
+
+    They are equal except for MAP fits with a smooth (ridge-type) prior, whose effective number of
+    parameters :math:`\\mathrm{tr}(H_\\text{post}^{-1} H_\\text{lik})` is not a whole number; ``k`` then
+    counts the coefficients that are estimated (not a fixed reference row, not aliased) and the scale.
+    """
+    if abs(fit.k - round(fit.k)) < 1e-9:
+        return int(round(fit.k)), float(fit.k)
+    fixed = ("reference", "aliased")
+    estimated = sum(1 for r in rows if not r.status.startswith(fixed))
+    return estimated + int(fit.scale is not None), float(fit.k)
 
 
 def effective_k(H_post: np.ndarray, H_lik: np.ndarray, keep: np.ndarray | None = None) -> float:

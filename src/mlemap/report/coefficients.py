@@ -45,9 +45,10 @@ class CoefficientSummary:
 
     # ------------------------------------------------------------------ renderings
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary: the fit facts under ``data``' keys, one entry per coefficient under
-        ``coefficients`` (label, estimate, se, z, pvalue, lower, upper, status), and ``notes``.
-        NaN and infinities become null."""
+        """JSON-ready dictionary: the fit facts under ``data``' keys (model, family, estimator, solver, n,
+        loglik, aic, bic, k, k_effective, scale, converged, n_iter, message, prior, cov_type, ci_method,
+        ci_level), one entry per coefficient under ``coefficients`` (label, estimate, se, z, pvalue,
+        lower, upper, status), and ``notes``. NaN and infinities become null."""
         out = dict(self.data)
         out["coefficients"] = [
             {
@@ -62,7 +63,6 @@ class CoefficientSummary:
             }
             for r in self.rows
         ]
-        out["interval"] = self.interval_label
         out["notes"] = list(self.notes)
         return fmt.jsonable(out)
 
