@@ -8,10 +8,10 @@ from mlemap.glm.family import BernoulliGLM, CategoricalGLM, PoissonGLM
 from mlemap.glm.gram import torch_single_thread, weighted_gram
 from mlemap.glm.newton import GLMObjective, newton_solve
 
-rng = np.random.default_rng(17)
 
 
 def _objective(kind, l2=0.0, weighted=False, n=60):
+    rng = np.random.default_rng(1700)
     rng = np.random.default_rng([ord(c) for c in kind] + [int(10 * l2), int(weighted), n])  # same data in any order
     X = rng.standard_normal((n, 3))
     w = rng.uniform(0.5, 2.0, n) if weighted else None
@@ -53,6 +53,7 @@ def test_gradient_and_hessian_are_exact(kind, l2, weighted):
 
 
 def test_fused_pass_equals_separate_products():
+    rng = np.random.default_rng(1701)
     obj = _objective("poisson", 0.3, True, n=20_000)
     theta = rng.normal(0, 0.1, obj.size)
     s = rng.normal(0, 0.05, obj.size)
@@ -65,6 +66,7 @@ def test_fused_pass_equals_separate_products():
 
 
 def test_weighted_gram_is_the_weighted_cross_product():
+    rng = np.random.default_rng(1702)
     X = rng.standard_normal((20_001, 4))
     h = rng.random(20_001)
     A = np.column_stack([X, np.ones(len(h))])
@@ -74,6 +76,7 @@ def test_weighted_gram_is_the_weighted_cross_product():
 
 @pytest.mark.parametrize("family", ["bernoulli", "poisson"])
 def test_large_data_path_lands_where_plain_newton_does(family):
+    rng = np.random.default_rng(1703)
     n, d = 220_000, 9  # n * p >= 2e6 and n > 4 * 50,000: the subsample warm start and chord steps run
     X = rng.standard_normal((n, d))
     beta = rng.normal(0, 0.2, d)
@@ -94,6 +97,7 @@ def test_large_data_path_lands_where_plain_newton_does(family):
 
 
 def test_wide_problems_use_lbfgs_and_land_on_the_newton_solution(monkeypatch):
+    rng = np.random.default_rng(1704)
     import mlemap.models as mm
     import mlemap.models.glm_routes as routes
     from mlemap import priors

@@ -9,7 +9,6 @@ import mlemap.models as mm
 from mlemap import priors
 from mlemap.glm.lad import solve_lad
 
-rng = np.random.default_rng(23)
 
 
 def test_stackloss_lad_matches_quantreg():
@@ -22,6 +21,7 @@ def test_stackloss_lad_matches_quantreg():
 
 
 def test_integer_weights_equal_repeated_rows():
+    rng = np.random.default_rng(2300)
     X = rng.standard_normal((101, 2))
     y = X @ [1.0, -2.0] + rng.laplace(size=101)
     w = rng.integers(1, 4, 101)
@@ -32,6 +32,7 @@ def test_integer_weights_equal_repeated_rows():
 
 
 def test_lasso_prior_equals_sklearn_quantile_regressor():
+    rng = np.random.default_rng(2301)
     pytest.importorskip("mlemap.glm.penalized")
     X = rng.standard_normal((150, 4))
     y = 1.0 + X @ [1.0, 0.0, -0.5, 0.0] + rng.laplace(size=150)
@@ -42,6 +43,7 @@ def test_lasso_prior_equals_sklearn_quantile_regressor():
 
 
 def test_bootstrap_covariance_is_available():
+    rng = np.random.default_rng(2302)
     X = rng.standard_normal((80, 2))
     y = X @ [1.0, 1.0] + rng.laplace(size=80)
     m = mm.LaplaceRegression(cov_type="bootstrap", n_boot=50).fit(X, y)
@@ -51,6 +53,7 @@ def test_bootstrap_covariance_is_available():
 @pytest.mark.slow
 def test_laplace_model_standard_errors_match_the_sampling_spread():
     """Monte Carlo: the mean reported SE is the standard deviation of the estimates (Laplace errors)."""
+    rng = np.random.default_rng(2303)
     X = rng.standard_normal((400, 2))
     estimates, ses = [], []
     for _ in range(300):

@@ -8,8 +8,7 @@ import pytest
 from mlemap.errors import DataError, FamilyError, MethodError, ParameterError, ShapeError, WeightsError
 from mlemap.glm.penalized import fit_penalized
 
-rng = np.random.default_rng(0)
-X = rng.standard_normal((30, 3))
+X = np.random.default_rng(0).standard_normal((30, 3))
 y01 = (X[:, 0] > 0).astype(float)
 
 

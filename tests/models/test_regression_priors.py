@@ -18,12 +18,18 @@ from mlemap import priors
 
 from reference import polished_minimum
 
-rng = np.random.default_rng(5)
+def _data(n: int):
+    """Fixed data for every test of this module (built once, from its own generator)."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((n, 3)) * [1.0, 2.0, 0.5]
+    y_real = 1.0 + X @ [0.8, -0.3, 0.0] + 1.5 * rng.standard_normal(n)
+    y_bin = (rng.random(n) < 1 / (1 + np.exp(-(0.2 + X @ [1.0, -0.5, 0.3])))).astype(float)
+    y_cnt = rng.poisson(np.exp(0.3 + X @ [0.2, -0.1, 0.3])).astype(float)
+    return X, y_real, y_bin, y_cnt
+
+
 n = 200
-X = rng.standard_normal((n, 3)) * [1.0, 2.0, 0.5]
-y_real = 1.0 + X @ [0.8, -0.3, 0.0] + 1.5 * rng.standard_normal(n)
-y_bin = (rng.random(n) < 1 / (1 + np.exp(-(0.2 + X @ [1.0, -0.5, 0.3])))).astype(float)
-y_cnt = rng.poisson(np.exp(0.3 + X @ [0.2, -0.1, 0.3])).astype(float)
+X, y_real, y_bin, y_cnt = _data(n)
 
 
 Xt, y_real_t, y_bin_t = (torch.as_tensor(a, dtype=torch.float64) for a in (X, y_real, y_bin))
@@ -208,6 +214,7 @@ def test_l1_standard_errors_are_withheld_unless_asked_for():
 
 
 def test_poisson_offset_and_exposure_are_the_same_model():
+    rng = np.random.default_rng(500)
     exposure = rng.uniform(0.5, 2.0, n)
     a = mm.PoissonRegression().fit(X, y_cnt, exposure=exposure)
     b = mm.PoissonRegression().fit(X, y_cnt, offset=np.log(exposure))
