@@ -20,7 +20,6 @@ import mlemap as mm
 from mlemap.distributions import BetaBinomial, BetaGeometric, DirichletMultinomial, HalfStudentT, lomax
 
 
-
 def f64(*values):
     return [torch.tensor(v, dtype=torch.float64) for v in values]
 

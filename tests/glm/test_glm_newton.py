@@ -9,7 +9,6 @@ from mlemap.glm.gram import torch_single_thread, weighted_gram
 from mlemap.glm.newton import GLMObjective, newton_solve
 
 
-
 def _objective(kind, l2=0.0, weighted=False, n=60):
     rng = np.random.default_rng(1700)
     rng = np.random.default_rng([ord(c) for c in kind] + [int(10 * l2), int(weighted), n])  # same data in any order

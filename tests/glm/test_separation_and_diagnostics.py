@@ -10,7 +10,6 @@ from mlemap.errors import IdentifiabilityWarning, SeparationWarning
 from mlemap.glm.separation import find_separation
 
 
-
 def complete_separation():
     rng = np.random.default_rng(1100)
     rng = np.random.default_rng(1)
