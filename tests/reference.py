@@ -13,6 +13,23 @@ import torch
 from scipy import optimize
 
 
+def single_threaded(function):
+    """Run ``function`` with one torch thread: the many small operations of autograd Hessians stall
+    on a thread pool when the machine is busy."""
+
+    def wrapped(*args, **kwargs):
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+
+    wrapped.__doc__, wrapped.__name__ = function.__doc__, function.__name__
+    return wrapped
+
+
+@single_threaded
 def polished_minimum(f_torch, x0, *, max_newton: int = 50) -> np.ndarray:
     """Minimiser of ``f_torch`` (a float64 torch function of one vector) from ``x0``.
 
@@ -59,6 +76,7 @@ def polished_minimum(f_torch, x0, *, max_newton: int = 50) -> np.ndarray:
     return x.numpy()
 
 
+@single_threaded
 def polished_l1_minimum(f_torch, x0, l1, *, zero_tol: float = 1e-9, max_rounds: int = 20) -> np.ndarray:
     """Minimiser of ``f_torch(x) + sum_j l1[j] |x_j|`` (``f_torch`` smooth and convex), to machine precision.
 

@@ -71,9 +71,11 @@ def _close_figures() -> None:
         sys.modules["matplotlib.pyplot"].close("all")
 
 
-def run_process(*args: str, stdin: str | None = None, columns: int = 150, python: bool = False) -> Done:
-    """The installed ``mlemap`` command (or, with ``python=True``, ``python ARGS``) as a real process."""
-    env = {**os.environ, "COLUMNS": str(columns)}
+def run_process(*args: str, stdin: str | None = None, columns: int = 150, python: bool = False,
+                env: dict | None = None) -> Done:
+    """The installed ``mlemap`` command (or, with ``python=True``, ``python ARGS``) as a real process,
+    with ``env`` added to the environment."""
+    env = {**os.environ, "COLUMNS": str(columns), **(env or {})}
     argv = [sys.executable, *args] if python else [EXE, *args]
     done = subprocess.run(argv, input=stdin, capture_output=True, text=True, env=env, timeout=300)
     return Done(done.returncode, done.stdout, done.stderr)

@@ -1,6 +1,10 @@
 """A few runs of the installed ``mlemap`` command as real processes: the entry point, standard
 input, start-up without heavy imports, and a clean standard error. Everything else about the
-command line is tested in-process (tests/cli/test_cli.py)."""
+command line is tested in-process (tests/cli/test_cli.py).
+
+``PYTHONPROFILEIMPORTTIME=1`` makes the process list every module it imports on standard error
+(lines ``import time: ... | name``), which shows what a command loads.
+"""
 
 import json
 
@@ -11,24 +15,17 @@ from .helpers import EXE, run_process
 
 pytestmark = pytest.mark.skipif(EXE is None, reason="the mlemap command is not installed")
 
-#: runs ``main(argv)`` and reports, on the last line of standard error, which heavy modules it imported
-PROBE = """
-import sys
-from mlemap.cli.main import main
-try:
-    main(sys.argv[1:])
-except SystemExit:
-    pass
-heavy = ("torch", "pandas", "scipy.stats", "sklearn", "matplotlib", "formulaic")
-print("imported:", ",".join(m for m in heavy if m in sys.modules), file=sys.stderr)
-"""
+HEAVY = {"torch", "pandas", "scipy.stats", "sklearn", "matplotlib", "formulaic"}
 
 
-def imported(*args) -> set[str]:
-    done = run_process("-c", PROBE, *args, python=True)
-    last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("imported:"), done.stderr
-    return {m for m in last.split(":", 1)[1].strip().split(",") if m}
+def run_listing_imports(*args):
+    """The installed command's result, its standard error without the import lines, and the heavy
+    modules it imported."""
+    done = run_process(*args, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    lines = done.stderr.splitlines()
+    imported = {line.split("|")[2].strip() for line in lines if line.startswith("import time:") and line.count("|") == 2}
+    stderr = "\n".join(line for line in lines if not line.startswith("import time:"))
+    return done, stderr, imported & HEAVY
 
 
 @pytest.fixture(scope="module")
@@ -39,29 +36,26 @@ def small_csv(tmp_path_factory):
     return path
 
 
-def test_the_installed_command_fits_a_shipped_data_set():
-    done = run_process("fit", "@waiting_times", "--family", "gamma")
-    assert done.returncode == 0, done.stderr
-    assert "concentration" in done.stdout and done.stderr == ""
+def test_a_small_fit_prints_clean_lines_and_imports_torch_but_not_pandas_scipy_stats_or_sklearn(small_csv):
+    done, stderr, imported = run_listing_imports("fit", str(small_csv), "--family", "gamma")
+    assert done.returncode == 0, stderr
+    assert "concentration" in done.stdout and stderr == ""
     assert all(line == line.rstrip() for line in done.stdout.splitlines())
-
-
-def test_standard_input_and_python_dash_m():
-    csv = "count\n" + "\n".join(str(v) for v in [3, 1, 4, 1, 5, 9, 2, 6]) + "\n"
-    done = run_process("fit", "-", "--column", "count", "--family", "poisson", "--json", stdin=csv)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["params"]["rate"] == pytest.approx(31 / 8, rel=1e-12)
-    version = run_process("-m", "mlemap", "--version", python=True)
-    assert version.returncode == 0 and version.stdout.startswith("mlemap ")
+    assert imported == {"torch"}
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["--version"], ["families"], ["fit", "--help"]])
 def test_help_version_and_families_import_no_torch(argv):
-    assert imported(*argv) == set()
+    done, stderr, imported = run_listing_imports(*argv)
+    assert done.returncode == 0 and stderr == ""
+    assert imported == set()
 
 
-def test_a_small_fit_imports_torch_but_not_pandas_scipy_stats_or_sklearn(small_csv):
-    assert imported("fit", str(small_csv), "--column", "x", "--family", "gamma") == {"torch"}
+def test_standard_input_and_python_dash_m():
+    csv = "count\n" + "\n".join(str(v) for v in [3, 1, 4, 1, 5, 9, 2, 6]) + "\n"
+    done = run_process("-m", "mlemap", "fit", "-", "--family", "poisson", "--json", stdin=csv, python=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["params"]["rate"] == pytest.approx(31 / 8, rel=1e-12)
 
 
 def test_a_usage_error_exits_2_with_one_line_on_stderr(small_csv):
@@ -71,7 +65,7 @@ def test_a_usage_error_exits_2_with_one_line_on_stderr(small_csv):
 
 
 def test_a_quiet_json_run_writes_nothing_to_stderr():
-    # weights read from a file are read-only NumPy views: torch warns once per process about wrapping them
+    # weights read from a file are read-only NumPy views, which torch warns about (once per process)
     done = run_process("path", "@claims", "--formula", "claims ~ age + urban", "--family", "poisson",
                        "--weights", "exposure", "--n-alphas", "5", "--quiet", "--json")
     assert done.returncode == 0, done.stderr
