@@ -53,11 +53,12 @@ class Comparison:
     def best(self) -> Candidate | None:
         return self.candidates[0] if self.candidates and self.candidates[0].usable else None
 
-    def plot(self, path=None, top: int = 4):
-        """The ``top`` usable fits over the data and their Q-Q (or P-P) plots; returns the figure."""
+    def plot(self, path=None, top: int | None = None, xlabel: str | None = None):
+        """Every usable fit (or the best ``top``) over the data and their Q-Q (or P-P) plots; returns
+        the figure (saved to ``path`` if given)."""
         from .plots import comparison_figure
 
-        return comparison_figure(self, path=path, top=top)
+        return comparison_figure(self, path=path, top=top, xlabel=xlabel)
 
     def to_dict(self) -> dict[str, Any]:
         rows = []
@@ -88,53 +89,76 @@ class Comparison:
     def to_json(self, **kwargs) -> str:
         return json.dumps(self.to_dict(), **kwargs)
 
+    def to_frame(self):
+        """One row per candidate, indexed by family, in rank order (the numbers of :meth:`to_dict`;
+        pandas must be installed)."""
+        import pandas as pd
+
+        keys = ("rank", "status", "k", "loglik", "aic", "delta_aic", "akaike_weight", "bic", "ks", "ad", "chi2",
+                "chi2_pvalue", "reason")
+        rows = self.to_dict()["candidates"]
+        frame = pd.DataFrame([{k: row[k] for k in ("family", *keys)} for row in rows]).set_index("family")
+        numbers = {k: "float64" for k in keys if k not in ("rank", "status", "k", "reason")}
+        return frame.astype({**numbers, "rank": "Int64", "k": "Int64"})  # whole numbers, missing when unranked
+
+    def to_html(self) -> str:
+        """The ranking as an HTML table (what notebooks show)."""
+        from html import escape
+
+        head = ("rank", "family", "k", "log-lik", "AIC", "ΔAIC", "weight", "BIC", "status")
+        body = []
+        for rank, c in enumerate(self.candidates, 1):
+            r = c.result
+            if r is None or not c.usable:
+                cells = ["—", c.family, "", "", "", "", "", "", c.status]
+            else:
+                cells = [str(rank), c.family, str(r.k), fmt.number(r.loglik, 7), fmt.number(r.aic, 7),
+                         fmt.number(c.delta_aic, 3), fmt.number(c.weight, 2), fmt.number(r.bic, 7), c.status]
+            body.append("<tr>" + "".join(f"<td>{escape(x)}</td>" for x in cells) + "</tr>")
+        notes = "".join(f"<li>{escape(f'{c.family}: {c.status} ({c.reason})')}</li>" for c in self.candidates if c.reason)
+        return (
+            f'<div class="mlemap-comparison"><h4>Families ranked by AIC (n = {escape(fmt.number(self.n, 10))})</h4>'
+            f"<table><thead><tr>{''.join(f'<th>{escape(h)}</th>' for h in head)}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>" + (f"<ul>{notes}</ul>" if notes else "") + "</div>"
+        )
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
     def __rich__(self):
-        from rich import box
         from rich.console import Group
-        from rich.table import Table
         from rich.text import Text
 
+        from .report.table import Col, FittedTable
+
         discrete = any(c.gof.chi2 is not None for c in self.candidates)
-        table = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
-        for col in ("rank", "family", "k", "log-lik", "AIC", "ΔAIC", "weight", "BIC"):
-            table.add_column(col, justify="left" if col == "family" else "right", no_wrap=True)
-        if discrete:
-            table.add_column("chi2 (p)", justify="right", no_wrap=True)
-        else:
-            table.add_column("KS", justify="right", no_wrap=True)
-            table.add_column("AD", justify="right", no_wrap=True)
-        table.add_column("status", no_wrap=True)
-        notes = []
+        columns = [Col("rank"), Col("family", "left", "text"), Col("k", drop=1), Col("log-lik"), Col("AIC"),
+                   Col("ΔAIC"), Col("weight"), Col("BIC", drop=2)]
+        columns += [Col("chi2 (p)", drop=3)] if discrete else [Col("KS", drop=3), Col("AD", drop=4)]
+        columns.append(Col("status", "left", "text"))
+        rows, notes = [], []
         for rank, c in enumerate(self.candidates, 1):
             r = c.result
             if c.reason:
                 notes.append(f"{c.family}: {c.status} ({c.reason})")
             if r is None or not c.usable:
-                cells = ["—", c.family, "", "", "", "", "", ""] + ([""] if discrete else ["", ""])
+                rows.append(["—", c.family] + [""] * (len(columns) - 3) + [c.status])
+                continue
+            cells = [str(rank), c.family, str(r.k), fmt.number(r.loglik, 7), fmt.number(r.aic, 7),
+                     fmt.number(c.delta_aic, 3), fmt.number(c.weight, 2), fmt.number(r.bic, 7)]
+            if discrete:
+                p = "" if c.gof.chi2_pvalue is None else f" ({c.gof.chi2_pvalue:.2g})"
+                cells.append(fmt.number(c.gof.chi2, 4) + p)
             else:
-                cells = [
-                    str(rank),
-                    c.family,
-                    str(r.k),
-                    fmt.number(r.loglik, 7),
-                    fmt.number(r.aic, 7),
-                    fmt.number(c.delta_aic, 3),
-                    fmt.number(c.weight, 2),
-                    fmt.number(r.bic, 7),
-                ]
-                if discrete:
-                    p = "" if c.gof.chi2_pvalue is None else f" ({c.gof.chi2_pvalue:.2g})"
-                    cells.append(fmt.number(c.gof.chi2, 4) + p)
-                else:
-                    cells += [fmt.number(c.gof.ks, 3), fmt.number(c.gof.ad, 3)]
-            table.add_row(*(Text(x) for x in cells + [c.status]))
+                cells += [fmt.number(c.gof.ks, 3), fmt.number(c.gof.ad, 3)]
+            rows.append(cells + [c.status])
         title = Text(f"Families ranked by AIC (n = {fmt.number(self.n, 10)})", style="bold")
         legend = Text(
             "ΔAIC = AIC - min AIC; weight = Akaike weight; "
             + ("chi2 = Pearson's statistic" if discrete else "KS, AD = Kolmogorov-Smirnov, Anderson-Darling")
             + " against the fitted distribution (parameters estimated from the same data)."
         )
-        return Group(title, table, legend, *(Text(f"note: {n}") for n in notes))
+        return Group(title, FittedTable(columns, rows), legend, *(Text(f"note: {n}") for n in notes))
 
     def __str__(self) -> str:
         return fmt.plain_text(self, width=140)

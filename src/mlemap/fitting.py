@@ -96,6 +96,9 @@ def fit(
     problem.priors = {b: dataclasses.replace(t, prior=canonical_prior(t.prior)) for b, t in terms.items()}
     fam.check_identifiable(x, w, set(problem.free), set(problem.priors), problem.ctx)
     init_t = resolve_init(problem, init)
-    return FitResult(problem, estimate(problem, method=method, init=init_t, max_iter=max_iter, solver=solver))
+    result = FitResult(problem, estimate(problem, method=method, init=init_t, max_iter=max_iter, solver=solver))
+    name = getattr(data, "name", None)  # a pandas Series' name labels the figures
+    result.data_name = name if isinstance(name, str) else None
+    return result
 
 

@@ -16,6 +16,7 @@ import torch
 import torch.distributions as td
 
 from .core.estimate import Estimate
+from .distributions.readable import readable
 from .errors import MethodError, ParameterError
 from .inference.intervals import check_level
 
@@ -51,7 +52,9 @@ class FitResult:
         Parameters whose estimate lies on the edge of the parameter space, with the reason.
     posterior : dict or None
         For MAP fits: the exact posterior of each parameter with a conjugate or discrete prior, or
-        its Laplace approximation (a normal at the MAP with the inverse-Hessian covariance).
+        its Laplace approximation (a normal at the MAP with the inverse-Hessian covariance). These
+        distributions (and those of ``predictive()`` and ``distribution()``) print their parameters:
+        ``Beta(concentration1=5.0, concentration0=2.0)``.
     """
 
     def __init__(self, problem, estimate: Estimate):
@@ -60,6 +63,8 @@ class FitResult:
         #: the optimum: parameters, covariance, log-likelihood, convergence (see :class:`mlemap.core.estimate.Estimate`)
         self.estimate = estimate
         self.estimator = estimate.estimator
+        #: the name of the data (a pandas Series' name), used to label figures; None when unnamed
+        self.data_name: str | None = None
 
     @property
     def loglik(self) -> float:
@@ -256,7 +261,7 @@ class FitResult:
                 out[base] = td.Normal(est, torch.sqrt(block.reshape(())), validate_args=False)
             elif not _is_constrained_vector(self.problem.constraint(base)):
                 out[base] = td.MultivariateNormal(est.reshape(-1), covariance_matrix=block, validate_args=False)
-        return out
+        return {k: readable(v) for k, v in out.items()}
 
     @property
     def posterior_kind(self) -> dict[str, str]:
@@ -291,9 +296,10 @@ class FitResult:
         predictive = self.estimate.predictive
         if predictive is not None:
             try:
-                return predictive(**options)
+                dist = predictive(**options)
             except TypeError:
                 raise ParameterError(f"predictive() takes no options for this fit; got {sorted(options)}.") from None
+            return readable(dist)
         return self.distribution(**options)
 
     def mle(self) -> "FitResult":
@@ -305,7 +311,9 @@ class FitResult:
             return self
         p = self.problem
         problem = Problem(p.family, p.x, p.weights, p.fixed, {})
-        return FitResult(problem, estimate(problem))
+        result = FitResult(problem, estimate(problem))
+        result.data_name = self.data_name
+        return result
 
     def log_likelihood_at(self, **params) -> float:
         """:math:`\\ell(\\theta)` at other parameter values (the free ones not given stay at the estimate)."""
@@ -349,7 +357,7 @@ class FitResult:
         values = {**self.problem.fixed, **self.estimate.params}
         for key, value in options.items():
             values[key] = torch.as_tensor(value, dtype=self.problem.dtype)
-        return self.family.distribution(values)
+        return readable(self.family.distribution(values))
 
     # ------------------------------------------------------------------ output
     def summary(self, level: float = 0.95, ci: str = "wald"):
@@ -361,6 +369,13 @@ class FitResult:
     def to_dict(self, level: float = 0.95, ci: str = "wald") -> dict[str, Any]:
         """JSON-ready dictionary with stable keys (see :meth:`mlemap.report.Summary.to_dict`)."""
         return self.summary(level=level, ci=ci).to_dict()
+
+    def to_frame(self, level: float = 0.95, ci: str = "wald"):
+        """The parameter rows (estimate, se, lower, upper, prior, status) as a pandas DataFrame."""
+        return self.summary(level=level, ci=ci).to_frame()
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html()
 
     def plot(self, kind: str = "auto", ax=None, **options):
         """Draw the fit with :mod:`mlemap.plots`; returns the matplotlib axes.

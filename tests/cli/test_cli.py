@@ -1,11 +1,9 @@
-"""End-to-end tests of the installed ``mlemap`` command: output, JSON and every bad-input case."""
+"""End-to-end tests of the ``mlemap`` command line, run in-process: output, JSON and every bad-input case.
+
+(tests/cli/test_cli_smoke.py starts the installed command as a real process.)
+"""
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,13 +11,7 @@ import pytest
 
 import mlemap as mm
 
-EXE = shutil.which("mlemap", path=str(Path(sys.executable).parent)) or shutil.which("mlemap")
-pytestmark = pytest.mark.skipif(EXE is None, reason="the mlemap command is not installed")
-
-
-def run(*args, stdin=None, cwd=None):
-    env = {**os.environ, "COLUMNS": "150"}
-    return subprocess.run([EXE, *args], input=stdin, capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+from .helpers import run_cli as run
 
 
 @pytest.fixture(scope="module")
@@ -191,9 +183,8 @@ def test_lessons_list_run_and_unknown_name(tmp_path):
     listed = run("lessons", "--list")
     assert listed.returncode == 0
     assert "weight_decay" in listed.stdout and "coin_mle" in listed.stdout
-    done = run("lessons", "--only", "16", "coin_mle", "--fast", "--quiet", "--out", str(tmp_path / "rep"))
+    done = run("lessons", "--only", "coin_mle", "--fast", "--quiet", "--out", str(tmp_path / "rep"))
     assert done.returncode == 0, done.stderr
-    assert "checks passed in 2 lessons" in done.stdout
     assert (tmp_path / "rep" / "index.html").exists()
     bad = run("lessons", "--only", "no_such_lesson")
     assert bad.returncode == 2
@@ -204,3 +195,64 @@ def test_tour_runs():
     done = run("tour")
     assert done.returncode == 0, done.stderr
     assert "MLE" in done.stdout
+
+
+def test_single_column_data_needs_no_column():
+    implicit = run("fit", "@waiting_times", "--family", "gamma", "--json")
+    explicit = run("fit", "@waiting_times", "--column", "waiting_time", "--family", "gamma", "--json")
+    assert implicit.returncode == 0, implicit.stderr
+    assert json.loads(implicit.stdout) == json.loads(explicit.stdout)
+    assert json.loads(implicit.stdout)["column"] == "waiting_time"
+    ranked = run("compare", "@waiting_times", "--families", "gamma,weibull", "--json")
+    assert json.loads(ranked.stdout)["column"] == "waiting_time"
+    several = run("fit", "@claims", "--family", "poisson")
+    assert several.returncode == 2 and several.stdout == ""
+    assert "The data have 4 columns ('age', 'urban', 'exposure', 'claims'); choose one with --column" in several.stderr
+
+
+def test_figures_label_the_x_axis_with_the_column_and_compare_draws_every_ranked_family(tmp_path, monkeypatch):
+    from mlemap import plots
+
+    drawn = {}
+
+    def keep(name):
+        real = getattr(plots, name)
+
+        def wrapper(*args, **kwargs):
+            drawn[name] = real(*args, **kwargs)
+            return drawn[name]
+
+        monkeypatch.setattr(plots, name, wrapper)
+
+    keep("fit_figure")
+    keep("comparison_figure")
+    assert run("fit", "@claims", "--column", "claims", "--family", "poisson", "--plot", tmp_path / "f.png").returncode == 0
+    assert drawn["fit_figure"].axes[0].get_xlabel() == "claims"
+    families = "gamma,weibull,lognormal,exponential,normal,beta"
+    done = run("compare", "@waiting_times", "--families", families, "--plot", tmp_path / "c.png")
+    assert done.returncode == 0 and (tmp_path / "c.png").stat().st_size > 10_000
+    density = drawn["comparison_figure"].axes[0]
+    assert density.get_xlabel() == "waiting_time"
+    legend = [t.get_text().split(" ")[0] for t in density.get_legend().get_texts()]
+    assert legend == ["data", "gamma", "weibull", "lognormal", "exponential", "normal"]  # beta cannot be fitted
+
+
+QUIET_RUNS = [
+    ["fit", "@waiting_times", "--family", "gamma"],
+    ["fit", "@coin_flips", "--column", "heads", "--family", "bernoulli", "--prior", "probs=beta(2, 2)"],
+    ["compare", "@claims", "--column", "claims"],
+    ["regress", "@claims", "--formula", "claims ~ age + urban", "--family", "poisson", "--weights", "exposure"],
+    ["regress", "@classification", "--formula", "x1 ~ x2 + label", "--family", "laplace"],
+    ["path", "@classification", "--formula", "x1 ~ x2 + label", "--family", "laplace", "--n-alphas", "5"],
+    ["path", "@claims", "--formula", "claims ~ age + urban", "--family", "poisson", "--weights", "exposure",
+     "--n-alphas", "5", "--select", "bic"],
+    ["families"],
+]
+
+
+@pytest.mark.parametrize("argv", QUIET_RUNS, ids=[" ".join(a[:2]) for a in QUIET_RUNS])
+def test_a_valid_quiet_json_run_writes_nothing_to_stderr(argv):
+    done = run(*argv, *(["--quiet"] if argv[0] != "families" else []), "--json")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    json.loads(done.stdout)

@@ -9,9 +9,7 @@ import pytest
 import mlemap as mm
 from mlemap.formula import regress
 
-from .test_cli import EXE, run
-
-pytestmark = pytest.mark.skipif(EXE is None, reason="the mlemap command is not installed")
+from .helpers import run_cli as run
 
 
 @pytest.fixture(scope="module")

@@ -9,19 +9,24 @@ import mlemap.models as mm
 from mlemap import priors
 from mlemap.glm.lad import solve_lad
 
-rng = np.random.default_rng(23)
+from reference import lad_vertex
 
 
 def test_stackloss_lad_matches_quantreg():
     d = sm.datasets.stackloss.load_pandas()
     m = mm.LaplaceRegression().fit(d.exog, d.endog)
-    r = sm.QuantReg(d.endog, sm.add_constant(d.exog)).fit(q=0.5, max_iter=10_000, p_tol=1e-12)
+    A = sm.add_constant(d.exog).to_numpy()
+    r = sm.QuantReg(d.endog, A).fit(q=0.5, max_iter=10_000, p_tol=1e-12)
+    # QuantReg's iterations stop about 1e-7 short of the LP vertex; the vertex they point to is exact
+    exact = lad_vertex(A, d.endog.to_numpy(), r.params)
+    np.testing.assert_allclose(r.params, exact, rtol=1e-5)
+    np.testing.assert_allclose(np.r_[m.intercept_, m.coef_], exact, rtol=1e-12)
     # the classical LAD fit of the stack-loss data: -39.69, 0.832, 0.574, -0.061
-    np.testing.assert_allclose(np.r_[m.intercept_, m.coef_], r.params.values, rtol=1e-5)
     assert m.intercept_ == pytest.approx(-39.68985507, rel=1e-8)
 
 
 def test_integer_weights_equal_repeated_rows():
+    rng = np.random.default_rng(2300)
     X = rng.standard_normal((101, 2))
     y = X @ [1.0, -2.0] + rng.laplace(size=101)
     w = rng.integers(1, 4, 101)
@@ -32,16 +37,22 @@ def test_integer_weights_equal_repeated_rows():
 
 
 def test_lasso_prior_equals_sklearn_quantile_regressor():
+    rng = np.random.default_rng(2301)
     pytest.importorskip("mlemap.glm.penalized")
     X = rng.standard_normal((150, 4))
     y = 1.0 + X @ [1.0, 0.0, -0.5, 0.0] + rng.laplace(size=150)
     m = mm.LaplaceRegression(prior=priors.lasso(0.05)).fit(X, y)
     ref = QuantileRegressor(quantile=0.5, alpha=0.05, solver="highs").fit(X, y)
-    np.testing.assert_allclose(m.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
-    assert m.intercept_ == pytest.approx(ref.intercept_, rel=1e-6)
+    # sklearn: (1/n) sum pinball_0.5 + alpha ||w||_1 = (sum |r| + 2 n alpha ||w||_1) / (2n)
+    exact = lad_vertex(np.column_stack([X, np.ones(150)]), y, np.r_[ref.coef_, ref.intercept_],
+                       l1=np.r_[np.full(4, 2 * 150 * 0.05), 0.0])
+    np.testing.assert_allclose(np.r_[ref.coef_, ref.intercept_], exact, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(np.r_[m.coef_, m.intercept_], exact, rtol=1e-10, atol=1e-12)
+    assert np.any(m.coef_ == 0)  # exact zeros, as the LP gives them
 
 
 def test_bootstrap_covariance_is_available():
+    rng = np.random.default_rng(2302)
     X = rng.standard_normal((80, 2))
     y = X @ [1.0, 1.0] + rng.laplace(size=80)
     m = mm.LaplaceRegression(cov_type="bootstrap", n_boot=50).fit(X, y)
@@ -51,6 +62,7 @@ def test_bootstrap_covariance_is_available():
 @pytest.mark.slow
 def test_laplace_model_standard_errors_match_the_sampling_spread():
     """Monte Carlo: the mean reported SE is the standard deviation of the estimates (Laplace errors)."""
+    rng = np.random.default_rng(2303)
     X = rng.standard_normal((400, 2))
     estimates, ses = [], []
     for _ in range(300):

@@ -8,8 +8,7 @@ import pytest
 from mlemap.errors import DataError, FamilyError, MethodError, ParameterError, ShapeError, WeightsError
 from mlemap.glm.penalized import fit_penalized
 
-rng = np.random.default_rng(0)
-X = rng.standard_normal((30, 3))
+X = np.random.default_rng(0).standard_normal((30, 3))
 y01 = (X[:, 0] > 0).astype(float)
 
 
@@ -53,3 +52,15 @@ def test_bad_input_raises_typed_error(name, kwargs, error, match):
 def test_coef_init_of_the_wrong_shape():
     with pytest.raises(ShapeError, match="coef_init"):
         fit_penalized(X, y01, "bernoulli", 0.1, 0.0, coef_init=np.zeros(5))
+
+
+def test_read_only_inputs_are_copied_before_torch_wraps_them():
+    from mlemap.glm.family import resolve_glm_family
+    from mlemap.glm.penalized_core import check_response, check_weights
+
+    w = np.ones(30)
+    w.flags.writeable = False  # as pandas hands out columns
+    y = y01.copy()
+    y.flags.writeable = False
+    assert check_weights(w, 30).flags.writeable
+    assert check_response(y, 30, resolve_glm_family("bernoulli")).flags.writeable

@@ -9,10 +9,9 @@ from mlemap import priors
 from mlemap.errors import IdentifiabilityWarning, SeparationWarning
 from mlemap.glm.separation import find_separation
 
-rng = np.random.default_rng(11)
-
 
 def complete_separation():
+    rng = np.random.default_rng(1100)
     rng = np.random.default_rng(1)
     X = rng.standard_normal((60, 2))
     y = (X[:, 0] + 0.5 * X[:, 1] > 0.2).astype(float)
@@ -21,6 +20,7 @@ def complete_separation():
 
 def quasi_separation():
     """x1 > 0 always means class 1, x1 < 0 class 0; the rows at x1 = 0 hold both classes."""
+    rng = np.random.default_rng(1101)
     rng = np.random.default_rng(2)
     X = rng.standard_normal((80, 2))
     X[:20, 0] = 0.0
@@ -31,6 +31,7 @@ def quasi_separation():
 
 
 def overlapping():
+    rng = np.random.default_rng(1102)
     rng = np.random.default_rng(3)
     X = rng.standard_normal((200, 2))
     y = (rng.random(200) < 1 / (1 + np.exp(-X[:, 0]))).astype(float)
@@ -93,6 +94,7 @@ def test_a_prior_gives_finite_estimates_on_separated_data():
 
 
 def test_softmax_separation_names_the_class():
+    rng = np.random.default_rng(1103)
     X = rng.standard_normal((150, 2))
     y = rng.integers(0, 2, 150)
     y[X[:, 0] > 1.0] = 2
@@ -102,6 +104,7 @@ def test_softmax_separation_names_the_class():
 
 
 def test_collinear_columns_are_named_and_aliased():
+    rng = np.random.default_rng(1104)
     X = rng.standard_normal((100, 3))
     X = np.column_stack([X, X[:, 0] + 2 * X[:, 1]])
     y = X[:, 0] + rng.standard_normal(100)
@@ -115,6 +118,7 @@ def test_collinear_columns_are_named_and_aliased():
 @pytest.mark.parametrize("model, y_kind", [(mm.LogisticRegression, "binary"), (mm.PoissonRegression, "counts"),
                                            (mm.SoftmaxRegression, "classes")])
 def test_collinearity_is_reported_for_the_newton_models(model, y_kind):
+    rng = np.random.default_rng(1105)
     X = rng.standard_normal((300, 2))
     X = np.column_stack([X, X[:, 0] - X[:, 1]])
     y = {"binary": (rng.random(300) < 0.5).astype(float), "counts": rng.poisson(2.0, 300).astype(float),
@@ -125,6 +129,7 @@ def test_collinearity_is_reported_for_the_newton_models(model, y_kind):
 
 
 def test_zero_variance_column_is_collinear_with_the_intercept():
+    rng = np.random.default_rng(1106)
     X = np.column_stack([rng.standard_normal(50), np.full(50, 3.0)])
     y = rng.standard_normal(50)
     with pytest.warns(IdentifiabilityWarning, match=r"'x1' has zero variance \(it is the constant 3\)"):
@@ -135,6 +140,7 @@ def test_zero_variance_column_is_collinear_with_the_intercept():
 
 
 def test_feature_names_appear_in_the_diagnostics():
+    rng = np.random.default_rng(1107)
     import pandas as pd
 
     X = pd.DataFrame({"age": rng.normal(40, 10, 80), "age_months": 0.0})
@@ -145,6 +151,7 @@ def test_feature_names_appear_in_the_diagnostics():
 
 
 def test_non_convergence_warns_with_what_to_try():
+    rng = np.random.default_rng(1108)
     from mlemap.errors import ConvergenceWarning
 
     X, _ = overlapping()

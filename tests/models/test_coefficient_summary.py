@@ -9,9 +9,14 @@ import pytest
 import mlemap.models as mm
 from mlemap import priors
 
-rng = np.random.default_rng(3)
-X = pd.DataFrame({"[bold]dose[/bold]": rng.standard_normal(120), "age": rng.normal(50, 10, 120)})
-y = (rng.random(120) < 1 / (1 + np.exp(-(0.5 * X.iloc[:, 0] + 0.02 * (X["age"] - 50))))).astype(int)
+def _data():
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"[bold]dose[/bold]": rng.standard_normal(120), "age": rng.normal(50, 10, 120)})
+    y = (rng.random(120) < 1 / (1 + np.exp(-(0.5 * X.iloc[:, 0] + 0.02 * (X["age"] - 50))))).astype(int)
+    return X, y
+
+
+X, y = _data()
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +72,7 @@ def test_map_summary_names_the_prior_and_posterior_columns():
 
 
 def test_softmax_summary_labels_rows_by_class_and_marks_the_reference():
+    rng = np.random.default_rng(300)
     yc = rng.integers(0, 3, 120)
     m = mm.SoftmaxRegression().fit(X.values, yc)
     frame = m.summary().to_frame()
@@ -76,5 +82,6 @@ def test_softmax_summary_labels_rows_by_class_and_marks_the_reference():
 
 
 def test_linear_summary_shows_the_scale(fitted):
+    rng = np.random.default_rng(301)
     m = mm.LinearRegression().fit(X.values, rng.standard_normal(120))
     assert "Scale (sigma)" in str(m.summary())

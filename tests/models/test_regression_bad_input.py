@@ -18,11 +18,15 @@ from mlemap.errors import (
     WeightsError,
 )
 
-rng = np.random.default_rng(0)
-X = rng.standard_normal((20, 3))
-y_real = X @ [1.0, -1.0, 0.5] + rng.standard_normal(20)
+def _data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    y_real = X @ [1.0, -1.0, 0.5] + rng.standard_normal(20)
+    return X, y_real, rng.poisson(2.0, 20).astype(float)
+
+
+X, y_real, y_counts = _data()
 y_bin = (y_real > 0).astype(float)
-y_counts = rng.poisson(2.0, 20).astype(float)
 X_nan = X.copy()
 X_nan[4, 2] = np.nan
 X_inf = X.copy()

@@ -1,4 +1,9 @@
-"""regularization_path against scikit-learn's lasso_path/enet_path and glum, and against cold solves."""
+"""regularization_path against scikit-learn's lasso_path/enet_path and glum, and against cold solves.
+
+The references' own optimality (KKT) residuals are checked first: a reference is trusted only when
+it is more accurate than the tolerance the comparison asserts. Least-absolute-deviation references
+are replaced by the exact LP vertex they point to.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ import scipy.stats as st
 import mlemap.priors as mp_priors
 from mlemap.glm.penalized import fit_penalized
 from mlemap.paths import RegularizationPath, regularization_path
+
+from reference import lad_vertex
 
 
 def gaussian(n=150, d=20, seed=0):
@@ -51,6 +58,15 @@ def centred(X, y):
     return X - X.mean(axis=0), y - y.mean()
 
 
+def kkt_violation(X, r, coefs, l1, l2=0.0):
+    """Largest violation of the optimality conditions of ``(1/n) sum loss + l1 |b| + l2/2 b^2`` at
+    each column of ``coefs``, relative to ``l1``; ``r`` holds the loss derivatives in eta, one column
+    per alpha (the residuals for least squares)."""
+    g = X.T @ r / X.shape[0] - l2 * coefs
+    off = np.where(coefs != 0, np.abs(g - l1 * np.sign(coefs)), np.maximum(np.abs(g) - l1, 0.0))
+    return (off.max(axis=0) / l1).max()
+
+
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_lasso_path_matches_sklearn(fit_intercept):
     from sklearn.linear_model import lasso_path
@@ -59,6 +75,7 @@ def test_lasso_path_matches_sklearn(fit_intercept):
     Xc, yc = centred(X, y)
     path = regularization_path(X if fit_intercept else Xc, y if fit_intercept else yc, fit_intercept=fit_intercept)
     alphas, coefs, _ = lasso_path(Xc, yc, tol=1e-14, max_iter=1_000_000)
+    assert kkt_violation(Xc, yc[:, None] - Xc @ coefs, coefs, alphas) < 1e-9  # the reference is optimal
     assert path.coefs.shape == coefs.shape == (20, 100)
     np.testing.assert_allclose(path.alphas, alphas, rtol=1e-12)
     np.testing.assert_allclose(path.coefs, coefs, rtol=1e-6, atol=1e-8)
@@ -73,6 +90,7 @@ def test_lasso_path_wide_data_matches_sklearn():
     Xc, yc = centred(X, y)
     path = regularization_path(X, y, n_alphas=30, eps=1e-2)
     _, coefs, _ = lasso_path(Xc, yc, alphas=path.alphas, tol=1e-14, max_iter=1_000_000)
+    assert kkt_violation(Xc, yc[:, None] - Xc @ coefs, coefs, path.alphas) < 1e-9
     np.testing.assert_allclose(path.coefs, coefs, rtol=1e-6, atol=1e-7)
 
 
@@ -83,6 +101,7 @@ def test_enet_path_matches_sklearn():
     Xc, yc = centred(X, y)
     path = regularization_path(X, y, penalty="elastic_net", l1_ratio=0.3, n_alphas=40)
     _, coefs, _ = enet_path(Xc, yc, l1_ratio=0.3, alphas=path.alphas, tol=1e-14, max_iter=1_000_000)
+    assert kkt_violation(Xc, yc[:, None] - Xc @ coefs, coefs, 0.3 * path.alphas, 0.7 * path.alphas) < 1e-9
     np.testing.assert_allclose(path.alphas[0], np.abs(Xc.T @ yc).max() / (len(y) * 0.3), rtol=1e-12)
     np.testing.assert_allclose(path.coefs, coefs, rtol=1e-6, atol=1e-8)
 
@@ -98,6 +117,9 @@ def test_logistic_path_matches_glum():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref.fit(X, y)
+    eta = X @ ref.coef_path_.T + ref.intercept_path_
+    r = y[:, None] - 1 / (1 + np.exp(-eta))
+    assert kkt_violation(X, r, ref.coef_path_.T, grid) < 1e-9 and np.abs(r.mean(axis=0) / grid).max() < 1e-9
     np.testing.assert_allclose(path.coefs, ref.coef_path_.T, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(path.intercepts, ref.intercept_path_, rtol=1e-6, atol=1e-7)
 
@@ -167,9 +189,13 @@ def test_laplace_path_matches_quantile_regressor():
     X = rng.standard_normal((60, 4))
     y = X @ [1.0, 0.0, -1.0, 0.5] + rng.laplace(size=60)
     path = regularization_path(X, y, family="laplace", alphas=[0.5, 0.1, 0.02])
+    A = np.column_stack([X, np.ones(60)])
     for k, alpha in enumerate(path.alphas):
         ref = QuantileRegressor(quantile=0.5, alpha=alpha, solver="highs").fit(X, y)
-        np.testing.assert_allclose(path.coefs[:, k], ref.coef_, atol=1e-8)
+        # (1/n) sum pinball_0.5 + alpha ||b||_1 = (sum |r| + 2 n alpha ||b||_1) / (2n): its exact vertex
+        exact = lad_vertex(A, y, np.r_[ref.coef_, ref.intercept_], l1=np.r_[np.full(4, 2 * 60 * alpha), 0.0])
+        np.testing.assert_allclose(ref.coef_, exact[:4], atol=1e-7)
+        np.testing.assert_allclose(path.coefs[:, k], exact[:4], atol=1e-10)
 
 
 def test_loglik_and_nnz_from_first_principles():
@@ -215,6 +241,9 @@ def test_constant_and_large_mean_columns(n, d):
     y = X[:, 0] - 0.5 * (X[:, 2] - 1e6) + rng.standard_normal(n)
     fit = fit_penalized(X, y, "gaussian", n * 0.05, 0.0)
     ref = Lasso(alpha=0.05, tol=1e-14, max_iter=1_000_000).fit(X, y)
+    Xc = X - X.mean(axis=0)
+    r = (y - ref.intercept_ - X @ ref.coef_)[:, None]
+    assert kkt_violation(Xc, r, ref.coef_[:, None], 0.05) < 1e-9
     assert fit.coef[1] == 0.0
     np.testing.assert_allclose(fit.coef, ref.coef_, rtol=1e-6, atol=1e-8)
 

@@ -8,9 +8,13 @@ import pytest
 from mlemap.errors import DataError, FamilyError, MethodError, ParameterError, ShapeError
 from mlemap.paths import regularization_path
 
-rng = np.random.default_rng(0)
-X = rng.standard_normal((40, 3))
-y = X[:, 0] + rng.standard_normal(40)
+def _data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    return X, X[:, 0] + rng.standard_normal(40)
+
+
+X, y = _data()
 
 
 def test_l1_ratio_outside_the_unit_interval():

@@ -1,5 +1,6 @@
 """Plotting functions draw into the given axes and return them; results' .plot() conveniences call them."""
 
+import io
 import subprocess
 import sys
 
@@ -16,9 +17,8 @@ import torch.distributions as td  # noqa: E402
 import mlemap as mm  # noqa: E402
 from mlemap import plots  # noqa: E402
 
-RNG = np.random.default_rng(0)
-GAMMA = mm.fit("gamma", RNG.gamma(2.0, 1.5, 200))
-POISSON = mm.fit("poisson", RNG.poisson(3.0, 200))
+GAMMA = mm.fit("gamma", np.random.default_rng(0).gamma(2.0, 1.5, 200))
+POISSON = mm.fit("poisson", np.random.default_rng(1).poisson(3.0, 200))
 BETA22 = td.Beta(torch.tensor(2.0, dtype=torch.float64), torch.tensor(2.0, dtype=torch.float64))
 COIN_MAP = mm.fit("bernoulli", [1, 1, 1], prior={"probs": BETA22})
 
@@ -62,10 +62,51 @@ def test_new_axes_when_none_given():
     assert drawn(ax) and ax.get_xlabel() == "x" and ax.get_ylabel() == "density"
 
 
-def test_discrete_density_is_a_bar_chart_against_the_pmf():
+def test_discrete_density_is_bars_of_frequencies_and_stems_of_the_pmf():
     ax = plots.density(POISSON)
-    assert len(ax.patches) == int(POISSON.problem.x.max() - POISSON.problem.x.min()) + 1
+    values = np.arange(int(POISSON.problem.x.min()), int(POISSON.problem.x.max()) + 1)
+    assert len(ax.patches) == values.size
     assert ax.get_ylabel() == "probability"
+    (stems,) = ax.collections  # one vertical segment per value, from 0 to the pmf
+    pmf = POISSON.to_scipy().pmf(values)
+    segments = stems.get_segments()
+    assert np.allclose([s[0] for s in segments], np.column_stack([values, np.zeros(values.size)]))
+    assert np.allclose([s[1] for s in segments], np.column_stack([values, pmf]))
+    (heads,) = ax.lines
+    assert heads.get_linestyle() == "None"  # markers only: no line drawn between two pmf values
+
+
+def test_the_x_axis_is_labelled_with_the_series_name():
+    data = pd.Series(np.random.default_rng(5).gamma(2.0, 1.5, 100), name="waiting_time")
+    r = mm.fit("gamma", data)
+    assert r.data_name == "waiting_time"
+    assert r.plot().get_xlabel() == "waiting_time"
+    assert mm.compare(data, ["gamma", "lognormal"]).plot().axes[0].get_xlabel() == "waiting_time"
+    assert plots.density(r, xlabel="minutes").get_xlabel() == "minutes"
+    assert mm.fit("gamma", data.to_numpy()).plot().get_xlabel() == "x"
+
+
+def test_a_comparison_plot_draws_every_ranked_family():
+    x = np.random.default_rng(6).gamma(2.0, 1.5, 200)
+    comparison = mm.compare(x, ["gamma", "weibull", "lognormal", "exponential", "normal", "beta"])
+    fig = comparison.plot()
+    legend = [t.get_text().split(" ")[0] for t in fig.axes[0].get_legend().get_texts()]
+    ranked = [c.family for c in comparison.candidates if c.usable]
+    assert len(ranked) == 5 and legend == ["data"] + ranked
+    assert len(fig.axes[1].lines) == 5 + 5  # a Q-Q cloud and an identity line per family
+
+
+def test_saved_figures_keep_their_axis_labels():
+    # large densities give wide tick labels, which push the y label off a fixed-margin figure
+    r = mm.fit("gamma", np.random.default_rng(7).gamma(2.0, 2e-6, 300))
+    ax = r.plot()
+    fig = ax.figure
+    fig.savefig(io.BytesIO(), format="png")
+    renderer = fig.canvas.get_renderer()
+    for label in (ax.xaxis.label, ax.yaxis.label):
+        box = label.get_window_extent(renderer)
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, label.get_text()
+        assert fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1, label.get_text()
 
 
 def test_posterior_plot_marks_mle_and_map():
@@ -75,13 +116,14 @@ def test_posterior_plot_marks_mle_and_map():
 
 
 def test_surface_trio_and_decision_regions():
+    rng = np.random.default_rng(2)
     fig, row = plt.subplots(1, 3)
-    x = RNG.normal(1.0, 2.0, 100)
+    x = rng.normal(1.0, 2.0, 100)
     prior = {"loc": td.Normal(torch.tensor(0.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64))}
     out = plots.surface_trio(mm.fit("normal", x, prior=prior), axes_row=row)
     assert all(drawn(ax) for ax in out)
-    X = RNG.normal(size=(120, 2))
-    y = (X[:, 0] + X[:, 1] + RNG.normal(size=120) > 0).astype(int)
+    X = rng.normal(size=(120, 2))
+    y = (X[:, 0] + X[:, 1] + rng.normal(size=120) > 0).astype(int)
     ax = plots.decision_regions(mm.LogisticRegression().fit(X, y), X, y)
     assert drawn(ax) and ax.get_xlabel() == "x1"
 
@@ -101,8 +143,9 @@ def test_fit_result_plot_auto_is_the_posterior_for_a_map_and_rejects_bad_kinds()
 
 
 def test_estimator_coefficient_plot():
-    X = pd.DataFrame(RNG.normal(size=(300, 3)), columns=["a", "b", "c"])
-    y = (X.to_numpy() @ [1.0, -1.0, 0.0] + RNG.normal(size=300) > 0).astype(int)
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
+    y = (X.to_numpy() @ [1.0, -1.0, 0.0] + rng.normal(size=300) > 0).astype(int)
     model = mm.LogisticRegression().fit(X, y)
     ax = model.plot()
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]  # top to bottom
@@ -116,11 +159,12 @@ def test_estimator_coefficient_plot():
 
 
 def test_comparison_and_path_plots():
-    comparison = mm.compare(RNG.gamma(2.0, 1.5, 200), families=["gamma", "weibull", "lognormal"])
+    rng = np.random.default_rng(4)
+    comparison = mm.compare(rng.gamma(2.0, 1.5, 200), families=["gamma", "weibull", "lognormal"])
     fig = comparison.plot()
     assert len(fig.axes) == 2 and drawn(fig.axes[0])
-    X = RNG.normal(size=(100, 4))
-    path = mm.regularization_path(X, X[:, 0] + RNG.normal(size=100), n_alphas=10)
+    X = rng.normal(size=(100, 4))
+    path = mm.regularization_path(X, X[:, 0] + rng.normal(size=100), n_alphas=10)
     ax = plots.coefficient_paths(path)
     assert len(ax.lines) >= 4
 

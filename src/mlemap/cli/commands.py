@@ -8,16 +8,18 @@ import numpy as np
 from rich.console import Console
 
 from .. import families as fam_module
-from ..comparison import compare
 from ..errors import DataError, MlemapError
 from ..fitting import fit
 from . import data as cli_data
+from .output import show
 from .spec import parse_fixed, parse_priors
 
 
 def _console() -> Console:
-    # a terminal sets its own width; piped output gets room for the widest table
-    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 130)
+    """The console of standard output (see :mod:`.output`)."""
+    from .output import console
+
+    return console()
 
 
 def _progress(args, total: int, label: str):
@@ -34,49 +36,72 @@ def _progress(args, total: int, label: str):
     )
 
 
-def _columns(frame, spec: str) -> list[str]:
+def _saved(figure) -> None:
+    """Close a figure once it is saved (the command line shows none)."""
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+
+
+def _columns(available: list[str], spec: str | None) -> list[str]:
+    """The columns named by ``--column`` (comma-separated), or the only column of the data."""
+    if spec is None:
+        if len(available) == 1:
+            return available
+        shown = ", ".join(repr(n) for n in available[:12]) + (", ..." if len(available) > 12 else "")
+        raise DataError(f"The data have {len(available)} columns ({shown}); choose one with --column.")
     names = [c.strip() for c in spec.split(",") if c.strip()]
     if not names:
         raise DataError("The --column option is empty; name a column of the data.")
     for name in names:
-        cli_data.column(frame, name)
+        cli_data.check_column(available, name)
     return names
 
 
-def _values(frame, names: list[str], family_name: str):
+def _load(args, columns_spec: str | None, weights: str | None):
+    """``({name: column}, names)``: the columns to fit (and the weights), missing values handled."""
+    table = cli_data.read_columns(args.data)
+    available = cli_data.column_names(table)
+    names = _columns(available, columns_spec)
+    if weights is not None:
+        cli_data.check_column(available, weights, "--weights")
+    used = names + ([weights] if weights is not None else [])
+    if not isinstance(table, dict):  # a pandas table: it may have missing values
+        frame = cli_data.handle_missing(table, used, args.missing)
+        table = {name: frame[name] for name in used}
+    return table, names
+
+
+def _values(table, names: list[str], family_name: str):
+    """The data for ``family_name``: labels as they are for a categorical family, numbers otherwise."""
     family = fam_module.resolve_family(family_name)
     if len(names) == 1 and getattr(family, "name", "") == "categorical":
-        return frame[names[0]].to_numpy()
-    cols = [cli_data.numeric(frame[n], n) for n in names]
-    if len(cols) == 1:
-        return cols[0].to_numpy(dtype=float)
-    return np.column_stack([c.to_numpy(dtype=float) for c in cols])
+        return np.asarray(table[names[0]])
+    return _numbers(table, names)
 
 
-def _weights(frame, name: str | None):
+def _numbers(table, names: list[str]) -> np.ndarray:
+    """One column as a float vector, several as the columns of a float matrix."""
+    cols = [np.asarray(cli_data.numeric(table[n], n), dtype=float) for n in names]
+    return cols[0] if len(cols) == 1 else np.column_stack(cols)
+
+
+def _weights(table, name: str | None):
     if name is None:
         return None
-    return cli_data.numeric(cli_data.column(frame, name, "--weights"), name).to_numpy(dtype=float)
-
-
-def _load(args, columns_spec: str, extra: list[str]):
-    frame = cli_data.read_table(args.data)
-    names = _columns(frame, columns_spec)
-    used = names + [c for c in extra if c]
-    frame = cli_data.handle_missing(frame, used, args.missing)
-    return frame, names
+    return np.asarray(cli_data.numeric(table[name], name), dtype=float)
 
 
 def cmd_fit(args) -> None:
     fam_module.resolve_family(args.family)  # an unknown family fails before the data are read
-    frame, names = _load(args, args.column, [args.weights])
-    x = _values(frame, names, args.family)
+    table, names = _load(args, args.column, args.weights)
+    x = _values(table, names, args.family)
     result = fit(
         args.family,
         x,
         prior=parse_priors(args.prior),
         fixed=parse_fixed(args.fixed),
-        weights=_weights(frame, args.weights),
+        weights=_weights(table, args.weights),
         method=args.method,
     )
     ci = "wald" if result.estimator == "MAP" else args.ci
@@ -84,24 +109,24 @@ def cmd_fit(args) -> None:
     if args.plot:
         from ..plots import fit_figure
 
-        fit_figure(result, args.plot)
+        _saved(fit_figure(result, args.plot, xlabel=",".join(names)))
     if args.json:
         from .main import print_json
 
         payload = summary.to_dict()
-        payload.update({"command": "fit", "data": args.data, "column": args.column})
+        payload.update({"command": "fit", "data": args.data, "column": ",".join(names)})
         print_json(payload)
         return
-    _console().print(summary)
+    show(summary)
     if args.plot:
-        _console().print(f"figure saved to {args.plot}")
+        show(f"figure saved to {args.plot}")
 
 
 def cmd_compare(args) -> None:
-    frame, names = _load(args, args.column, [args.weights])
+    table, names = _load(args, args.column, args.weights)
     if len(names) != 1:
         raise DataError("compare works on one column; give a single --column.")
-    x = cli_data.numeric(frame[names[0]], names[0]).to_numpy(dtype=float)
+    x = _numbers(table, names)
     if args.families:
         candidates = [f.strip() for f in args.families.split(",") if f.strip()]
         for name in candidates:
@@ -112,7 +137,7 @@ def cmd_compare(args) -> None:
         candidates = "continuous"
     else:  # whole numbers of 0 or more look like counts
         candidates = "discrete" if bool(np.all(x >= 0) and np.all(x == np.round(x))) else "continuous"
-    from ..comparison import DEFAULT_CONTINUOUS, DEFAULT_DISCRETE
+    from ..comparison import DEFAULT_CONTINUOUS, DEFAULT_DISCRETE, compare
 
     names_list = (
         list(DEFAULT_CONTINUOUS) if candidates == "continuous" else list(DEFAULT_DISCRETE) if candidates == "discrete" else candidates
@@ -123,52 +148,20 @@ def cmd_compare(args) -> None:
         def step(name: str) -> None:
             progress.update(task, description=f"fitting {name}", advance=1)
 
-        comparison = compare(x, names_list, weights=_weights(frame, args.weights), on_progress=step)
+        comparison = compare(x, names_list, weights=_weights(table, args.weights), on_progress=step)
     if args.plot:
         from ..plots import comparison_figure
 
-        comparison_figure(comparison, args.plot)
+        _saved(comparison_figure(comparison, args.plot, xlabel=names[0]))
     if args.json:
         from .main import print_json
 
         payload = comparison.to_dict()
-        payload.update({"command": "compare", "data": args.data, "column": args.column})
+        payload.update({"command": "compare", "data": args.data, "column": names[0]})
         print_json(payload)
         return
-    _console().print(comparison)
+    show(comparison)
     if comparison.best is None:
         raise MlemapError("No family could be fitted to the data; see the statuses above.")
     if args.plot:
-        _console().print(f"figure saved to {args.plot}")
-
-
-def cmd_families(args) -> None:
-    rows = []
-    for cls in fam_module.FAMILIES:
-        fam = cls()
-        rows.append(
-            {
-                "name": cls.name,
-                "aliases": list(cls.aliases),
-                "parameters": list(cls.parameters),
-                "known_constants": list(cls.options + cls.optional_options),
-                "support": fam.support_description,
-                "discrete": cls.discrete,
-            }
-        )
-    if args.json:
-        from .main import print_json
-
-        print_json({"families": rows})
-        return
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
-    for col in ("family", "parameters", "support", "also called"):
-        table.add_column(col)
-    for r in rows:
-        params = ", ".join(r["parameters"]) + ("" if not r["known_constants"] else f" (known: {', '.join(r['known_constants'])})")
-        table.add_row(*(Text(v) for v in (r["name"], params, r["support"], ", ".join(r["aliases"]))))
-    _console().print(table)
+        show(f"figure saved to {args.plot}")

@@ -2,7 +2,8 @@
 
 DATA is a CSV, TSV, Parquet or JSON-lines file, ``-`` for CSV on standard input, or ``@name`` for a
 data set shipped with mlemap (``@waiting_times``, ``@coin_flips``, ``@classification``, ``@claims``).
-Files are read with pandas (pyarrow for Parquet).
+Files are read with pandas (pyarrow for Parquet), except small plain tables of numbers, which
+:func:`read_columns` reads without importing pandas (see :mod:`.numeric_csv`).
 """
 
 from __future__ import annotations
@@ -11,36 +12,53 @@ import difflib
 import io
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .. import datasets
 from ..errors import DataError
+from . import numeric_csv
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
-def read_table(source: str) -> pd.DataFrame:
-    """The table named by DATA (see the module docstring)."""
+def read_columns(source: str) -> dict[str, np.ndarray] | pd.DataFrame:
+    """The table named by DATA: ``{name: array}`` for a small plain table of numbers (read without
+    pandas), otherwise the pandas DataFrame of :func:`read_table`."""
     if source == "-":
         text = sys.stdin.read()
+        return numeric_csv.parse(text, ",") or read_table(source, stdin_text=text)
+    path = _dataset_path(source) if source.startswith("@") else source
+    suffix = os.path.splitext(path)[1].lower()
+    sep = None if suffix in JSON_SUFFIXES + PARQUET_SUFFIXES else TEXT_SUFFIXES.get(suffix, ",")
+    if sep is not None and os.path.isfile(path) and os.path.getsize(path) <= numeric_csv.MAX_BYTES:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        try:
+            plain = numeric_csv.parse(raw.decode("utf-8"), sep)
+        except UnicodeDecodeError:
+            plain = None
+        if plain is not None:
+            return plain
+    return read_table(source)
+
+
+def read_table(source: str, stdin_text: str | None = None) -> pd.DataFrame:
+    """The table named by DATA (see the module docstring); ``stdin_text``: standard input, if already read."""
+    if source == "-":
+        text = sys.stdin.read() if stdin_text is None else stdin_text
         if not text.strip():
             raise DataError("Standard input is empty: pipe a CSV table into `mlemap ... -`.")
         return _check_rows(_read_csv_text(io.StringIO(text), "standard input", ","), "standard input")
     if source.startswith("@"):
-        name = source[1:]
-        if name not in datasets.NAMES:
-            close = difflib.get_close_matches(name, datasets.NAMES, n=1)
-            hint = f" Did you mean '@{close[0]}'?" if close else ""
-            raise DataError(
-                f"Unknown shipped data set '{source}'.{hint} Shipped data sets: "
-                + ", ".join("@" + n for n in datasets.NAMES)
-                + "."
-            )
-        return datasets.load(name)
+        _dataset_path(source)
+        return datasets.load(source[1:])
     if not os.path.exists(source):
         raise DataError(f"No such file: '{source}'. Check the path, or use '-' to read CSV from standard input.")
     if os.path.isdir(source):
@@ -48,6 +66,8 @@ def read_table(source: str) -> pd.DataFrame:
     if os.path.getsize(source) == 0:
         raise DataError(f"The file '{source}' is empty.")
     suffix = os.path.splitext(source)[1].lower()
+    import pandas as pd
+
     try:
         if suffix in PARQUET_SUFFIXES:
             frame = pd.read_parquet(source)
@@ -63,6 +83,20 @@ def read_table(source: str) -> pd.DataFrame:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"Could not read '{source}' as a table: {first}.") from None
     return _check_rows(frame, f"'{source}'")
+
+
+def _dataset_path(source: str) -> str:
+    """The file of a shipped data set ``@name``, or an error that lists them."""
+    name = source[1:]
+    if name not in datasets.NAMES:
+        close = difflib.get_close_matches(name, datasets.NAMES, n=1)
+        hint = f" Did you mean '@{close[0]}'?" if close else ""
+        raise DataError(
+            f"Unknown shipped data set '{source}'.{hint} Shipped data sets: "
+            + ", ".join("@" + n for n in datasets.NAMES)
+            + "."
+        )
+    return datasets.path(name)
 
 
 def _require_text(path: str) -> None:
@@ -83,6 +117,8 @@ def _require_text(path: str) -> None:
 
 
 def _read_csv_text(source, label: str, sep: str | None) -> pd.DataFrame:
+    import pandas as pd
+
     try:
         return pd.read_csv(source, sep=sep, engine="python" if sep is None else "c")
     except pd.errors.EmptyDataError:
@@ -103,15 +139,33 @@ def column(frame: pd.DataFrame, name: str, option: str = "--column") -> pd.Serie
     """The column ``name``, or an error that lists the columns and suggests the closest name."""
     if name in frame.columns:
         return frame[name]
-    names = [str(c) for c in frame.columns]
+    _no_column([str(c) for c in frame.columns], name, option)
+
+
+def column_names(table) -> list[str]:
+    """The column names of what :func:`read_columns` returned."""
+    return [str(c) for c in (table if isinstance(table, dict) else table.columns)]
+
+
+def check_column(names: list[str], name: str, option: str = "--column") -> None:
+    """Nothing when ``name`` is one of ``names``; else an error that lists them and suggests the closest."""
+    if name not in names:
+        _no_column(names, name, option)
+
+
+def _no_column(names: list[str], name: str, option: str):
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
     hint = f" Did you mean '{close[0]}'?" if close else ""
     shown = ", ".join(repr(n) for n in names[:12]) + (", ..." if len(names) > 12 else "")
     raise DataError(f"No column '{name}' (from {option}).{hint} The columns are: {shown}.")
 
 
-def numeric(series: pd.Series, name: str) -> pd.Series:
+def numeric(series: pd.Series | np.ndarray, name: str) -> pd.Series | np.ndarray:
     """``series`` as numbers, or an error naming the first value that is not a number."""
+    if isinstance(series, np.ndarray) and series.dtype.kind in "iuf":
+        return series
+    import pandas as pd
+
     if pd.api.types.is_bool_dtype(series):
         return series.astype(float)
     if pd.api.types.is_numeric_dtype(series):

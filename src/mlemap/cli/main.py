@@ -17,24 +17,38 @@ from .. import __version__
 from ..errors import MlemapError
 
 EXIT_BAD_INPUT = 2
+DATA_HELP = "CSV, TSV, Parquet or JSON-lines file, '-' for CSV on standard input, or @name for a shipped data set"
 EXIT_INTERNAL = 1
 
 
+#: one help text for the options that several commands share
+SHARED_HELP = {
+    "--json": "print one JSON object instead of tables",
+    "--quiet": "no progress display",
+    "--debug": "show the traceback of errors",
+}
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors and exit status 2."""
+    """argparse with one-line errors and exit status 2; shared options get their help text here."""
 
     def error(self, message: str):  # noqa: D102 - argparse hook
         sys.stderr.write(f"mlemap: error: {message} (see `{self.prog} --help`)\n")
         sys.exit(EXIT_BAD_INPUT)
+
+    def add_argument(self, *names, **options):  # noqa: D102 - argparse hook
+        if options.get("help") is None and names and names[0] in SHARED_HELP:
+            options["help"] = SHARED_HELP[names[0]]
+        return super().add_argument(*names, **options)
 
 
 def _common(p: argparse.ArgumentParser, json_output: bool = True) -> None:
     p.add_argument("--missing", choices=("error", "drop"), default="error",
                    help="rows with missing values in the columns used: stop with an error (default) or drop them")
     if json_output:
-        p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    p.add_argument("--quiet", action="store_true", help="no progress display")
-    p.add_argument("--debug", action="store_true", help="show the traceback of errors")
+        p.add_argument("--json", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--debug", action="store_true")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,13 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     fit = sub.add_parser("fit", help="fit one family to one column: estimates, uncertainty, fit statistics",
                          description="Fit a family to a column by maximum likelihood, or MAP with --prior.")
-    fit.add_argument("data", metavar="DATA")
-    fit.add_argument("--column", required=True, help="the column to fit (comma-separated columns for multivariate families)")
+    fit.add_argument("data", metavar="DATA", help=DATA_HELP)
+    fit.add_argument("--column", help="the column to fit (comma-separated columns for multivariate families); "
+                     "optional when the data have one column")
     fit.add_argument("--family", required=True, help="family name, e.g. normal, gamma, poisson (see mlemap families)")
     fit.add_argument("--prior", action="append", help="e.g. 'concentration=gamma(2, 1)'; repeat or separate with ';'")
     fit.add_argument("--fixed", action="append", help="e.g. 'rate=0.5'; repeat or separate with ','")
     fit.add_argument("--weights", help="column of positive frequency weights")
-    fit.add_argument("--method", choices=("auto", "closed-form", "numerical"), default="auto")
+    fit.add_argument("--method", choices=("auto", "closed-form", "numerical"), default="auto",
+                     help="closed-form, numerical, or auto: the closed form where one exists (default)")
     fit.add_argument("--ci", choices=("wald", "profile", "bootstrap"), default="wald", help="interval method for an MLE")
     fit.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
     fit.add_argument("--plot", metavar="PNG", help="save the fitted density over the data and a Q-Q plot")
@@ -63,8 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = sub.add_parser("compare", help="fit several families to one column and rank them by AIC",
                              description="Fit candidate families to a column and rank them by AIC.")
-    compare.add_argument("data", metavar="DATA")
-    compare.add_argument("--column", required=True)
+    compare.add_argument("data", metavar="DATA", help=DATA_HELP)
+    compare.add_argument("--column", help="the column to fit; optional when the data have one column")
     group = compare.add_mutually_exclusive_group()
     group.add_argument("--families", help="comma-separated family names")
     group.add_argument("--all-continuous", action="store_true", help="every continuous univariate family")
@@ -92,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
 # command -> handler, or (module, function) imported only when that command runs, so that --help,
 # --version and argument errors answer without loading torch
 _HANDLERS: dict = {"fit": ("commands", "cmd_fit"), "compare": ("commands", "cmd_compare"),
-                   "families": ("commands", "cmd_families")}
+                   "families": ("family_table", "cmd_families")}
 
 
 def _handler(command: str) -> Callable:

@@ -10,13 +10,15 @@ FAMILIES = ("gaussian", "bernoulli", "poisson", "categorical", "laplace")
 
 
 def register(sub, common, commands) -> None:
+    from .main import DATA_HELP
+
     r = sub.add_parser(
         "regress",
         help="fit a regression from a formula: coefficients, standard errors, p-values, fit statistics",
         description="Fit y | x by maximum likelihood (or MAP with --prior) from a formula such as "
         "'y ~ x1 + x2 + C(group)'.",
     )
-    r.add_argument("data", metavar="DATA")
+    r.add_argument("data", metavar="DATA", help=DATA_HELP)
     r.add_argument("--formula", required=True, help="e.g. 'y ~ x1 + x2 + C(g)'; '.' means every other column")
     r.add_argument("--family", default="gaussian", help=f"one of {', '.join(FAMILIES)} (default gaussian)")
     r.add_argument("--prior", help="lasso(alpha), ridge(alpha), elastic_net(alpha, l1_ratio), or e.g. normal(0, 2)")
@@ -24,7 +26,7 @@ def register(sub, common, commands) -> None:
     r.add_argument("--offset", help="column added to the linear predictor (poisson)")
     r.add_argument("--exposure", help="column of exposures, log(exposure) is the offset (poisson)")
     r.add_argument("--cov-type", dest="cov_type", help="standard errors: observed (default), sandwich, laplace_active (L1)")
-    r.add_argument("--level", type=float, default=0.95)
+    r.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
     common(r)
     commands["regress"] = cmd_regress
 
@@ -34,12 +36,13 @@ def register(sub, common, commands) -> None:
         description="Fit lasso / elastic-net / ridge MAP estimates along a grid of alphas (scikit-learn's "
         "conventions) and choose one by cross-validation or BIC.",
     )
-    p.add_argument("data", metavar="DATA")
+    p.add_argument("data", metavar="DATA", help=DATA_HELP)
     p.add_argument("--formula", required=True, help="e.g. 'y ~ .'")
     p.add_argument("--family", default="gaussian", help=f"one of {', '.join(FAMILIES)} (default gaussian)")
-    p.add_argument("--penalty", choices=("l1", "elastic_net", "l2"), default="l1")
+    p.add_argument("--penalty", choices=("l1", "elastic_net", "l2"), default="l1",
+                   help="l1 (lasso, default), elastic_net or l2 (ridge)")
     p.add_argument("--l1-ratio", dest="l1_ratio", type=float, help="mix of L1 in the elastic net (default 0.5)")
-    p.add_argument("--n-alphas", dest="n_alphas", type=int, default=100)
+    p.add_argument("--n-alphas", dest="n_alphas", type=int, default=100, help="size of the alpha grid (default 100)")
     p.add_argument("--select", choices=("cv", "bic"), help="choose an alpha by K-fold cross-validation or by BIC")
     p.add_argument("--folds", type=int, default=5, help="folds for --select cv (default 5)")
     p.add_argument("--weights", help="column of positive sample weights")
@@ -96,15 +99,15 @@ def cmd_regress(args) -> None:
         **options,
     )
     summary = model.summary(level=args.level)
-    from .commands import _console
     from .main import print_json
+    from .output import show
 
     if args.json:
         payload = summary.to_dict()
         payload.update({"command": "regress", "data": args.data, "formula": args.formula, "family": family})
         print_json(payload)
         return
-    _console().print(summary)
+    show(summary)
 
 
 def cmd_path(args) -> None:
@@ -133,20 +136,22 @@ def cmd_path(args) -> None:
     if args.select:
         path.select(args.select, cv=args.folds) if args.select == "cv" else path.select("bic")
     if args.plot:
+        from .commands import _saved
+
         ax = path.plot()
         ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
-    from .commands import _console
+        _saved(ax.figure)
     from .main import print_json
+    from .output import show
 
     summary = path.summary()
     if args.json:
         payload = summary.to_dict()
-        payload.update({"command": "path", "data": args.data, "formula": args.formula, "family": family,
-                        "features": [str(c) for c in d.X.columns]})
+        payload.update({"command": "path", "data": args.data, "formula": args.formula, "family": family})
         if classes is not None:
             payload["classes"] = [str(c) for c in classes]
         print_json(payload)
         return
-    _console().print(summary)
+    show(summary)
     if args.plot:
-        _console().print(f"figure saved to {args.plot}")
+        show(f"figure saved to {args.plot}")

@@ -109,8 +109,6 @@ class Gamma(Family):
         with the exact derivative :math:`1 - \\alpha\\psi'(\\alpha)`."""
         if set(problem.free) != {"concentration", "rate"}:
             return None
-        from scipy.special import digamma, zeta
-
         s = problem.statistics
         W, sx, slx = float(s.weight), float(s.sums["x"]), float(s.sums["log_x"])
         mean = sx / W
@@ -120,8 +118,9 @@ class Gamma(Family):
         a = (3 - target + math.sqrt((target - 3) ** 2 + 24 * target)) / (12 * target)
         converged, it, settled = False, 0, False
         for it in range(1, max_iter + 1):
-            g = math.log(a) - float(digamma(a)) - target
-            dg = 1.0 - a * float(zeta(2.0, a))  # d g / d log(a); trigamma(a) = zeta(2, a)
+            a_t = torch.tensor(a, dtype=torch.float64)  # torch's special functions: no scipy import
+            g = math.log(a) - float(torch.digamma(a_t)) - target
+            dg = 1.0 - a * float(torch.polygamma(1, a_t))  # d g / d log(a)
             step = g / dg
             a = a * math.exp(-max(min(step, 5.0), -5.0))
             if settled:  # one more step after reaching rounding level, then stop

@@ -92,7 +92,8 @@ def _to_numpy(data, name: str) -> np.ndarray:
             f"The '{name}' argument must be numeric array-like (NumPy array, list, pandas object or torch "
             f"tensor); it could not be read as float64 ({exc})."
         ) from None
-    return arr
+    # pandas hands out read-only views; torch warns about wrapping those, so they are copied once here
+    return arr if arr.flags.writeable else arr.copy()
 
 
 def _check_finite(arr: np.ndarray, name: str) -> None:

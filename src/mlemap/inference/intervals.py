@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from statistics import NormalDist
 
 import numpy as np
 import torch
@@ -21,8 +20,9 @@ def check_level(level) -> float:
 
 
 def normal_quantile(level: float) -> float:
-    """:math:`z_{1 - \\alpha/2}` for a two-sided interval at ``level`` (Wichura's AS 241, full double precision)."""
-    return NormalDist().inv_cdf(0.5 + level / 2)
+    """:math:`z_{1 - \\alpha/2}` for a two-sided interval at ``level``."""
+    # torch's ndtri is scipy.stats.norm.ppf (the same Cephes algorithm) without importing scipy
+    return float(torch.special.ndtri(torch.tensor(0.5 + level / 2, dtype=torch.float64)))
 
 
 def wald(estimate, se, level: float = 0.95):

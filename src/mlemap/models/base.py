@@ -1,8 +1,10 @@
 """Shared machinery of the regression estimators: parameter checks, input handling, the fitted
 attributes and their inference, ``conf_int`` and ``summary``.
 
-Each estimator's ``fit`` solves its family's problem and hands a :class:`RegressionFit` to
-:meth:`RegressionBase._finish`, which sets the scikit-learn style attributes:
+Each estimator's ``fit`` builds a :class:`~mlemap.core.regression.RegressionProblem`, solves it by
+its family's route and hands the :class:`~mlemap.core.estimate.Estimate` to
+:meth:`RegressionBase._finish`, which keeps it as ``estimate_`` and sets the scikit-learn style
+attributes:
 
 ``coef_``, ``intercept_``, ``se_`` (``coef_``'s shape), ``intercept_se_``, ``cov_`` (DataFrame over
 every coefficient and intercept), ``z_``, ``pvalues_``, ``loglik_``, ``aic_``, ``bic_``,
@@ -264,6 +266,7 @@ class RegressionBase(BaseEstimator):
         if not fit.converged:
             notes.append(f"solver message: {conv.message}")
         interval = f"{level:.0%} credible (Laplace)" if map_fit else f"{level:.0%} CI (Wald)"
+        k, k_effective = _parameter_counts(fit, rows)
         data = {
             "model": self._owner(),
             "family": self._family,
@@ -273,14 +276,16 @@ class RegressionBase(BaseEstimator):
             "loglik": fit.loglik,
             "aic": self.aic_,
             "bic": self.bic_,
-            "k": fit.k,
+            "k": k,
+            "k_effective": k_effective,
             "scale": fit.dispersion,
             "converged": fit.converged,
             "n_iter": conv.n_iter,
             "message": conv.message,
             "prior": fit.prior_description if map_fit else None,
             "cov_type": fit.covariance_kind,
-            "level": level,
+            "ci_method": "credible" if map_fit else "wald",
+            "ci_level": level,
         }
         title = f"{fit.estimator} fit of {self._owner()}"
         return CoefficientSummary(title, facts, rows, interval, "posterior sd" if map_fit else "std. error", notes, data,
@@ -302,6 +307,20 @@ def _check_names(estimator, X) -> None:
         validate_data(estimator, X, reset=False, skip_check_array=True)
     except ValueError:
         pass  # shape problems were reported by our own checks
+
+
+def _parameter_counts(fit: Estimate, rows) -> tuple[int, float]:
+    """``(k, k_effective)``: the number of estimated parameters, and the number AIC and BIC count.
+
+    They are equal except for MAP fits with a smooth (ridge-type) prior, whose effective number of
+    parameters :math:`\\mathrm{tr}(H_\\text{post}^{-1} H_\\text{lik})` is not a whole number; ``k`` then
+    counts the coefficients that are estimated (not a fixed reference row, not aliased) and the scale.
+    """
+    if abs(fit.k - round(fit.k)) < 1e-9:
+        return int(round(fit.k)), float(fit.k)
+    fixed = ("reference", "aliased")
+    estimated = sum(1 for r in rows if not r.status.startswith(fixed))
+    return estimated + int(fit.dispersion is not None), float(fit.k)
 
 
 def effective_k(H_post: np.ndarray, H_lik: np.ndarray, keep: np.ndarray | None = None) -> float:

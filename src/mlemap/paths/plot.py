@@ -11,7 +11,7 @@ def plot_path(path, ax=None):
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.5))
+        _, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
     x = np.log10(np.where(path.alphas > 0, path.alphas, np.nan))
     coefs = path.coefs
     if coefs.ndim == 2:

@@ -26,11 +26,11 @@ def pyplot():
 
 
 def axes(ax=None, figsize=(6.0, 4.0)):
-    """``ax`` itself, or new axes on a new figure."""
+    """``ax`` itself, or new axes on a new figure laid out so that its labels stay inside it."""
     if ax is not None:
         return ax
     plt = pyplot()
-    _, ax = plt.subplots(figsize=figsize)
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")  # savefig keeps the axis labels
     return ax
 
 

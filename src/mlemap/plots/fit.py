@@ -24,8 +24,13 @@ def _data_and_dist(result):
     return x, w, dist
 
 
-def density(result, ax=None, bins="auto", label=None, color=None, show_data=True):
-    """Fitted density (or pmf) over the data; returns the axes."""
+def density(result, ax=None, bins="auto", label=None, color=None, show_data=True, xlabel=None, offset=0.0):
+    """Fitted density over a histogram of the data, or for a discrete family the fitted pmf as stems
+    over bars of the observed frequencies; returns the axes.
+
+    ``xlabel`` defaults to the data's name (a pandas Series' name, see ``FitResult.data_name``);
+    ``offset`` shifts the stems sideways (several pmfs on one axes).
+    """
     x, w, dist = _data_and_dist(result)
     ax = axes(ax)
     color = color or PALETTE[1]
@@ -36,7 +41,9 @@ def density(result, ax=None, bins="auto", label=None, color=None, show_data=True
             weights = np.ones_like(x) if w is None else w
             freq = np.array([weights[x == v].sum() for v in values]) / weights.sum()
             ax.bar(values, freq, width=0.8, color=PALETTE[0], alpha=0.45, label="observed frequency")
-        ax.plot(values, dist.pmf(values), "o-", color=color, label=label, markersize=4)
+        pmf = dist.pmf(values)
+        ax.vlines(values + offset, 0, pmf, color=color, linewidth=1.6)
+        ax.plot(values + offset, pmf, "o", color=color, label=label, markersize=4.5)
         ax.set_ylabel("probability")
     else:
         if show_data:
@@ -46,7 +53,7 @@ def density(result, ax=None, bins="auto", label=None, color=None, show_data=True
         grid = np.linspace(lo - pad, hi + pad, 400)
         ax.plot(grid, dist.pdf(grid), color=color, linewidth=2, label=label)
         ax.set_ylabel("density")
-    ax.set_xlabel("x")
+    ax.set_xlabel(xlabel or result.data_name or "x")
     ax.legend(frameon=False)
     tidy(ax)
     return ax
@@ -93,46 +100,51 @@ def pp(result, ax=None, label=None, color=None):
     return ax
 
 
-def fit_figure(result, path=None):
-    """Density over the data and a Q-Q plot side by side (what ``mlemap fit --plot`` saves)."""
+def fit_figure(result, path=None, xlabel=None):
+    """Density over the data and a Q-Q plot side by side (what ``mlemap fit --plot`` saves); the
+    density's x axis is labelled ``xlabel`` (default: the data's name)."""
     from ._mpl import pyplot
 
     plt = pyplot()
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
-    density(result, ax=a)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    density(result, ax=a, xlabel=xlabel)
     a.set_title(f"{result.family_name} fit to {result.n_obs:,} observations")
     if result.family.discrete:
         pp(result, ax=b)
     else:
         qq(result, ax=b)
-    fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig
 
 
-def comparison_figure(comparison, path=None, top=4):
-    """The best ``top`` fits: densities over the histogram and their Q-Q plots (``mlemap compare --plot``)."""
+def comparison_figure(comparison, path=None, top=None, xlabel=None):
+    """Every usable fit (or the best ``top``), in rank order: densities (stems for discrete families)
+    over the data, and Q-Q plots (P-P for discrete families); what ``mlemap compare --plot`` saves."""
     from ._mpl import pyplot
 
     fits = [c for c in comparison.candidates if c.usable][:top]
     if not fits:
         raise MethodError("No family could be fitted, so there is nothing to plot.")
     plt = pyplot()
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    discrete = fits[0].result.family.discrete
+    spread = 0.6  # stems of several pmfs side by side, within a bar's width
     for i, c in enumerate(fits):
         colour = PALETTE[(i + 1) % len(PALETTE)]
         label = f"{c.family} (ΔAIC {c.delta_aic:.1f})"
-        density(c.result, ax=a, color=colour, label=label, show_data=(i == 0))
+        offset = (i - (len(fits) - 1) / 2) * spread / max(len(fits) - 1, 1) if discrete else 0.0
+        density(c.result, ax=a, color=colour, label=label, show_data=(i == 0), xlabel=xlabel, offset=offset)
         if c.result.family.discrete:
             pp(c.result, ax=b, color=colour, label=label)
         else:
             qq(c.result, ax=b, color=colour, label=label)
     a.set_title("fitted distributions, ranked by AIC")
-    b.set_xlabel("fitted quantiles" if not fits[0].result.family.discrete else "empirical probability")
-    b.set_ylabel("sample quantiles" if not fits[0].result.family.discrete else "fitted CDF")
+    a.legend(frameon=False, fontsize=8)
+    b.set_title("P-P plots" if discrete else "Q-Q plots")
+    b.set_xlabel("empirical probability" if discrete else "fitted quantiles")
+    b.set_ylabel("fitted CDF" if discrete else "sample quantiles")
     b.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig

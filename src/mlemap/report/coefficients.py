@@ -45,9 +45,10 @@ class CoefficientSummary:
 
     # ------------------------------------------------------------------ renderings
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary: the fit facts under ``data``' keys, one entry per coefficient under
-        ``coefficients`` (label, estimate, se, z, pvalue, lower, upper, status), and ``notes``.
-        NaN and infinities become null."""
+        """JSON-ready dictionary: the fit facts under ``data``' keys (model, family, estimator, solver, n,
+        loglik, aic, bic, k, k_effective, scale, converged, n_iter, message, prior, cov_type, ci_method,
+        ci_level), one entry per coefficient under ``coefficients`` (label, estimate, se, z, pvalue,
+        lower, upper, status), and ``notes``. NaN and infinities become null."""
         out = dict(self.data)
         out["coefficients"] = [
             {
@@ -62,7 +63,6 @@ class CoefficientSummary:
             }
             for r in self.rows
         ]
-        out["interval"] = self.interval_label
         out["notes"] = list(self.notes)
         return fmt.jsonable(out)
 
@@ -102,21 +102,15 @@ class CoefficientSummary:
         return ["coefficient", "estimate", self.se_label, "z", "P>|z|", self.interval_label]
 
     def _table(self):
-        from rich import box
-        from rich.table import Table
-        from rich.text import Text
+        from .table import Col, FittedTable
 
         has_status = any(r.status for r in self.rows)
-        table = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
-        for k, name in enumerate(self._columns()):
-            table.add_column(name, justify="left" if k == 0 else ("center" if k == 5 else "right"),
-                             style="bold" if k == 0 else None)
-        if has_status:
-            table.add_column("")
-        for r in self.rows:
-            cells = self._cells(r) + ([r.status] if has_status else [])
-            table.add_row(*(Text(c) for c in cells))
-        return table
+        label, estimate, se, z, p, interval = self._columns()
+        columns = [Col(label, "left", "text", style="bold"), Col(estimate), Col(se), Col(z, drop=2), Col(p, drop=1),
+                   Col(interval, "center")]
+        columns += [Col("", "left", "text")] if has_status else []
+        rows = [self._cells(r) + ([r.status] if has_status else []) for r in self.rows]
+        return FittedTable(columns, rows)
 
     def __rich__(self):
         from rich.console import Group

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
-import torch
+
+
+def _is_tensor(value: Any) -> bool:
+    """Whether ``value`` is a torch tensor (without importing torch: none exists before it is imported)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor)
 
 
 def number(value: Any, digits: int = 6) -> str:
@@ -23,7 +29,7 @@ def number(value: Any, digits: int = 6) -> str:
 
 def jsonable(value: Any) -> Any:
     """Convert tensors/arrays/NaN to JSON-safe Python values (NaN and inf become None)."""
-    if isinstance(value, torch.Tensor):
+    if _is_tensor(value):
         value = value.detach().cpu().numpy()
     if isinstance(value, np.ndarray):
         return [jsonable(v) for v in value.tolist()] if value.ndim else jsonable(value.item())
@@ -62,7 +68,7 @@ def distribution(dist) -> str:
 
 
 def _short(value: Any) -> str:
-    if isinstance(value, torch.Tensor):
+    if _is_tensor(value):
         value = value.detach().cpu()
         if value.dim() == 0:
             return number(value.item(), 6)
@@ -83,19 +89,10 @@ def element_labels(name: str, shape: tuple) -> list[str]:
 
 
 def facts_grid(pairs, label_style: str | None = None):
-    """The header of a summary: ``(label, value)`` pairs laid out two per row in a rich grid."""
-    from rich.table import Table
-    from rich.text import Text
+    """The header of a summary: ``(label, value)`` pairs, two per row when they fit the width."""
+    from .table import FactsGrid
 
-    grid = Table.grid(padding=(0, 2))
-    for k in range(4):
-        grid.add_column(style=label_style if k % 2 == 0 else None)
-    pairs = list(pairs)
-    for i in range(0, len(pairs), 2):
-        left = pairs[i]
-        right = pairs[i + 1] if i + 1 < len(pairs) else ("", "")
-        grid.add_row(*(Text(c) for c in (left[0], left[1], right[0], right[1])))
-    return grid
+    return FactsGrid(pairs, label_style)
 
 
 def plain_text(renderable, width: int = 110) -> str:
@@ -106,5 +103,5 @@ def plain_text(renderable, width: int = 110) -> str:
 
     buffer = io.StringIO()
     Console(file=buffer, width=width, color_system=None, force_terminal=False, highlight=False, markup=False,
-            emoji=False).print(renderable)
+            emoji=False).print(renderable, crop=False)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())

@@ -53,11 +53,14 @@ class PathSummary:
             "family": path.family,
             "penalty": path.penalty,
             "l1_ratio": path.l1_ratio,
-            "n_obs": path.n_obs,
+            "n": path.n_obs,
             "n_features": path.n_features,
+            "features": list(path.feature_names),
             "fit_intercept": path.fit_intercept,
             "alpha_max": path.alpha_max,
             "alphas": path.alphas,
+            "coefs": path.coefs,
+            "intercepts": path.intercepts,
             "nnz": path.nnz,
             "loglik": loglik,
             "bic": bic,
@@ -68,8 +71,10 @@ class PathSummary:
         return cls(f"Regularisation path: {label}, {path.family} family", facts, rows, notes, data)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary. Keys: family, penalty, l1_ratio, n_obs, n_features, fit_intercept,
-        alpha_max, alphas, nnz, loglik, bic, n_iter, converged, selection. NaN/inf become null."""
+        """JSON-ready dictionary. Keys: family, penalty, l1_ratio, n (total weight), n_features, features,
+        fit_intercept, alpha_max, alphas, coefs (``coefs[j][k]``: feature j at ``alphas[k]``; one more
+        leading index, the class, for categorical), intercepts, nnz, loglik, bic, n_iter, converged,
+        selection. NaN/inf become null."""
         out = fmt.jsonable(self.data)
         out["converged"] = [bool(c) for c in self.data["converged"]]
         return out
@@ -78,16 +83,13 @@ class PathSummary:
         return json.dumps(self.to_dict(), **kwargs)
 
     def _table(self):
-        from rich import box
-        from rich.table import Table
-        from rich.text import Text
+        from .table import Col, FittedTable
 
-        table = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
-        for name in ("#", "alpha", "non-zeros", "log-likelihood", "BIC", ""):
-            table.add_column(name, justify="left" if name == "" else "right")
-        for k, alpha, nnz, ll, bic, mark in self.rows:
-            table.add_row(*(Text(c) for c in (str(k), fmt.number(alpha, 4), str(nnz), fmt.number(ll, 8), fmt.number(bic, 8), mark)))
-        return table
+        columns = [Col("#"), Col("alpha"), Col("non-zeros"), Col("log-likelihood"), Col("BIC", drop=1),
+                   Col("", "left", "text")]
+        rows = [[str(k), fmt.number(alpha, 4), str(nnz), fmt.number(ll, 8), fmt.number(bic, 8), mark]
+                for k, alpha, nnz, ll, bic, mark in self.rows]
+        return FittedTable(columns, rows)
 
     def __rich__(self):
         from rich.console import Group

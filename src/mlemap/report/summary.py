@@ -181,30 +181,21 @@ class Summary:
         ).set_index("parameter")
 
     def _table(self):
-        from rich import box
-        from rich.table import Table
-        from rich.text import Text
+        from .table import Col, FittedTable
 
         has_prior = any(r.prior for r in self.rows)
         has_status = any(r.status for r in self.rows)
-        table = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
-        table.add_column("parameter", style="bold")
-        table.add_column("estimate", justify="right")
-        table.add_column("posterior sd" if self.data.get("estimator") == "MAP" else "std. error", justify="right")
-        table.add_column(self.interval_label, justify="center")
-        if has_prior:
-            table.add_column("prior")
-        if has_status:
-            table.add_column("")
+        sd = "posterior sd" if self.data.get("estimator") == "MAP" else "std. error"
+        columns = [Col("parameter", "left", "text", style="bold"), Col("estimate"), Col(sd),
+                   Col(self.interval_label, "center")]
+        columns += [Col("prior", "left", "text")] if has_prior else []
+        columns += [Col("", "left", "text")] if has_status else []
+        rows = []
         for r in self.rows:
             interval = "" if r.status == "fixed" else f"[{fmt.number(r.lower)}, {fmt.number(r.upper)}]"
             cells = [r.label, fmt.number(r.estimate), "" if r.status == "fixed" else fmt.number(r.se), interval]
-            if has_prior:
-                cells.append(r.prior)
-            if has_status:
-                cells.append(r.status)
-            table.add_row(*(Text(c) for c in cells))
-        return table
+            rows.append(cells + ([r.prior] if has_prior else []) + ([r.status] if has_status else []))
+        return FittedTable(columns, rows)
 
     def __rich__(self):
         from rich.console import Group
