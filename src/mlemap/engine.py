@@ -6,9 +6,9 @@
    no prior are set to that extreme; the likelihood is monotone in them.
 3. On large samples without sufficient statistics, Newton runs first on the subsample (weights
    scaled up), so that the full data only needs the last two or three quadratically convergent steps.
-4. Newton with the exact Hessian (few parameters), L-BFGS (many), or Powell's derivative-free
-   method for likelihoods with kinks (Laplace); then coordinates that ran to the boundary are
-   snapped to it.
+4. Trust-region Newton with the exact Hessian and scaled parameters (few parameters), L-BFGS
+   (many), or Powell's derivative-free method for likelihoods with kinks (Laplace); then
+   coordinates that ran to the boundary are snapped to it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from .errors import ConvergenceWarning, EstimationError, warn
 from .families.base import clamp_interior
 from .families.transforms import finite_bounds, is_positive_definite, is_simplex
 from .inference.boundary import RUNAWAY, snap_runaways
-from .optim import OptimizeResult, lbfgs, newton, powell
+from .optim import OptimizeResult, lbfgs, powell, trust_region_newton
 
 SUBSAMPLE_ABOVE = 200_000
 SUBSAMPLE_SIZE = 50_000
@@ -106,13 +106,13 @@ def solve_numerically(problem, init: dict[str, torch.Tensor], *, max_iter: int =
     u_start = u0
     if solver == "newton" and objective.stats is None and problem.n_obs > SUBSAMPLE_ABOVE:
         sub = problem.subsample_objective(SUBSAMPLE_SIZE, names, fixed=extremes)
-        warm = newton(sub.value_grad_hess, sub.value, u0, max_iter=max_iter, ftol=1e-12)
+        warm = trust_region_newton(sub.value_grad_hess, sub.value, u0, max_iter=max_iter, ftol=1e-12)
         if warm.converged and bool(torch.isfinite(objective.value(warm.x))):
             u_start = warm.x
     if solver == "newton":
         watch = [n for n in problem.family.limits if n in names and n not in problem.priors]
         stop = (lambda u, f: bool(_beyond_limits(problem, names, layout.unpack(u)))) if watch else None
-        result = newton(
+        result = trust_region_newton(
             objective.value_grad_hess,
             objective.value,
             u_start,
@@ -135,7 +135,7 @@ def solve_numerically(problem, init: dict[str, torch.Tensor], *, max_iter: int =
         rest = [n for n in names if n not in beyond]
         sub_obj = problem.objective(rest, fixed={**extremes, **held})
         sub_u0 = sub_obj.layout.pack({n: params[n] for n in rest}).to(problem.dtype)
-        sub = newton(sub_obj.value_grad_hess, sub_obj.value, sub_u0, fg=sub_obj.value_and_grad, max_iter=max_iter)
+        sub = trust_region_newton(sub_obj.value_grad_hess, sub_obj.value, sub_u0, fg=sub_obj.value_and_grad, max_iter=max_iter)
         params = {**sub_obj.layout.unpack(sub.x), **held}
         sub.message = f"{sub.message}, with {', '.join(beyond)} held at its limit"
         result = sub
@@ -161,6 +161,13 @@ def warn_if_not_converged(problem, outcome: NumericalOutcome) -> str | None:
     res = outcome.optimum
     if res.converged:
         return None
+    if res.report is not None and res.report.singular:
+        # stationary on a flat ridge (parameters the data do not separate): not a strict minimum, so not
+        # converged; the standard errors name the parameters and warn (IdentifiabilityWarning)
+        return None
+    criteria = ""
+    if res.report is not None and res.report.failed:
+        criteria = f"Failed: {', '.join(res.report.failed)}; {res.report.advice}. "
     advice = (
         "Try init={...} closer to the answer, a larger max_iter, fixing a parameter you know, or a weakly "
         "informative prior on the parameter that wanders."
@@ -175,7 +182,7 @@ def warn_if_not_converged(problem, outcome: NumericalOutcome) -> str | None:
     gradient = "" if res.grad_norm is None else f", largest gradient component {res.grad_norm:.3g}"
     message = (
         f"The {res.solver} optimiser did not converge for the '{problem.family.name}' fit ({res.message}; "
-        f"{res.n_iter} iterations{gradient}). {advice}"
+        f"{res.n_iter} iterations{gradient}). {criteria}{advice}"
     )
     warn(message, ConvergenceWarning)
     return message
