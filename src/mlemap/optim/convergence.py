@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -81,6 +82,23 @@ class ConvergenceReport:
         return "; ".join(parts)
 
 
+def eigh(A: np.ndarray, vectors: bool = True):
+    """Eigenvalues (ascending) and, optionally, eigenvectors of a symmetric matrix (torch's LAPACK)."""
+    At = torch.from_numpy(np.ascontiguousarray(A))
+    if not vectors:
+        return torch.linalg.eigvalsh(At).numpy()
+    w, v = torch.linalg.eigh(At)
+    return w.numpy(), v.numpy()
+
+
+def solve_positive_definite(A: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """:math:`A^{-1} b` by Cholesky, or None when the factorisation fails."""
+    L, info = torch.linalg.cholesky_ex(torch.from_numpy(np.ascontiguousarray(A)))
+    if int(info) != 0:
+        return None
+    return torch.cholesky_solve(torch.from_numpy(b).reshape(-1, 1), L).reshape(-1).numpy()
+
+
 def assess(f: float, g: np.ndarray, H: np.ndarray, *, ftol: float, gtol: float) -> ConvergenceReport:
     """Evaluate the three criteria at a point from its value, exact gradient and exact Hessian."""
     p = g.size
@@ -94,17 +112,22 @@ def assess(f: float, g: np.ndarray, H: np.ndarray, *, ftol: float, gtol: float) 
     diag = np.abs(np.diag(H))
     d = np.where(diag > 0, np.sqrt(diag), 1.0)
     gs = g / d
-    evals, evecs = np.linalg.eigh(H / np.outer(d, d))
+    Hs = H / np.outer(d, d)
+    evals = eigh(Hs, vectors=False)
     top = float(np.max(np.abs(evals)))
     min_curvature = float(evals[0]) / top if top > 0 else 0.0
     scaled_gradient = float(np.max(np.abs(gs))) / np.sqrt(M)
-    if min_curvature >= -curvature_tol:
-        # on the range of the Hessian when it is singular: the gradient criterion covers the null space
+    decrement = np.inf
+    if min_curvature > curvature_tol:
+        solved = solve_positive_definite(Hs, gs)
+        if solved is not None:
+            decrement = 0.5 * float(gs @ solved)
+    elif min_curvature >= -curvature_tol:
+        # singular: the decrement on the Hessian's range; the gradient criterion covers the null space
+        evals, evecs = eigh(Hs)
         c = evecs.T @ gs
         keep = evals > curvature_tol * top
         decrement = 0.5 * float(np.sum(c[keep] ** 2 / evals[keep]))
-    else:
-        decrement = np.inf
     failed = []
     if not scaled_gradient <= gtol:
         failed.append("scaled gradient")

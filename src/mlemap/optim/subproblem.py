@@ -14,7 +14,8 @@ the step is completed along that eigenvector to the boundary.
 :func:`steihaug_step` is the truncated conjugate-gradient method (Steihaug, 1983) for many
 parameters: CG on :math:`\\hat H t = -\\hat g` from :math:`t = 0`, stopped at the boundary, at a
 direction of non-positive curvature (followed to the boundary) or at a relative residual
-:math:`\\min(\\tfrac12, \\sqrt{\\|\\hat g\\|})`.
+:math:`\\min(\\tfrac12, \\sqrt{\\|\\hat g\\|})`; at a stationary point with negative curvature
+it steps to the boundary along the lowest eigenvector.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from .convergence import eigh
 
 #: relative width of the lowest eigenvalue's cluster, and the gradient share below which its
 #: components count as zero (the hard case)
@@ -73,8 +76,9 @@ def exact_step(evals: np.ndarray, evecs: np.ndarray, gs: np.ndarray, delta: floa
             a[0] = -tau if c[0] > 0 else tau
             return Step(evecs @ a, _predicted(evals, c, a), True, False)
     mu = _secular_root(e, c, delta, cnorm)
-    a = -c / (e + mu)
-    if lo > 0 and not np.isfinite(a).all():  # mu underflowed against a zero shifted eigenvalue
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = -c / (e + mu)
+    if not np.isfinite(a).all():  # mu underflowed against a zero (shifted) eigenvalue
         a = np.where(np.isfinite(a), a, 0.0)
     length = float(np.linalg.norm(a))
     if length > delta:
@@ -123,7 +127,12 @@ def steihaug_step(Hs: np.ndarray, gs: np.ndarray, delta: float, max_iter: int | 
     d = -r
     gnorm = float(np.linalg.norm(gs))
     if gnorm == 0:
-        return Step(t, 0.0, False, True)
+        # a stationary point: leave it along the lowest eigenvector if the curvature is negative there
+        evals, evecs = eigh(Hs)
+        if evals[0] >= 0:
+            return Step(t, 0.0, False, True)
+        t = delta * evecs[:, 0]
+        return Step(t, _model_decrease(Hs, gs, t), True, False)
     tol = min(0.5, np.sqrt(gnorm)) * gnorm
     rr = float(r @ r)
     for _ in range(max_iter or 2 * p):

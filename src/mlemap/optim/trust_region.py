@@ -36,7 +36,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .convergence import ConvergenceReport, assess
+from .convergence import ConvergenceReport, assess, eigh, solve_positive_definite
 from .result import OptimizeResult
 from .subproblem import Step, exact_step, steihaug_step
 
@@ -49,7 +49,7 @@ ACCEPT = 1e-4
 #: below this share of max(1, |f|) the predicted decrease is judged with the gradient instead of f
 RESOLVABLE = 1e-10
 #: subproblems up to this many parameters are solved exactly
-EXACT_MAX = 400
+EXACT_MAX = 200
 #: Newton steps taken after the criteria hold while the decrement is within this factor of its tolerance
 POLISH = 1e-4
 MAX_POLISH = 3
@@ -73,10 +73,10 @@ class _Model:
         self.Hs = 0.5 * (H + H.T) / np.outer(d, d)
         self.exact = exact
         if exact:
-            self.evals, self.evecs = np.linalg.eigh(self.Hs)
+            self.evals, self.evecs = eigh(self.Hs)
             self.positive_definite = bool(self.evals[0] > 0)
         else:
-            self.positive_definite = _is_pd(self.Hs)
+            self.positive_definite = solve_positive_definite(self.Hs, self.gs) is not None
 
     def step(self, delta: float) -> Step:
         if self.exact:
@@ -85,9 +85,9 @@ class _Model:
 
     def newton_length(self) -> float:
         """Length of the scaled Newton step, inf when the model is not positive definite."""
+        if not self.positive_definite:
+            return np.inf
         if self.exact:
-            if self.evals[0] <= 0:
-                return np.inf
             return float(np.linalg.norm((self.evecs.T @ self.gs) / self.evals))
         step = steihaug_step(self.Hs, self.gs, np.inf)
         return float(np.linalg.norm(step.t)) if step.newton else np.inf
@@ -98,15 +98,7 @@ class _Model:
         if self.exact:
             c = self.evecs.T @ gs
             return float(np.sum(c * c / self.evals))
-        return float(gs @ np.linalg.solve(self.Hs, gs))
-
-
-def _is_pd(A: np.ndarray) -> bool:
-    try:
-        np.linalg.cholesky(A)
-        return True
-    except np.linalg.LinAlgError:
-        return False
+        return float(gs @ solve_positive_definite(self.Hs, gs))
 
 
 def _update_scaling(d: np.ndarray | None, H: np.ndarray) -> np.ndarray:
@@ -233,17 +225,19 @@ def _polish(fgh, fg, evaluate, x, fx, g, H, ftol, gtol):
     in the :math:`H^{-1}` norm and the criteria hold at the new point: the error goes from the
     rounding level of ``f`` towards that of the gradient."""
     Hn, gn = _numpy(H), _numpy(g)
-    try:
-        s = -np.linalg.solve(0.5 * (Hn + Hn.T), gn)
-    except np.linalg.LinAlgError:
+    Hn = 0.5 * (Hn + Hn.T)
+    solved = solve_positive_definite(Hn, gn)
+    if solved is None:
         return None
+    s = -solved
     trial = x + torch.as_tensor(s, dtype=x.dtype, device=x.device)
     f_t, g_t = evaluate(fg, trial)
     scale_f = max(1.0, abs(float(fx)))
     if not (_finite(f_t, g_t) and float(f_t) <= float(fx) + RESOLVABLE * scale_f):
         return None
     before = float(gn @ -s)
-    after = float(_numpy(g_t) @ np.linalg.solve(0.5 * (Hn + Hn.T), _numpy(g_t)))
+    g_next = _numpy(g_t)
+    after = float(g_next @ solve_positive_definite(Hn, g_next))
     if not after < 0.25 * before:
         return None
     f_new, g_new, H_new = evaluate(fgh, trial)
@@ -262,11 +256,11 @@ def _failed(report: ConvergenceReport) -> str:
 
 def _initial_radius(model: _Model, x: np.ndarray, max_step: float) -> float:
     """The scaled Newton step's length when the model is positive definite, else the length of the
-    Cauchy-like step :math:`\\|\\hat g\\| / \\max|\\lambda|`; either capped so that no coordinate moves more
+    Cauchy-like step :math:`\\|\\hat g\\| / \\max|\\lambda|` (a bound on it for Steihaug); either capped so that no coordinate moves more
     than ``max_step`` times :math:`\\max(1, \\|x\\|_\\infty)`."""
     delta = model.newton_length()
     if not np.isfinite(delta) or delta == 0:
-        top = float(np.max(np.abs(model.evals))) if model.exact else float(np.linalg.norm(model.Hs, 2))
+        top = float(np.max(np.abs(model.evals))) if model.exact else float(np.abs(model.Hs).sum(axis=1).max())
         gnorm = float(np.linalg.norm(model.gs))
         delta = gnorm / top if top > 0 else gnorm
     if delta == 0:
