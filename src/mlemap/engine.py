@@ -90,6 +90,7 @@ def solve_numerically(problem, init: dict[str, torch.Tensor], *, max_iter: int =
         return NumericalOutcome(dict(extremes), dummy, [], {}, extremes)
 
     start = starting_values(problem, names, {k: v for k, v in init.items() if k in names})
+    problem.family.validate_start(problem.features, {**problem.fixed, **extremes, **start}, names)
     objective = problem.objective(names, fixed=extremes)
     layout = objective.layout
     u0 = layout.pack(start).to(problem.dtype)

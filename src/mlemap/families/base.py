@@ -195,6 +195,9 @@ class Family:
         """
         return None
 
+    def validate_start(self, feats: Mapping[str, torch.Tensor], start: Params, free: list[str]) -> None:
+        """Check the log-density at the starting values before optimising (user-written families do)."""
+
     def expected_information(self, p: Params, weight: torch.Tensor, names: list[str]) -> torch.Tensor:
         """Expected Fisher information of ``weight`` observations over ``names`` (natural coordinates)."""
         raise NotImplementedError(f"the '{self.name}' family has no expected information")  # pragma: no cover
