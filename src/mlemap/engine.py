@@ -1,5 +1,7 @@
 """The numerical route: minimise the negative log-likelihood (minus log-prior) over unconstrained space.
 
+0. Location-scale and scale families without priors are fitted on standardised data and mapped
+   back (:mod:`mlemap.standardize`), so that the fit does not depend on the units of the data.
 1. Starting values from the family (method of moments or robust quantiles; on a random subsample
    of 50,000 rows when the sample is larger), overridden by ``init``, moved strictly inside.
 2. Parameters whose MLE is a sample extreme (the uniform's bounds, the Pareto scale) and that have
@@ -23,6 +25,7 @@ from .families.base import clamp_interior
 from .families.transforms import finite_bounds, is_positive_definite, is_simplex
 from .inference.boundary import RUNAWAY, snap_runaways
 from .optim import OptimizeResult, lbfgs, powell, trust_region_newton
+from .standardize import Rescaling, standardisation
 
 SUBSAMPLE_ABOVE = 200_000
 SUBSAMPLE_SIZE = 50_000
@@ -73,6 +76,39 @@ def data_extremes(problem) -> dict[str, torch.Tensor]:
 
 
 def solve_numerically(problem, init: dict[str, torch.Tensor], *, max_iter: int = 200, solver: str = "auto") -> NumericalOutcome:
+    found = standardisation(problem, SUBSAMPLE_SIZE, SUBSAMPLE_ABOVE)
+    if found is None:
+        return _solve(problem, init, max_iter, solver)
+    standard, rescaling = found
+    outcome = _solve(standard, rescaling.to_standard(init), max_iter, solver)
+    return _map_back(outcome, problem, standard, rescaling)
+
+
+def _map_back(outcome: NumericalOutcome, problem, standard, rescaling: Rescaling) -> NumericalOutcome:
+    """The outcome in the original units: parameters, and the optimiser's point, gradient and Hessian
+    in the original unconstrained coordinates (:math:`g = J^{-\\top} g'`, :math:`H = J^{-\\top} H' J^{-1}`)."""
+    res = outcome.optimum
+    names = outcome.names
+    if names and res.x.numel() == standard.layout(names).size:
+        original, scaled = problem.layout(names), standard.layout(names)
+
+        def to_original(u):
+            return original.pack(rescaling.from_standard(scaled.unpack(u))).to(u.dtype)
+
+        J = torch.autograd.functional.jacobian(to_original, res.x)
+        res.x = to_original(res.x)
+        if res.grad is not None:
+            res.grad = torch.linalg.solve(J.T, res.grad)
+        if res.hess is not None:
+            inv = torch.linalg.inv(J)
+            res.hess = inv.T @ res.hess @ inv
+        res.fun = res.fun + float(problem.total_weight) * math.log(rescaling.scale)
+    params = rescaling.from_standard(outcome.params)
+    extremes = rescaling.from_standard(outcome.extremes)
+    return NumericalOutcome(params, res, names, outcome.infinite, extremes)
+
+
+def _solve(problem, init: dict[str, torch.Tensor], max_iter: int, solver: str) -> NumericalOutcome:
     if solver == "auto" and not problem.priors and not init:
         fast = problem.family.fast_mle(problem, max_iter=max_iter)
         if fast is not None:
