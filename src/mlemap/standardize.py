@@ -79,4 +79,4 @@ def standardisation(problem: Problem, sample_size: int, sample_above: int) -> tu
         return None
     z = (problem.x - rescaling.shift) * (1.0 / rescaling.scale) if located else problem.x * (1.0 / rescaling.scale)
     fixed = {**problem.fixed, **rescaling.to_standard({k: v for k, v in problem.fixed.items() if k in kinds})}
-    return Problem(fam, z, problem.weights, fixed, {}), rescaling
+    return problem.with_data(z, fixed), rescaling

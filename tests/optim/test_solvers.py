@@ -339,3 +339,46 @@ def test_large_sample_warm_start_gives_the_same_estimate(monkeypatch):
     assert engine.SUBSAMPLE_ABOVE < 250_000
     x = 1.0 + 2.0 * np.random.default_rng(73).standard_t(5.0, size=250_000)
     _check_warm_start(monkeypatch, x)
+
+
+# ---------------------------------------------------------------------- row order
+def _permuted_fits(x, family="studentt"):
+    rng = np.random.default_rng(99)
+    fits = [mm.fit(family, x), mm.fit(family, x[rng.permutation(x.size)]), mm.fit(family, np.sort(x)[::-1].copy())]
+    for other in fits[1:]:
+        for name in fits[0].params:
+            assert other.params[name] == pytest.approx(fits[0].params[name], rel=1e-12)
+        assert other.loglik == pytest.approx(fits[0].loglik, rel=1e-12)
+    return fits
+
+
+@pytest.mark.parametrize("family", ["studentt", "cauchy", "gumbel"])
+def test_estimates_do_not_depend_on_the_order_of_the_rows(monkeypatch, family):
+    # the warm-start path of large samples, scaled down: its subsample must not depend on the row order
+    monkeypatch.setattr(engine, "SUBSAMPLE_ABOVE", 4_000)
+    monkeypatch.setattr(engine, "SUBSAMPLE_SIZE", 1_000)
+    x = 1.0 + 2.0 * np.random.default_rng(75).standard_t(4.0, size=6_000)
+    _permuted_fits(x, family)
+
+
+@pytest.mark.slow
+def test_a_million_rows_in_any_order_give_the_same_estimate():
+    x = 1.0 + 2.0 * np.random.default_rng(76).standard_t(4.0, size=1_000_000)
+    fits = _permuted_fits(x)
+    assert all(f.converged for f in fits)
+
+
+def test_the_subsample_is_the_same_rows_in_any_order():
+    from mlemap.data.subsample import stratified_subsample
+
+    rng = np.random.default_rng(77)
+    x = torch.tensor(rng.normal(size=5_000), dtype=DT)
+    w = torch.tensor(rng.integers(1, 4, size=5_000), dtype=DT)
+    perm = torch.from_numpy(rng.permutation(5_000))
+    a = stratified_subsample([x, w], 700)
+    b = stratified_subsample([x[perm], w[perm]], 700)
+    assert torch.equal(x[a], x[perm][b]) and torch.equal(w[a], w[perm][b])
+    # stratified: every decile of the data is represented in proportion
+    deciles = torch.quantile(x, torch.linspace(0.1, 0.9, 9, dtype=DT))
+    counts = torch.bincount(torch.bucketize(x[a], deciles), minlength=10)
+    assert int(counts.min()) >= 69 and int(counts.max()) <= 71

@@ -148,10 +148,11 @@ class LogDensity(_UserFamily):
                 "observation (do not sum), so that weights and standard errors work."
             )
         n = x.shape[0]
-        if tuple(out.shape) != (n,):
+        expected = tuple(torch.broadcast_shapes(self._batch_shape(p), (n,)))  # parameters may carry a grid
+        if tuple(out.shape) != expected:
             raise LogDensityError(
                 f"The log-density '{self.name}' returned shape {tuple(out.shape)} for {n} observations; it must "
-                f"return one log-density per observation, shape ({n},)."
+                f"return one log-density per observation, shape {expected}."
             )
         if out.is_complex():
             raise LogDensityError(
@@ -169,6 +170,16 @@ class LogDensity(_UserFamily):
                 f"row {i} (x = {x[i].tolist()}) with {_show(p)}: a density cannot be infinite, so the likelihood "
                 "would be unbounded. Check the function near these parameter values."
             )
+
+    def _batch_shape(self, p) -> torch.Size:
+        """Broadcast of the parameters' leading dimensions beyond their own shapes (a grid of values,
+        broadcasting against the observations)."""
+        extra = []
+        for name, value in p.items():
+            if isinstance(value, torch.Tensor):
+                own = len(self.shape(name, torch.Size()))
+                extra.append(value.shape[: max(value.dim() - own, 0)])
+        return torch.broadcast_shapes(*extra) if extra else torch.Size()
 
     def validate_start(self, feats: Mapping[str, torch.Tensor], start: Params, free: list[str]) -> None:
         """At the starting values: finite log-densities for every observation, and a result that

@@ -24,7 +24,7 @@ Convergence is judged only at accepted points, on the exact derivatives there
 (:mod:`mlemap.optim.convergence`): the scaled gradient, the Newton decrement at the rounding level
 of ``f`` and a positive definite Hessian. A radius-limited step, a collapsed radius or a step below
 the resolution of ``x`` stops the iteration without convergence unless those criteria hold. Once
-they hold with a decrement within ``1e4`` of its tolerance, up to three more Newton steps are
+they hold with a decrement within a factor 1e4 of its tolerance, up to three more Newton steps are
 tried, each kept only when the gradient shrinks fourfold and the criteria hold again: the error
 moves from the rounding level of ``f`` to that of the gradient.
 """
