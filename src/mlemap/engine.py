@@ -1,14 +1,16 @@
 """The numerical route: minimise the negative log-likelihood (minus log-prior) over unconstrained space.
 
+0. Location-scale and scale families without priors are fitted on standardised data and mapped
+   back (:mod:`mlemap.standardize`), so that the fit does not depend on the units of the data.
 1. Starting values from the family (method of moments or robust quantiles; on a random subsample
    of 50,000 rows when the sample is larger), overridden by ``init``, moved strictly inside.
 2. Parameters whose MLE is a sample extreme (the uniform's bounds, the Pareto scale) and that have
    no prior are set to that extreme; the likelihood is monotone in them.
 3. On large samples without sufficient statistics, Newton runs first on the subsample (weights
    scaled up), so that the full data only needs the last two or three quadratically convergent steps.
-4. Newton with the exact Hessian (few parameters), L-BFGS (many), or Powell's derivative-free
-   method for likelihoods with kinks (Laplace); then coordinates that ran to the boundary are
-   snapped to it.
+4. Trust-region Newton with the exact Hessian and scaled parameters (few parameters), L-BFGS
+   (many), or Powell's derivative-free method for likelihoods with kinks (Laplace); then
+   coordinates that ran to the boundary are snapped to it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from .errors import ConvergenceWarning, EstimationError, warn
 from .families.base import clamp_interior
 from .families.transforms import finite_bounds, is_positive_definite, is_simplex
 from .inference.boundary import RUNAWAY, snap_runaways
-from .optim import OptimizeResult, lbfgs, newton, powell
+from .core.optimize import minimize
+from .optim import OptimizeResult
+from .standardize import Rescaling, standardisation
 
 SUBSAMPLE_ABOVE = 200_000
 SUBSAMPLE_SIZE = 50_000
@@ -73,6 +77,39 @@ def data_extremes(problem) -> dict[str, torch.Tensor]:
 
 
 def solve_numerically(problem, init: dict[str, torch.Tensor], *, max_iter: int = 200, solver: str = "auto") -> NumericalOutcome:
+    found = standardisation(problem, SUBSAMPLE_SIZE, SUBSAMPLE_ABOVE)
+    if found is None:
+        return _solve(problem, init, max_iter, solver)
+    standard, rescaling = found
+    outcome = _solve(standard, rescaling.to_standard(init), max_iter, solver)
+    return _map_back(outcome, problem, standard, rescaling)
+
+
+def _map_back(outcome: NumericalOutcome, problem, standard, rescaling: Rescaling) -> NumericalOutcome:
+    """The outcome in the original units: parameters, and the optimiser's point, gradient and Hessian
+    in the original unconstrained coordinates (:math:`g = J^{-\\top} g'`, :math:`H = J^{-\\top} H' J^{-1}`)."""
+    res = outcome.optimum
+    names = outcome.names
+    if names and res.x.numel() == standard.layout(names).size:
+        original, scaled = problem.layout(names), standard.layout(names)
+
+        def to_original(u):
+            return original.pack(rescaling.from_standard(scaled.unpack(u))).to(u.dtype)
+
+        J = torch.autograd.functional.jacobian(to_original, res.x)
+        res.x = to_original(res.x)
+        if res.grad is not None:
+            res.grad = torch.linalg.solve(J.T, res.grad)
+        if res.hess is not None:
+            inv = torch.linalg.inv(J)
+            res.hess = inv.T @ res.hess @ inv
+        res.fun = res.fun + float(problem.total_weight) * math.log(rescaling.scale)
+    params = rescaling.from_standard(outcome.params)
+    extremes = rescaling.from_standard(outcome.extremes)
+    return NumericalOutcome(params, res, names, outcome.infinite, extremes)
+
+
+def _solve(problem, init: dict[str, torch.Tensor], max_iter: int, solver: str) -> NumericalOutcome:
     if solver == "auto" and not problem.priors and not init:
         fast = problem.family.fast_mle(problem, max_iter=max_iter)
         if fast is not None:
@@ -90,6 +127,7 @@ def solve_numerically(problem, init: dict[str, torch.Tensor], *, max_iter: int =
         return NumericalOutcome(dict(extremes), dummy, [], {}, extremes)
 
     start = starting_values(problem, names, {k: v for k, v in init.items() if k in names})
+    problem.family.validate_start(problem.features, {**problem.fixed, **extremes, **start}, names)
     objective = problem.objective(names, fixed=extremes)
     layout = objective.model.layout
     u0 = layout.pack(start).to(problem.dtype)
@@ -106,26 +144,15 @@ def solve_numerically(problem, init: dict[str, torch.Tensor], *, max_iter: int =
     u_start = u0
     if solver == "newton" and objective.stats is None and problem.n_obs > SUBSAMPLE_ABOVE:
         sub = problem.subsample_objective(SUBSAMPLE_SIZE, names, fixed=extremes)
-        warm = newton(sub.value_grad_hess, sub.value, u0, max_iter=max_iter, ftol=1e-12)
+        warm = minimize(sub, u0, solver="newton", max_iter=max_iter, ftol=1e-12)
         if warm.converged and bool(torch.isfinite(objective.value(warm.x))):
             u_start = warm.x
     if solver == "newton":
         watch = [n for n in problem.family.limits if n in names and n not in problem.priors]
         stop = (lambda u, f: bool(_beyond_limits(problem, names, layout.unpack(u)))) if watch else None
-        result = newton(
-            objective.value_grad_hess,
-            objective.value,
-            u_start,
-            fg=objective.value_and_grad,
-            max_iter=max_iter,
-            callback=stop,
-        )
-    elif solver == "lbfgs":
-        result = lbfgs(objective.value_and_grad, u_start, max_iter=max(max_iter, 1000))
-    elif solver == "powell":
-        result = powell(objective.value, u_start, max_iter=max_iter)
+        result = minimize(objective, u_start, solver="newton", max_iter=max_iter, callback=stop)
     else:
-        raise ValueError(f"unknown solver {solver!r}")
+        result = minimize(objective, u_start, solver=solver, max_iter=max_iter)
     params = layout.unpack(result.x)
     beyond = _beyond_limits(problem, names, params)
     if beyond and len(beyond) < len(names):
@@ -135,7 +162,7 @@ def solve_numerically(problem, init: dict[str, torch.Tensor], *, max_iter: int =
         rest = [n for n in names if n not in beyond]
         sub_obj = problem.objective(rest, fixed={**extremes, **held})
         sub_u0 = sub_obj.model.layout.pack({n: params[n] for n in rest}).to(problem.dtype)
-        sub = newton(sub_obj.value_grad_hess, sub_obj.value, sub_u0, fg=sub_obj.value_and_grad, max_iter=max_iter)
+        sub = minimize(sub_obj, sub_u0, solver="newton", max_iter=max_iter)
         params = {**sub_obj.model.layout.unpack(sub.x), **held}
         sub.message = f"{sub.message}, with {', '.join(beyond)} held at its limit"
         result = sub
@@ -161,6 +188,13 @@ def warn_if_not_converged(problem, outcome: NumericalOutcome) -> str | None:
     res = outcome.optimum
     if res.converged:
         return None
+    if res.report is not None and res.report.singular:
+        # stationary on a flat ridge (parameters the data do not separate): not a strict minimum, so not
+        # converged; the standard errors name the parameters and warn (IdentifiabilityWarning)
+        return None
+    criteria = ""
+    if res.report is not None and res.report.failed:
+        criteria = f"Failed: {', '.join(res.report.failed)}; {res.report.advice}. "
     advice = (
         "Try init={...} closer to the answer, a larger max_iter, fixing a parameter you know, or a weakly "
         "informative prior on the parameter that wanders."
@@ -175,7 +209,7 @@ def warn_if_not_converged(problem, outcome: NumericalOutcome) -> str | None:
     gradient = "" if res.grad_norm is None else f", largest gradient component {res.grad_norm:.3g}"
     message = (
         f"The {res.solver} optimiser did not converge for the '{problem.family.name}' fit ({res.message}; "
-        f"{res.n_iter} iterations{gradient}). {advice}"
+        f"{res.n_iter} iterations{gradient}). {criteria}{advice}"
     )
     warn(message, ConvergenceWarning)
     return message

@@ -45,6 +45,11 @@ class FamilyError(MlemapError, ValueError):
     """Unknown family name or an invalid family specification."""
 
 
+class LogDensityError(FamilyError):
+    """A user's log-density function raised, or returned something other than one finite log-density
+    per observation that depends on the parameters."""
+
+
 class ParameterError(MlemapError, ValueError):
     """An unknown parameter name, an invalid fixed or initial value, or nothing left to estimate."""
 

@@ -17,6 +17,7 @@ from .core.distribution import WEIGHT, DistributionModel, PriorPenalty
 from .core.objective import Objective
 from .core.problem import Problem as BaseProblem
 from .core.source import InMemorySource
+from .data.subsample import stratified_subsample
 from .errors import ParameterError
 from .families.base import DataContext, Family, require_known_parameter
 from .families.statistics import SufficientStatistics
@@ -61,6 +62,13 @@ class Problem(BaseProblem):
             for attr in ("features", "statistics", "feature_source", "total_weight"):
                 if attr in self.__dict__:
                     new.__dict__[attr] = self.__dict__[attr]
+        return new
+
+    def with_data(self, x: torch.Tensor, fixed: dict[str, torch.Tensor]) -> "Problem":
+        """The same family and weights on transformed observations whose rows correspond one to one
+        (standardised data): the subsample indices are shared, priors are not carried."""
+        new = Problem(self.family, x, self.weights, fixed, {})
+        new.__dict__["_subsample_cache"] = self.__dict__.setdefault("_subsample_cache", {})
         return new
 
     # ------------------------------------------------------------------ facts
@@ -165,11 +173,12 @@ class Problem(BaseProblem):
         return Objective(model, self.feature_source, penalty=penalty)
 
     def subsample_index(self, size: int) -> torch.Tensor:
-        """Row indices of a random subsample (drawn once per size, with replacement, seeded)."""
+        """Row indices of a stratified subsample that does not depend on the order of the rows (drawn once per size)."""
         cache = self.__dict__.setdefault("_subsample_cache", {})
         if size not in cache:
-            gen = torch.Generator(device="cpu").manual_seed(20_240_607)
-            cache[size] = torch.randint(0, self.n_obs, (size,), generator=gen).to(self.device)
+            per_row = [v for v in self.fixed.values() if v.dim() > 0 and v.shape[0] == self.n_obs]
+            keys = [self.x] + ([] if self.weights is None else [self.weights]) + per_row
+            cache[size] = stratified_subsample(keys, size)
         return cache[size]
 
     def _subsample(self, size: int):

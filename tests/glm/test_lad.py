@@ -72,3 +72,36 @@ def test_laplace_model_standard_errors_match_the_sampling_spread():
         ses.append(m.se_)
     spread = np.std(estimates, axis=0)
     np.testing.assert_allclose(np.mean(ses, axis=0), spread, rtol=0.15)
+
+
+def _primal_lp_minimum(X, y):
+    """min sum|y - A b| as the primal LP over (b, u, v) with equilibrated columns, solved by scipy's HiGHS."""
+    from scipy.optimize import linprog
+
+    n = X.shape[0]
+    A = np.hstack([X, np.ones((n, 1))])
+    As = A / np.abs(A).max(axis=0)
+    p = As.shape[1]
+    cost = np.concatenate([np.zeros(p), np.ones(2 * n)])
+    res = linprog(cost, A_eq=np.hstack([As, np.eye(n), -np.eye(n)]), b_eq=y,
+                  bounds=[(None, None)] * p + [(0, None)] * (2 * n), method="highs")
+    assert res.status == 0
+    return res.fun
+
+
+@pytest.mark.parametrize("column_scale", [1e-8, 1e8])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_column_on_a_tiny_or_huge_scale_reaches_the_lp_optimum(seed, column_scale):
+    generator = np.random.default_rng(seed)
+    X = generator.standard_normal((100, 3))
+    X[:, 1] *= column_scale
+    y = X @ [1.0, 2.0 / column_scale, -0.5] + 0.3 + generator.laplace(size=100)
+    m = mm.LaplaceRegression().fit(X, y)
+    sad = float(np.abs(y - m.predict(X)).sum())
+    assert sad == pytest.approx(_primal_lp_minimum(X, y), rel=1e-9)
+    # the same fit as on the rescaled column, mapped back
+    Xs = X.copy()
+    Xs[:, 1] /= column_scale
+    ms = mm.LaplaceRegression().fit(Xs, y)
+    np.testing.assert_allclose(m.coef_[1] * column_scale, ms.coef_[1], rtol=1e-7)
+    np.testing.assert_allclose(m.intercept_, ms.intercept_, rtol=1e-7, atol=1e-9)

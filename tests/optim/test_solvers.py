@@ -1,4 +1,4 @@
-"""The flat solvers of mlemap.optim on textbook functions, and the engine's use of them."""
+"""The flat solvers of mlemap.optim (trust-region Newton, L-BFGS, Powell) on textbook functions, and the engine's use of them."""
 
 import math
 import warnings
@@ -10,7 +10,7 @@ from scipy import stats
 
 import mlemap as mm
 import mlemap.engine as engine
-from mlemap.optim import OptimizeResult, lbfgs, newton, newton_direction, powell
+from mlemap.optim import OptimizeResult, lbfgs, powell, trust_region_newton
 
 DT = torch.float64
 
@@ -69,12 +69,13 @@ def log_barrier(x):
 
 def test_newton_solves_a_convex_quadratic_in_one_step():
     fgh, fg, f = with_derivatives(quadratic)
-    res = newton(fgh, f, t([5.0, -3.0, 10.0]))
+    res = trust_region_newton(fgh, f, t([5.0, -3.0, 10.0]))
     assert isinstance(res, OptimizeResult)
     assert res.converged
     assert res.n_iter == 1
     assert res.solver == "newton"
-    assert res.message == "Newton decrement below tolerance"
+    assert res.message.startswith("converged")
+    assert res.report.converged and res.report.stop_reason == "criteria met"
     np.testing.assert_allclose(res.x.numpy(), X_STAR, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(res.fun, float(quadratic(t(X_STAR))), rtol=1e-14)
     np.testing.assert_allclose(res.hess.numpy(), A.numpy(), rtol=1e-14)
@@ -84,7 +85,7 @@ def test_newton_solves_a_convex_quadratic_in_one_step():
 
 def test_newton_at_the_optimum_returns_immediately():
     fgh, fg, f = with_derivatives(quadratic)
-    res = newton(fgh, f, t(X_STAR))
+    res = trust_region_newton(fgh, f, t(X_STAR))
     assert res.converged and res.n_iter == 0 and res.n_fev == 1
 
 
@@ -93,7 +94,7 @@ def test_solvers_minimise_a_quadratic(solver):
     fgh, fg, f = with_derivatives(quadratic)
     x0 = t([5.0, -3.0, 10.0])
     if solver == "newton":
-        res = newton(fgh, f, x0, fg=fg)
+        res = trust_region_newton(fgh, f, x0, fg=fg)
     elif solver == "lbfgs":
         res = lbfgs(fg, x0)
     else:
@@ -108,7 +109,7 @@ def test_rosenbrock_from_the_classic_start(solver):
     fgh, fg, f = with_derivatives(rosenbrock)
     x0 = t([-1.2, 1.0])
     if solver == "newton":
-        res = newton(fgh, f, x0, fg=fg, max_iter=200)
+        res = trust_region_newton(fgh, f, x0, fg=fg, max_iter=200)
     elif solver == "lbfgs":
         res = lbfgs(fg, x0)
     else:
@@ -125,19 +126,10 @@ def test_rosenbrock_from_the_classic_start(solver):
 def test_newton_rosenbrock_decreases_monotonically():
     fgh, fg, f = with_derivatives(rosenbrock)
     values = []
-    res = newton(fgh, f, t([-1.2, 1.0]), callback=lambda x, fx: values.append(fx))
+    res = trust_region_newton(fgh, f, t([-1.2, 1.0]), callback=lambda x, fx: values.append(fx))
     assert res.converged
     assert values[0] == pytest.approx(24.2)
     assert all(b <= a for a, b in zip(values, values[1:]))
-
-
-def test_newton_direction_is_a_descent_direction_for_an_indefinite_hessian():
-    g = t([0.3, -0.2])
-    H = t([[-1.0, 0.0], [0.0, 2.0]])
-    d = newton_direction(g, H)
-    assert float(g @ d) < 0
-    # eigenvalues replaced by their absolute values: d = -|H|^{-1} g
-    np.testing.assert_allclose(d.numpy(), [-0.3, 0.1], rtol=1e-14)
 
 
 def test_newton_escapes_an_indefinite_start_to_a_minimum():
@@ -145,7 +137,7 @@ def test_newton_escapes_an_indefinite_start_to_a_minimum():
     x0 = t([0.1, 1.0])
     assert float(torch.linalg.eigvalsh(fgh(x0)[2]).min()) < 0
     values = []
-    res = newton(fgh, f, x0, callback=lambda x, fx: values.append(fx))
+    res = trust_region_newton(fgh, f, x0, callback=lambda x, fx: values.append(fx))
     assert res.converged
     np.testing.assert_allclose(res.x.numpy(), [1.0, 0.0], atol=1e-8)
     assert res.fun == pytest.approx(-0.25, abs=1e-14)
@@ -157,7 +149,7 @@ def test_newton_rejects_non_finite_trial_points():
     fgh, fg, f = with_derivatives(log_barrier)
     # at 0 the Newton step is 10, far past the pole at x = 2
     visited = []
-    res = newton(fgh, f, t([0.0]), callback=lambda x, fx: visited.append(float(x[0])))
+    res = trust_region_newton(fgh, f, t([0.0]), callback=lambda x, fx: visited.append(float(x[0])))
     assert res.converged
     np.testing.assert_allclose(float(res.x[0]), 5 / 3, rtol=1e-12)
     assert all(v < 2 for v in visited)
@@ -174,7 +166,7 @@ def test_powell_treats_non_finite_values_as_infinite():
 
 def test_newton_reports_a_non_finite_start():
     fgh, fg, f = with_derivatives(log_barrier)
-    res = newton(fgh, f, t([3.0]))
+    res = trust_region_newton(fgh, f, t([3.0]))
     assert not res.converged
     assert res.n_iter == 0
     assert "not finite at the start" in res.message
@@ -182,10 +174,11 @@ def test_newton_reports_a_non_finite_start():
 
 def test_newton_stops_at_max_iter():
     fgh, fg, f = with_derivatives(rosenbrock)
-    res = newton(fgh, f, t([-1.2, 1.0]), max_iter=2)
+    res = trust_region_newton(fgh, f, t([-1.2, 1.0]), max_iter=2)
     assert not res.converged
     assert res.n_iter == 2
-    assert res.message == "reached max_iter=2 before converging"
+    assert res.message.startswith("reached max_iter=2 before converging: failed")
+    assert res.report.stop_reason == "iteration limit" and res.report.failed
     assert res.grad_norm > 0
 
 
@@ -280,7 +273,7 @@ def test_lbfgs_minimises_an_mlemap_objective():
     problem = Problem(fam, x, None, resolve_fixed(fam, None, x), {})
     obj = problem.objective()
     u0 = torch.zeros(obj.size, dtype=DT)
-    ref = newton(obj.value_grad_hess, obj.value, u0, fg=obj.value_and_grad)
+    ref = trust_region_newton(obj.value_grad_hess, obj.value, u0, fg=obj.value_and_grad)
     res = lbfgs(obj.value_and_grad, u0)
     assert ref.converged and res.converged
     np.testing.assert_allclose(res.x.numpy(), ref.x.numpy(), atol=1e-6)
@@ -295,15 +288,17 @@ def test_non_finite_objective_at_the_start_raises():
 
 
 def _spy_on_newton(monkeypatch):
+    from mlemap.core import optimize
+
     calls = []
-    real = engine.newton
+    real = optimize.SOLVERS["newton"]
 
     def spy(*args, **kwargs):
         res = real(*args, **kwargs)
         calls.append(res)
         return res
 
-    monkeypatch.setattr(engine, "newton", spy)
+    monkeypatch.setitem(optimize.SOLVERS, "newton", spy)
     return calls
 
 
@@ -346,3 +341,46 @@ def test_large_sample_warm_start_gives_the_same_estimate(monkeypatch):
     assert engine.SUBSAMPLE_ABOVE < 250_000
     x = 1.0 + 2.0 * np.random.default_rng(73).standard_t(5.0, size=250_000)
     _check_warm_start(monkeypatch, x)
+
+
+# ---------------------------------------------------------------------- row order
+def _permuted_fits(x, family="studentt"):
+    rng = np.random.default_rng(99)
+    fits = [mm.fit(family, x), mm.fit(family, x[rng.permutation(x.size)]), mm.fit(family, np.sort(x)[::-1].copy())]
+    for other in fits[1:]:
+        for name in fits[0].params:
+            assert other.params[name] == pytest.approx(fits[0].params[name], rel=1e-12)
+        assert other.loglik == pytest.approx(fits[0].loglik, rel=1e-12)
+    return fits
+
+
+@pytest.mark.parametrize("family", ["studentt", "cauchy", "gumbel"])
+def test_estimates_do_not_depend_on_the_order_of_the_rows(monkeypatch, family):
+    # the warm-start path of large samples, scaled down: its subsample must not depend on the row order
+    monkeypatch.setattr(engine, "SUBSAMPLE_ABOVE", 4_000)
+    monkeypatch.setattr(engine, "SUBSAMPLE_SIZE", 1_000)
+    x = 1.0 + 2.0 * np.random.default_rng(75).standard_t(4.0, size=6_000)
+    _permuted_fits(x, family)
+
+
+@pytest.mark.slow
+def test_a_million_rows_in_any_order_give_the_same_estimate():
+    x = 1.0 + 2.0 * np.random.default_rng(76).standard_t(4.0, size=1_000_000)
+    fits = _permuted_fits(x)
+    assert all(f.converged for f in fits)
+
+
+def test_the_subsample_is_the_same_rows_in_any_order():
+    from mlemap.data.subsample import stratified_subsample
+
+    rng = np.random.default_rng(77)
+    x = torch.tensor(rng.normal(size=5_000), dtype=DT)
+    w = torch.tensor(rng.integers(1, 4, size=5_000), dtype=DT)
+    perm = torch.from_numpy(rng.permutation(5_000))
+    a = stratified_subsample([x, w], 700)
+    b = stratified_subsample([x[perm], w[perm]], 700)
+    assert torch.equal(x[a], x[perm][b]) and torch.equal(w[a], w[perm][b])
+    # stratified: every decile of the data is represented in proportion
+    deciles = torch.quantile(x, torch.linspace(0.1, 0.9, 9, dtype=DT))
+    counts = torch.bincount(torch.bucketize(x[a], deciles), minlength=10)
+    assert int(counts.min()) >= 69 and int(counts.max()) <= 71

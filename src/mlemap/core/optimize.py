@@ -74,10 +74,10 @@ def solve(problem, x0: torch.Tensor | None = None, *, solver: str = "auto", max_
 # ---------------------------------------------------------------------- the registered smooth solvers
 @register_solver("newton")
 def _newton(objective, x0, *, max_iter, callback=None, **options):
-    from ..optim import newton
+    from ..optim import trust_region_newton
 
-    return newton(objective.value_grad_hess, objective.value, x0, fg=objective.value_and_grad, max_iter=max_iter,
-                  callback=callback, **options)
+    return trust_region_newton(objective.value_grad_hess, objective.value, x0, fg=objective.value_and_grad,
+                               max_iter=max_iter, callback=callback, **options)
 
 
 @register_solver("lbfgs")

@@ -98,6 +98,11 @@ class Family:
     #: False when the log-density is not twice differentiable in a parameter (Laplace in loc): the
     #: standard errors then use :meth:`expected_information` instead of the observed information
     smooth: ClassVar[bool] = True
+    #: how each parameter changes when the data are rescaled, :math:`x \\to (x - c) / s`: ``"location"``
+    #: (:math:`p \\to (p - c)/s`), ``"scale"`` (:math:`p \\to p/s`), ``"rate"`` (:math:`p \\to p s`),
+    #: ``"log-location"`` (:math:`p \\to p - \\log s`); parameters not named are unchanged. A
+    #: ``"location"`` entry admits the shift :math:`c`; an empty map means no such symmetry.
+    equivariance: ClassVar[dict[str, str]] = {}
 
     # ------------------------------------------------------------------ description
     def __repr__(self) -> str:
@@ -195,6 +200,9 @@ class Family:
         """
         return None
 
+    def validate_start(self, feats: Mapping[str, torch.Tensor], start: Params, free: list[str]) -> None:
+        """Check the log-density at the starting values before optimising (user-written families do)."""
+
     def expected_information(self, p: Params, weight: torch.Tensor, names: list[str]) -> torch.Tensor:
         """Expected Fisher information of ``weight`` observations over ``names`` (natural coordinates)."""
         raise NotImplementedError(f"the '{self.name}' family has no expected information")  # pragma: no cover
@@ -273,6 +281,31 @@ def check_all_equal_degenerate(
             f"All {x.shape[0]} observations are equal ({value}), so the '{family.name}' likelihood has no "
             f"maximum: {why}. Fix '{at_risk[0]}' with fixed={{'{at_risk[0]}': ...}}, give it a prior, "
             "or collect data with some spread."
+        )
+
+
+#: beyond these data scales the squares of the scale (curvatures, variances of the estimates) leave
+#: the float64 range
+HUGE_SCALE = 2.0**500
+TINY_SCALE = 2.0**-500
+
+
+def check_scale_representable(family: Family, ctx: DataContext, spread: bool) -> None:
+    """Raise :class:`DataError` when the data's scale (their range when ``spread``, else their
+    largest value) is so large or so small that its square overflows or underflows float64."""
+    size = float(ctx.max - ctx.min) if spread else float(max(abs(float(ctx.max)), abs(float(ctx.min))))
+    what = "range" if spread else "largest magnitude"
+    if size > HUGE_SCALE:
+        raise DataError(
+            f"The data's {what} is {size:.3g}: squared, as in the '{family.name}' family's curvature and the variance "
+            f"of its estimates, it overflows float64 (above 1.8e308). Divide the data by a power of ten (for example "
+            f"10**{int(math.log10(size))}) and transform the estimates back."
+        )
+    if 0 < size < TINY_SCALE:
+        raise DataError(
+            f"The data's {what} is {size:.3g}: squared, as in the '{family.name}' family's curvature and the variance "
+            f"of its estimates, it underflows float64 (below 2.2e-308). Multiply the data by a power of ten (for "
+            f"example 10**{-int(math.log10(size))}) and transform the estimates back."
         )
 
 

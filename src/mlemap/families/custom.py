@@ -8,7 +8,7 @@ from typing import Any, Callable, Mapping
 import torch
 from torch.distributions import constraints
 
-from ..errors import FamilyError, ParameterError
+from ..errors import EstimationError, FamilyError, LogDensityError, MlemapError, ParameterError
 from .base import Family, Params, raise_outside_support
 
 SUPPORT_NAMES = {
@@ -79,19 +79,24 @@ class LogDensity(_UserFamily):
     ):
         self.fn = fn
         self.name = name or getattr(fn, "__name__", "custom")
-        names = list(init or {})
-        if not names:
-            try:
-                sig = list(inspect.signature(fn).parameters.values())[1:]
-            except (TypeError, ValueError):
-                sig = []
-            names = [p.name for p in sig if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        required, optional, open_ended = _arguments(fn)
+        init = dict(init or {})
+        if required is None or open_ended:  # no usable signature: init names the parameters
+            names = list(init)
+        else:
+            extra = [k for k in init if k not in required and k not in optional]
+            if extra:
+                raise ParameterError(
+                    f"The 'init' argument names {extra[0]!r}, which is not an argument of the log-density "
+                    f"'{self.name}' (its parameters are {required + optional}). Remove it or rename it."
+                )
+            names = required + [k for k in optional if k in init]
         if not names:
             raise ParameterError(
                 f"Cannot tell the parameters of the log-density '{self.name}'. Pass init={{'name': start, ...}}."
             )
         self.parameters = tuple(names)
-        self.init = dict(init or {})
+        self.init = init
         support = dict(support or {})
         unknown = set(support) - set(names)
         if unknown:
@@ -117,7 +122,21 @@ class LogDensity(_UserFamily):
             )
 
     def log_prob(self, f, p):
-        out = self.fn(f["x"], **p)
+        x = f["x"]
+        try:
+            out = self.fn(x, **p)
+        except MlemapError:
+            raise
+        except Exception as exc:
+            raise LogDensityError(
+                f"The log-density '{self.name}' raised {type(exc).__name__}: {exc} (at {_show(p)}). Fix the "
+                "function so that it evaluates at every parameter value inside the declared supports."
+            ) from exc
+        self._check_output(out, x, p)
+        return out
+
+    def _check_output(self, out, x, p) -> None:
+        """One real value per observation, never +inf (checked at every evaluation)."""
         if not isinstance(out, torch.Tensor):
             raise FamilyError(
                 f"The log-density '{self.name}' must return a torch tensor (one value per observation); "
@@ -128,11 +147,89 @@ class LogDensity(_UserFamily):
                 f"The log-density '{self.name}' returned a single number; return one log-density per "
                 "observation (do not sum), so that weights and standard errors work."
             )
-        return out
+        n = x.shape[0]
+        expected = tuple(torch.broadcast_shapes(self._batch_shape(p), (n,)))  # parameters may carry a grid
+        if tuple(out.shape) != expected:
+            raise LogDensityError(
+                f"The log-density '{self.name}' returned shape {tuple(out.shape)} for {n} observations; it must "
+                f"return one log-density per observation, shape {expected}."
+            )
+        if out.is_complex():
+            raise LogDensityError(
+                f"The log-density '{self.name}' returned complex values ({out.dtype}); return real log-densities."
+            )
+        if not out.is_floating_point():
+            raise LogDensityError(
+                f"The log-density '{self.name}' returned {out.dtype} values; return floating-point log-densities."
+            )
+        infinite = torch.isposinf(out)
+        if bool(infinite.any()):
+            i = int(torch.nonzero(infinite)[0])
+            raise LogDensityError(
+                f"The log-density '{self.name}' returned +inf for {int(infinite.sum())} observation(s), the first at "
+                f"row {i} (x = {x[i].tolist()}) with {_show(p)}: a density cannot be infinite, so the likelihood "
+                "would be unbounded. Check the function near these parameter values."
+            )
+
+    def _batch_shape(self, p) -> torch.Size:
+        """Broadcast of the parameters' leading dimensions beyond their own shapes (a grid of values,
+        broadcasting against the observations)."""
+        extra = []
+        for name, value in p.items():
+            if isinstance(value, torch.Tensor):
+                own = len(self.shape(name, torch.Size()))
+                extra.append(value.shape[: max(value.dim() - own, 0)])
+        return torch.broadcast_shapes(*extra) if extra else torch.Size()
+
+    def validate_start(self, feats: Mapping[str, torch.Tensor], start: Params, free: list[str]) -> None:
+        """At the starting values: finite log-densities for every observation, and a result that
+        depends on every free parameter (a detached tensor would leave the start as a false optimum)."""
+        x = feats["x"]
+        params = {k: (v.detach().clone().requires_grad_(True) if k in free else v) for k, v in start.items()}
+        with torch.enable_grad():
+            out = self.log_prob(feats, params)
+        bad = ~torch.isfinite(out.detach())
+        if bool(bad.any()):
+            i = int(torch.nonzero(bad)[0])
+            raise EstimationError(
+                f"The log-density '{self.name}' is not finite at the starting values {_show(start)} for "
+                f"{int(bad.sum())} of {x.shape[0]} observations (the first: row {i}, x = {x[i].tolist()}, value "
+                f"{float(out[i].detach())}). Pass init={{...}} with values at which every observation has positive density."
+            )
+        if not out.requires_grad:
+            raise LogDensityError(
+                f"The log-density '{self.name}' does not depend on its parameters {free}: the returned tensor is "
+                "detached from them (a .detach(), .item(), numpy or float conversion). Use torch operations on the "
+                "parameters throughout."
+            )
+        grads = torch.autograd.grad(out.sum(), [params[k] for k in free], allow_unused=True)
+        unused = [k for k, g in zip(free, grads) if g is None]
+        if unused:
+            raise LogDensityError(
+                f"The log-density '{self.name}' does not depend on the parameter(s) {unused}: the returned tensor "
+                "is not computed from them. Remove them from init (or fix them with fixed={...}) or use them."
+            )
 
     def initial(self, f, w, fixed):
         like = f["x"]
         return {n: _as_param(self.init[n], n, like) for n in self.parameters if n in self.init}
+
+
+def _arguments(fn) -> tuple[list[str] | None, list[str], bool]:
+    """Arguments after the first (the data): (required, with defaults, whether ``**kwargs`` is accepted);
+    ``None`` when the signature cannot be read."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return None, [], True
+    named = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    required = [p.name for p in named if p.default is p.empty]
+    optional = [p.name for p in named if p.default is not p.empty]
+    return required, optional, any(p.kind == p.VAR_KEYWORD for p in params)
+
+
+def _show(params: Mapping[str, torch.Tensor]) -> str:
+    return "{" + ", ".join(f"{k}: {v.detach().tolist() if isinstance(v, torch.Tensor) else v}" for k, v in params.items()) + "}"
 
 
 class TorchFamily(_UserFamily):

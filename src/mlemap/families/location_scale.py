@@ -20,6 +20,7 @@ from .base import (
     Derived,
     Family,
     check_all_equal_degenerate,
+    check_scale_representable,
     require_support,
     scalar,
 )
@@ -86,6 +87,7 @@ def gaussian_log_likelihood(s: SufficientStatistics, key: str, loc: torch.Tensor
 
 class _LocationScale(Family):
     parameters = ("loc", "scale")
+    equivariance = {"loc": "location", "scale": "scale"}
 
     def constraint(self, name, ctx=None):
         return constraints.real if name == "loc" else constraints.positive
@@ -94,6 +96,8 @@ class _LocationScale(Family):
         check_all_equal_degenerate(
             self, x, ("scale",), free, has_prior, "the likelihood grows without bound as scale shrinks to 0", ctx
         )
+        if x.dim() == 1:
+            check_scale_representable(self, ctx, spread=True)
 
 
 class Normal(_LocationScale):
@@ -134,6 +138,7 @@ class LogNormal(_LocationScale):
 
     name = "lognormal"
     aliases = ("log_normal",)
+    equivariance = {"loc": "log-location"}
     torch_class = td.LogNormal
     derived = _SCALE_DERIVED
     support_description = "positive numbers"
@@ -141,6 +146,11 @@ class LogNormal(_LocationScale):
 
     def check_support(self, x, fixed, ctx):
         require_support(bool(ctx.min > 0), self, x, lambda: x <= 0, "Log-normal observations must be strictly positive.")
+
+    def check_identifiable(self, x, w, free, has_prior, ctx):
+        check_all_equal_degenerate(
+            self, x, ("scale",), free, has_prior, "the likelihood grows without bound as scale shrinks to 0", ctx
+        )
 
     def features(self, x, fixed):
         return {"log_x": parallel.log(x)}
@@ -319,6 +329,7 @@ class HalfNormal(Family):
 
     name = "half_normal"
     aliases = ("halfnormal",)
+    equivariance = {"scale": "scale"}
     torch_class = td.HalfNormal
     parameters = ("scale",)
     support_description = "numbers >= 0"
@@ -334,6 +345,7 @@ class HalfNormal(Family):
     def check_identifiable(self, x, w, free, has_prior, ctx):
         if bool(ctx.max == 0):
             check_all_equal_degenerate(self, x, ("scale",), free, has_prior, "the scale shrinks to 0", ctx)
+        check_scale_representable(self, ctx, spread=False)
 
     def log_prob(self, f, p):
         x = f["x"]

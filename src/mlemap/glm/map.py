@@ -8,8 +8,8 @@ the estimator minimises the joint objective
 
 including the dispersion :math:`\\sigma` for the gaussian family (a flat prior on :math:`\\sigma`:
 its update is :math:`\\hat\\sigma^2 = \\sum_i w_i r_i^2 / W`). The intercept enters the prior only
-when ``penalize_intercept``. Newton's method runs on the exact autograd Hessian (L-BFGS when there
-are more than ``newton_max`` parameters), with :math:`\\log\\sigma` as the free coordinate; the
+when ``penalize_intercept``. Trust-region Newton runs on the exact autograd Hessian (L-BFGS when
+there are more than ``newton_max`` parameters), with :math:`\\log\\sigma` as the free coordinate; the
 mode does not depend on that choice because no Jacobian term is added.
 
 The Laplace approximation of the posterior is :math:`\\mathcal N(\\hat\\theta, H^{-1})` with
@@ -26,7 +26,7 @@ import torch
 import torch.distributions as td
 
 from ..optim.lbfgs import lbfgs
-from ..optim.newton import newton
+from ..optim.trust_region import trust_region_newton
 from .family import GLMFamily
 from .gram import torch_single_thread
 
@@ -131,12 +131,10 @@ def _fit(X, y, family, prior, sample_weight, offset, intercept, penalize_interce
         return value, g, H
 
     if x0t.numel() <= newton_max:
-        res = newton(fgh, f, x0t, fg=fg, max_iter=max_iter, ftol=tol)
+        res = trust_region_newton(fgh, f, x0t, fg=fg, max_iter=max_iter, ftol=tol)
     else:
         res = lbfgs(fg, x0t, max_iter=max_iter * 50, gtol=1e-9)
     x = res.x.detach()
-    if res.converged:
-        x = _polish(fgh, f, x)
     theta = x[:size].numpy().copy()
     sigma = float(torch.exp(x[size])) if dispersion else None
     # Hessian in natural coordinates (sigma rather than log sigma) for the Laplace approximation
@@ -147,20 +145,6 @@ def _fit(X, y, family, prior, sample_weight, offset, intercept, penalize_interce
         H = torch.autograd.functional.hessian(neg_log_post, x)
     return MapFit(theta, sigma, H.detach().numpy().copy(), float(res.fun), int(res.n_iter), bool(res.converged),
                   res.message)
-
-
-def _polish(fgh, f, x: torch.Tensor) -> torch.Tensor:
-    """One more exact Newton step from a converged point: the error goes from O(lambda) to O(lambda^2)."""
-    value, g, H = fgh(x)
-    try:
-        step = torch.linalg.solve(0.5 * (H + H.T), g)
-    except RuntimeError:
-        return x
-    trial = x - step
-    f_trial = f(trial)
-    if torch.isfinite(f_trial) and float(f_trial) <= float(value) + 1e-13 * max(1.0, abs(float(value))):
-        return trial.detach()
-    return x
 
 
 def _log_prior(prior: td.Distribution):

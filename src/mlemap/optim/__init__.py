@@ -1,8 +1,9 @@
-"""Numerical solvers as flat functions over an unconstrained vector: Newton and L-BFGS."""
+"""Numerical solvers as flat functions over an unconstrained vector: trust-region Newton, L-BFGS, Powell."""
 
+from .convergence import ConvergenceReport
 from .lbfgs import lbfgs
-from .newton import newton, newton_direction
 from .powell import powell
 from .result import OptimizeResult
+from .trust_region import trust_region_newton
 
-__all__ = ["newton", "newton_direction", "lbfgs", "powell", "OptimizeResult"]
+__all__ = ["trust_region_newton", "lbfgs", "powell", "OptimizeResult", "ConvergenceReport"]

@@ -6,13 +6,16 @@ from dataclasses import dataclass
 
 import torch
 
+from .convergence import ConvergenceReport
+
 
 @dataclass
 class OptimizeResult:
     """Outcome of minimising an objective over an unconstrained vector.
 
     ``hess`` is the exact Hessian at ``x`` when the solver computed it there (Newton), so that the
-    standard errors reuse it; ``None`` otherwise.
+    standard errors reuse it; ``None`` otherwise. ``report`` (trust-region Newton) says which
+    convergence criteria hold at ``x``, with their values, and on failure what to try.
     """
 
     x: torch.Tensor
@@ -26,6 +29,7 @@ class OptimizeResult:
     solver: str
     #: line-search trials rejected because the objective was not finite (a support edge was crossed)
     nonfinite_trials: int = 0
+    report: ConvergenceReport | None = None
 
     @property
     def grad_norm(self) -> float | None:
