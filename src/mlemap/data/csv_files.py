@@ -20,6 +20,8 @@ from .readers import FileReader, unreadable
 BLOCK_BYTES = 1 << 22
 
 _KIND = "CSV"
+_FIX = ("Every value of a column must be of the column's kind (numbers, booleans or text) in every file; correct the "
+        "value, or quote the column as text.")
 
 
 class CsvReader(FileReader):
@@ -63,7 +65,7 @@ class CsvReader(FileReader):
                 except StopIteration:
                     break
                 except Exception as exc:
-                    raise unreadable(self.path, _KIND, exc, where=f"the rows after row {rows}") from None
+                    raise unreadable(self.path, _KIND, exc, where=f"the rows after row {rows}", fix=_FIX) from None
                 rows += batch.num_rows
                 yield batch
         finally:

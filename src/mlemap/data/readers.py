@@ -60,15 +60,16 @@ def open_reader(path: str, fmt: str | None = None, *, delimiter: str | None = No
     return IpcReader(path)
 
 
-def unreadable(path: str, kind: str, exc: BaseException, *, where: str = "", row_group: int | None = None) -> DataFileError:
+def unreadable(path: str, kind: str, exc: BaseException, *, where: str = "", row_group: int | None = None,
+               fix: str | None = None) -> DataFileError:
     """The error for a file (or part of one) that cannot be read, with the reader's reason."""
     if isinstance(exc, FileNotFoundError):
         return DataFileError(f"The file '{path}' does not exist (any more).", path=path, row_group=row_group)
-    reason = " ".join(str(exc).split()) or type(exc).__name__
+    reason = (" ".join(str(exc).split()) or type(exc).__name__).rstrip(".")
     place = f"{where} of " if where else ""
+    fix = fix or f"The file may be corrupt or not a {kind} file; rewrite it, or leave it out of the scan."
     return DataFileError(
-        f"Cannot read {place}the {kind} file '{path}': {reason[:300]}. The file may be corrupt or not a {kind} file; "
-        "rewrite it, or leave it out of the scan.",
+        f"Cannot read {place}the {kind} file '{path}': {reason[:300]}. {fix}",
         path=path,
         row_group=row_group,
     )
