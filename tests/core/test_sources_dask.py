@@ -25,7 +25,7 @@ from mlemap.errors import DataError  # noqa: E402
 @pytest.fixture(scope="module")
 def processes():
     """Two worker processes of one thread each (the workers are restarted by their nannies when killed)."""
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster:
         with distributed.Client(cluster) as client:
             yield client
 

@@ -2,8 +2,8 @@
 
 A :class:`DaskSource` is a :class:`~mlemap.core.source.DataSource` whose chunks are the partitions
 of a Dask collection (row blocks of dask arrays aligned on their rows, or the partitions of a dask
-DataFrame). Its reduction runs ``fn`` on the workers, one task per partition, and adds the results
-on the driver in a fixed pairwise tree (so a pass gives the same bits whichever worker finished
+DataFrame). Its reduction runs ``fn`` on the workers, one task per partition (in cache-sized pieces:
+:mod:`~mlemap.core.sources_pieces`), and adds the results on the driver in a fixed pairwise tree (so a pass gives the same bits whichever worker finished
 first):
 
 .. math:: \\text{map\\_reduce}(f) = \\sum_{p \\in \\text{partitions}} f(\\text{chunk}_p)
@@ -36,6 +36,7 @@ from ..data.arrow_columns import BOOLEAN, NUMBER, TEXT
 from ..data.progress import check_progress, pass_progress
 from ..errors import DataError
 from .source import Chunk, DataSource
+from .sources_pieces import PieceWise
 
 _FRAME = "__frame__"
 
@@ -168,7 +169,7 @@ def evaluate_partition(fn, convert: "Converter", index: int, blocks: dict):
 
         if torch.get_num_threads() != 1:
             torch.set_num_threads(1)
-    return fn(convert(index, blocks))
+    return PieceWise(fn)(convert(index, blocks))
 
 
 @dataclass

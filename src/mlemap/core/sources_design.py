@@ -36,6 +36,7 @@ import numpy as np
 from ..data.arrow_columns import BOOLEAN, NUMBER, TEXT
 from ..errors import DataError, FormulaError
 from .source import Chunk, DataSource
+from .sources_pieces import PieceWise
 
 LABEL_FAMILIES = {"bernoulli": 2, "categorical": None}
 STATEFUL = ("center", "scale", "standardize", "poly", "bs", "cr", "cs", "cc")
@@ -326,7 +327,7 @@ class DesignSource(DataSource):
 
     def map_reduce(self, fn):
         self.survey()
-        return self.raw.map_reduce(Composed(fn, self.plan))
+        return self.raw.map_reduce(Composed(PieceWise(fn), self.plan))
 
 
 @dataclass

@@ -5,7 +5,8 @@
 every file, of a readable type, of the same kind everywhere), and returns a :class:`FileSource`: a
 :class:`~mlemap.core.source.DataSource` whose chunks are read from the files, in order, each pass
 anew. Nothing is kept between passes, so memory depends on the chunk size (``chunk_rows``), never
-on the size of the files:
+on the size of the files; a reduction's function sees each chunk in cache-sized pieces
+(:mod:`~mlemap.core.sources_pieces`):
 
 .. math:: \\text{map\\_reduce}(f) = \\sum_{\\text{files}} \\sum_{\\text{chunks } c} f(c)
 
@@ -25,6 +26,7 @@ from ..data.arrow_columns import NUMBER, TEXT, column_kinds, first_null, rebatch
 from ..data.progress import check_progress, pass_progress
 from ..errors import DataError, DataFileError
 from .source import Chunk, DataSource
+from .sources_pieces import PieceWise
 
 #: numbers per chunk read from a file (rows x selected columns): 8 MB of float64 per column
 FILE_CHUNK_ELEMENTS = 1 << 20
@@ -189,9 +191,11 @@ class FileSource(DataSource):
         return out
 
     def map_reduce(self, fn):
+        """``fn`` over every chunk (in cache-sized pieces), added in chunk order."""
+        piecewise = PieceWise(fn)
         total, empty = None, True
         for chunk in self.chunks():
-            part = fn(chunk)
+            part = piecewise(chunk)
             total = part if empty else total + part
             empty = False
         if empty:

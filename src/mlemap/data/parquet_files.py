@@ -16,7 +16,7 @@ from typing import Iterator, Mapping, Sequence
 from .readers import FileReader, unreadable
 
 #: bytes of the read buffer (pages are streamed through it instead of loading whole column chunks)
-READ_BUFFER = 1 << 22
+READ_BUFFER = 1 << 20
 
 _KIND = "Parquet"
 
