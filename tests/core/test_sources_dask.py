@@ -62,6 +62,9 @@ def test_without_a_client_dask_local_scheduler_reduces_the_partitions():
     assert src.client is None and src.n_rows == 60 and src.n_partitions == 9
     chunk = next(iter(src.chunks()))
     assert isinstance(chunk["X"], np.ndarray) and chunk["X"].shape == (7, 3) and chunk["y"].dtype == torch.float64
+    big = DaskSource({"y": da.from_array(np.arange(300_000.0), chunks=150_000)})  # partitions of several pieces
+    assert [len(c["y"]) for c in big.chunks()] == [150_000, 150_000]
+    assert float(big.map_reduce(lambda c: c["y"].sum())) == np.arange(300_000.0).sum()
     total = src.map_reduce(lambda c: torch.as_tensor(c["X"]).sum(0) + c["y"].sum())
     np.testing.assert_allclose(total.numpy(), X.sum(0) + y.sum(), rtol=1e-13)
 

@@ -121,3 +121,11 @@ def test_design_arguments_are_checked():
         DesignSource(None, "y ~ x", x=["x"], y="y")
     with pytest.raises(DataError, match="'missing'"):
         DesignSource(None, "y ~ x", missing="ignore")
+
+
+def test_float32_designs_are_tensors_of_that_dtype(table_writer, mixed_table):
+    table, frame = mixed_table(12)
+    src = DesignSource(scan(table_writer(table, "data", "parquet"), chunk_rows=5), "y ~ x + C(g)", dtype="float32")
+    chunk = next(iter(src.chunks()))
+    assert chunk["X"].dtype == torch.float32 and chunk["y"].dtype == torch.float32
+    np.testing.assert_allclose(chunk["X"][:, 2].numpy(), design("y ~ x + C(g)", frame).X.iloc[:5, 2], rtol=1e-7)

@@ -111,10 +111,11 @@ class DaskSource(DataSource):
         return new
 
     # ------------------------------------------------------------------ passes
-    def _tasks(self, fn):
+    def _tasks(self, fn, piecewise: bool = True):
         import dask
 
-        fn_node = dask.delayed(fn, name=f"mlemap-fn-{uuid.uuid4().hex}", traverse=False)
+        fn_node = dask.delayed(PieceWise(fn) if piecewise else fn, name=f"mlemap-fn-{uuid.uuid4().hex}",
+                               traverse=False)
         conv = dask.delayed(self.convert, name=f"mlemap-convert-{uuid.uuid4().hex}", traverse=False)
         return [dask.delayed(evaluate_partition, pure=False)(fn_node, conv, i, part) for i, part in enumerate(self._parts)]
 
@@ -143,8 +144,7 @@ class DaskSource(DataSource):
 
     def chunks(self) -> Iterator[Chunk]:
         """Partition after partition, brought to the driver (a reduction should use :meth:`map_reduce`)."""
-        identity = _Identity()
-        for task in self._tasks(identity):
+        for task in self._tasks(_Identity(), piecewise=False):
             yield task.compute() if self.client is None else self.client.compute(task).result()
 
 
@@ -169,7 +169,7 @@ def evaluate_partition(fn, convert: "Converter", index: int, blocks: dict):
 
         if torch.get_num_threads() != 1:
             torch.set_num_threads(1)
-    return PieceWise(fn)(convert(index, blocks))
+    return fn(convert(index, blocks))
 
 
 @dataclass

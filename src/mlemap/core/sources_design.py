@@ -130,10 +130,7 @@ class DesignPlan:
             if not np.isfinite(offset).all():
                 raise DataError(f"The offset column '{self.offset}' must hold finite numbers.")
             out["offset"] = offset
-        import torch
-
-        return numeric_chunk(out, dtype=self.dtype or torch.float64, device=self.device,
-                             labels=("y",) if self.labels_int else ())
+        return numeric_chunk(out, dtype=self.dtype, device=self.device, labels=("y",) if self.labels_int else ())
 
     def _response(self, values) -> np.ndarray:
         if self.classes is None:
@@ -178,6 +175,7 @@ class DesignSource(DataSource):
     def __init__(self, base, formula: str | None = None, *, x: Sequence[str] | None = None, y: str | None = None,
                  family: Any = "gaussian", weight: str | None = None, offset: str | None = None,
                  exposure: str | None = None, missing: str = "error", dtype=None, device=None):
+        from ..data.convert import resolve_dtype
         from ..glm.family import resolve_glm_family
 
         if missing not in ("error", "drop"):
@@ -190,7 +188,8 @@ class DesignSource(DataSource):
             if value is not None and value not in names:
                 raise DataError(f"No column '{value}' (from {key}=) in the data. The columns are: {', '.join(names[:12])}.")
         extra = tuple(v for v in (weight, offset, exposure) if v is not None)
-        plan = dict(weight=weight, offset=offset, exposure=exposure, missing=missing, dtype=dtype, device=device)
+        plan = dict(weight=weight, offset=offset, exposure=exposure, missing=missing, dtype=resolve_dtype(dtype),
+                    device=device)
         if formula is not None:
             self.parsed = _parse_streamable(formula, names)
             y_col = self.parsed.lhs_column
