@@ -205,13 +205,18 @@ def test_sources_pickle_without_open_files(table_writer):
 
 
 _PEAK = textwrap.dedent("""
-    import resource, sys
+    import sys
     import torch
     from mlemap.core.sources_files import scan
+
+    def status(key):
+        return next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith(key + ":"))
+
     src = scan(sys.argv[1], chunk_rows=int(sys.argv[2]))
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = status("VmRSS")
+    open("/proc/self/clear_refs", "w").write("5")  # the peak from here on (ru_maxrss keeps the parent's)
     src.map_reduce(lambda c: sum(float(v.sum()) for v in c.values()))
-    print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
+    print(status("VmHWM") - before)
 """)
 
 
@@ -227,6 +232,7 @@ def _write_large(path, rows, columns=4):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="needs Linux's /proc to reset the peak")
 def test_peak_memory_depends_on_the_chunk_not_on_the_file(tmp_path):
     """Peak resident memory of a pass, in a fresh process: a file 4x larger adds nothing measurable."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
@@ -238,5 +244,5 @@ def test_peak_memory_depends_on_the_chunk_not_on_the_file(tmp_path):
                              check=True)
         growth[rows] = int(out.stdout.strip().splitlines()[-1])
     big_file = 8_000_000 * 4 * 8
-    assert growth[8_000_000] < 0.1 * big_file  # 256 MB of numbers, read in a few MB
-    assert growth[8_000_000] < growth[2_000_000] + 32e6
+    assert 0 < growth[8_000_000] < 0.5 * big_file  # 256 MB of numbers, read a batch at a time
+    assert growth[8_000_000] < growth[2_000_000] + 32e6  # a file 4x larger: the same peak
