@@ -91,7 +91,8 @@ def ensure(path: str, rows: int, make) -> str:
     if not (os.path.exists(path) and pq.read_metadata(path).num_rows == rows):
         t = time.perf_counter()
         make(path, rows)
-        print(f"generated {path} ({rows:,} rows, {os.path.getsize(path) / 1e9:.2f} GB) in {time.perf_counter() - t:.0f} s")
+        size = os.path.getsize(path) / 1e9
+        print(f"generated {path} ({rows:,} rows, {size:.2f} GB) in {time.perf_counter() - t:.0f} s")
     return path
 
 
@@ -287,7 +288,6 @@ def _why(exc: Exception) -> str:
 
 def case_dask(rows: int, repeat: int) -> None:
     import dask.array as da
-    import torch
     from dask_ml.linear_model import LogisticRegression as DaskLogistic
     from distributed import Client, LocalCluster
 
@@ -318,6 +318,7 @@ def case_dask(rows: int, repeat: int) -> None:
 
         source = DaskSource({"X": X, "y": y}, client=client, progress=False)
         one_pass = logistic_objective(source)
+        one_pass()  # warm-up: the workers import torch and mlemap once
         times = interleaved({"dask-ml": fit_dask_ml, "mlemap": fit_mlemap, "pass": one_pass}, repeat)
         ll = {k: loglik(*v) for k, v in fits.items()}
         row("dask", f"dask-ml LogisticRegression(solver='newton'), n={rows:,}", f"{times['dask-ml']:.2f} s",
@@ -327,7 +328,6 @@ def case_dask(rows: int, repeat: int) -> None:
             f"({ll['mlemap'] - ll['dask-ml']:+.2e} vs dask-ml)")
         row("dask", "one mlemap contribution pass on the workers", f"{times['pass']:.2f} s",
             f"{source.n_partitions} partitions")
-        del torch
 
 
 def main() -> None:

@@ -119,7 +119,6 @@ def studentt_case(n: int, gpu: torch.device, repeat: int, cpu_repeat: int) -> No
     on_gpu = Objective(model, InMemorySource(family.features(x, {}), chunk_rows=1 << 24))
     t_gpu, c_gpu = timed(lambda: on_gpu.evaluate(u.to(gpu), 2), repeat, gpu)
     xc = x.cpu()
-    del x, on_gpu
     on_cpu = Objective(model, InMemorySource(family.features(xc, {})))
     t_cpu, c_cpu = timed(lambda: on_cpu.evaluate(u, 2), cpu_repeat, torch.device("cpu"))
     row(f"studentt n={n:,}", t_gpu, t_cpu, difference(c_gpu, c_cpu), "target >= 20x")

@@ -91,7 +91,7 @@ def test_rows_with_missing_values_are_dropped_or_refused(table_writer, mixed_tab
     np.testing.assert_array_equal(X, reference.X.to_numpy(dtype=float))
     np.testing.assert_array_equal(y, reference.y.to_numpy())
     with pytest.raises(DataFileError, match=r"'x' of the file '.*holes\.parquet' has a missing value at row 3"):
-        DesignSource(scan(path, chunk_rows=4), formula).n_rows
+        DesignSource(scan(path, chunk_rows=4), formula).survey()
 
 
 @pytest.mark.parametrize("formula,kwargs,error,pattern", [

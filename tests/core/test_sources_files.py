@@ -69,9 +69,9 @@ def test_formats_mix_in_one_scan_and_csv_rows_are_counted(table_writer, mixed_ta
 
 
 def _corrupt(path, at):
-    data = bytearray(open(path, "rb").read())
-    data[at:at + 8] = b"\xff" * 8
-    open(path, "wb").write(data)
+    with open(path, "r+b") as f:
+        f.seek(at)
+        f.write(b"\xff" * 8)
 
 
 def test_a_corrupt_row_group_is_named_with_its_file(tmp_path):
@@ -109,7 +109,8 @@ def _two_files(table_writer, second):
     (pa.table({"z": np.arange(3.0), "g": ["a", "b", "c"]}), ["x"], r"column 'x' is not in the file '.*b\.parquet'"),
     (pa.table({"x": ["1", "2"], "g": ["a", "b"]}), ["x"], r"'x' holds text \(string\) in the file '.*b\.parquet'"),
     (pa.table({"x": np.arange(3.0), "g": [1.0, 2.0, 3.0]}), ["g"], r"'g' holds numbers .* '.*b\.parquet'"),
-    (pa.table({"x": pa.array([1, 2], pa.timestamp("s")), "g": ["a", "b"]}), ["x"], r"b\.parquet. has the type timestamp"),
+    (pa.table({"x": pa.array([1, 2], pa.timestamp("s")), "g": ["a", "b"]}), ["x"],
+     r"b\.parquet. has the type timestamp"),
 ], ids=["absent", "text-vs-numbers", "numbers-vs-text", "unreadable-type"])
 def test_a_column_absent_or_of_another_kind_in_one_file_is_named_up_front(table_writer, second, columns, pattern):
     a, b = _two_files(table_writer, second)

@@ -3,8 +3,8 @@
 A :class:`DaskSource` is a :class:`~mlemap.core.source.DataSource` whose chunks are the partitions
 of a Dask collection (row blocks of dask arrays aligned on their rows, or the partitions of a dask
 DataFrame). Its reduction runs ``fn`` on the workers, one task per partition (in cache-sized pieces:
-:mod:`~mlemap.core.sources_pieces`), and adds the results on the driver in a fixed pairwise tree (so a pass gives the same bits whichever worker finished
-first):
+:mod:`~mlemap.core.sources_pieces`), and adds the results on the driver in a fixed pairwise tree (so
+a pass gives the same bits whichever worker finished first):
 
 .. math:: \\text{map\\_reduce}(f) = \\sum_{p \\in \\text{partitions}} f(\\text{chunk}_p)
 
@@ -117,7 +117,8 @@ class DaskSource(DataSource):
         fn_node = dask.delayed(PieceWise(fn) if piecewise else fn, name=f"mlemap-fn-{uuid.uuid4().hex}",
                                traverse=False)
         conv = dask.delayed(self.convert, name=f"mlemap-convert-{uuid.uuid4().hex}", traverse=False)
-        return [dask.delayed(evaluate_partition, pure=False)(fn_node, conv, i, part) for i, part in enumerate(self._parts)]
+        task = dask.delayed(evaluate_partition, pure=False)
+        return [task(fn_node, conv, i, part) for i, part in enumerate(self._parts)]
 
     def map_reduce(self, fn):
         """``fn`` on every partition where it lives, the results added on the driver in a fixed tree."""
@@ -210,8 +211,8 @@ class Converter:
                 values = np.asarray(values, dtype=np.float64)
             row = first_non_finite(values) if values.dtype.kind == "f" else None
             if row is not None:
-                raise DataError(f"The column '{name}' holds {np.ravel(values[row])[0]} at row {row} of partition {index}; "
-                                "the data must be finite. Remove or replace such values first.")
+                raise DataError(f"The column '{name}' holds {np.ravel(values[row])[0]} at row {row} of partition "
+                                f"{index}; the data must be finite. Remove or replace such values first.")
         if self.raw:
             return arrays
         return numeric_chunk(arrays, dtype=self.dtype, device=self.device, labels=self.labels)
@@ -255,7 +256,7 @@ def _partitions(data, columns, client, persist: bool):
     row_chunks = first.chunks[0]
     aligned = {k: v.rechunk({0: row_chunks, **({1: -1} if v.ndim == 2 else {})}) for k, v in arrays.items()}
     if persist and client is not None:
-        aligned = dict(zip(aligned, client.persist(list(aligned.values()))))
+        aligned = dict(zip(aligned, client.persist(list(aligned.values())), strict=True))
     blocks = {k: v.to_delayed().reshape(-1) for k, v in aligned.items()}
     parts = [{k: blocks[k][i] for k in aligned} for i in range(len(row_chunks))]
     kinds = {k: _kind(v.dtype, k) for k, v in aligned.items()}
@@ -269,6 +270,7 @@ def _kind(dtype, name) -> str:
         return BOOLEAN
     if pd.api.types.is_numeric_dtype(dtype):
         return NUMBER
-    if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+    types = pd.api.types
+    if types.is_object_dtype(dtype) or types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
         return TEXT
     raise DataError(f"The column '{name}' has the type {dtype}, which mlemap cannot read (numbers, booleans, text).")

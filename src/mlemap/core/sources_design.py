@@ -186,7 +186,8 @@ class DesignSource(DataSource):
         names = list(base.columns)
         for key, value in (("weight", weight), ("offset", offset), ("exposure", exposure)):
             if value is not None and value not in names:
-                raise DataError(f"No column '{value}' (from {key}=) in the data. The columns are: {', '.join(names[:12])}.")
+                raise DataError(f"No column '{value}' (from {key}=) in the data. The columns are: "
+                                f"{', '.join(names[:12])}.")
         extra = tuple(v for v in (weight, offset, exposure) if v is not None)
         plan = dict(weight=weight, offset=offset, exposure=exposure, missing=missing, dtype=resolve_dtype(dtype),
                     device=device)
@@ -214,7 +215,8 @@ class DesignSource(DataSource):
         self.labels = self.family.name in LABEL_FAMILIES
         if self.labels:
             if self.plan.y is None:
-                raise FormulaError(f"The response of a {self.family.name} regression must be one column (class labels).")
+                raise FormulaError(f"The response of a {self.family.name} regression must be one column (class "
+                                   "labels).")
             self.plan.classes = np.array([])
             self.plan.labels_int = self.family.multiclass
         self._intercept = True
@@ -349,9 +351,9 @@ def _parse_streamable(formula: str, names: list[str]):
     found = _STATEFUL_CALL.search(text)
     if found:
         raise FormulaError(
-            f"The formula {quoted(formula)} uses {found.group(1)}(...), whose state (a mean, a spread, knots) depends on "
-            "all the rows; data read in chunks cannot provide it. Use I(...) with explicit constants instead, or "
-            "fit the data in memory."
+            f"The formula {quoted(formula)} uses {found.group(1)}(...), whose state (a mean, a spread, knots) "
+            "depends on all the rows; data read in chunks cannot provide it. Use I(...) with explicit constants "
+            "instead, or fit the data in memory."
         )
     return parsed
 

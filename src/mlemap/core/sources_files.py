@@ -70,7 +70,8 @@ def scan(path, column: str | None = None, columns: Sequence[str] | None = None, 
         columns = [column]
     if columns is not None:
         if isinstance(columns, str) or not all(isinstance(c, str) for c in columns) or not columns:
-            raise DataError(f"The 'columns' argument of scan() must be a non-empty list of column names. Got {columns!r}.")
+            raise DataError(f"The 'columns' argument of scan() must be a non-empty list of column names. "
+                            f"Got {columns!r}.")
         columns = list(dict.fromkeys(columns))
     readers = [open_reader(p, format, delimiter=delimiter) for p in expand_paths(path)]
     if columns is None:
@@ -122,15 +123,12 @@ class FileSource(DataSource):
     def raw(self, *, missing: str = "error", columns: Sequence[str] | None = None) -> "FileSource":
         """The same files, chunks holding the columns as they are (NumPy arrays of numbers, integers kept,
         booleans, text as ``str`` objects); ``missing="keep"`` leaves missing values in (NaN or None) for the caller."""
-        kinds = self.kinds if columns is None else column_kinds([(r.path, r.schema) for r in self.readers], list(columns))
+        kinds = self.kinds if columns is None else self._kinds(columns)
         return FileSource(self.readers, kinds, chunk_rows=self.chunk_rows, dtype=self.dtype, device=self.device,
                           progress=self.progress, raw=True, missing=missing)
 
-    def select(self, columns: Sequence[str]) -> "FileSource":
-        """The same files, with only ``columns`` (checked in every file)."""
-        kinds = column_kinds([(r.path, r.schema) for r in self.readers], list(columns))
-        return FileSource(self.readers, kinds, chunk_rows=self.chunk_rows, dtype=self.dtype, device=self.device,
-                          progress=self.progress, raw=self.is_raw, missing=self.missing)
+    def _kinds(self, columns: Sequence[str]) -> dict[str, str]:
+        return column_kinds([(r.path, r.schema) for r in self.readers], list(columns))
 
     # ------------------------------------------------------------------ passes
     def batches(self) -> Iterator[tuple[str, int, Any]]:
@@ -170,8 +168,8 @@ class FileSource(DataSource):
                 row = first_null(array)
                 if row is not None:
                     raise DataFileError(
-                        f"The column '{name}' of the file '{path}' has a missing value at row {offset + row} (rows counted "
-                        "from 0 in that file). Fill in or drop missing values first"
+                        f"The column '{name}' of the file '{path}' has a missing value at row {offset + row} (rows "
+                        "counted from 0 in that file). Fill in or drop missing values first"
                         + (", or pass missing='drop' to the formula." if self.is_raw else "."),
                         path=path,
                     )
@@ -183,8 +181,8 @@ class FileSource(DataSource):
                 row = first_non_finite(values)
                 if row is not None:
                     raise DataFileError(
-                        f"The column '{name}' of the file '{path}' holds {values[row]} at row {offset + row} (rows counted "
-                        "from 0 in that file); the data must be finite. Remove or replace such values first.",
+                        f"The column '{name}' of the file '{path}' holds {values[row]} at row {offset + row} (rows "
+                        "counted from 0 in that file); the data must be finite. Remove or replace such values first.",
                         path=path,
                     )
             out[name] = as_tensor(values, self.dtype, self.device)

@@ -69,7 +69,8 @@ def _expand_one(item: str) -> list[str]:
                        if os.path.isfile(os.path.join(item, f)) and format_of(f, None, strict=False))
         if not found:
             raise DataFileError(
-                f"The folder '{item}' holds no Parquet, CSV or Arrow file (by suffix: {', '.join(SUFFIXES)}).", path=item
+                f"The folder '{item}' holds no Parquet, CSV or Arrow file (by suffix: {', '.join(SUFFIXES)}).",
+                path=item,
             )
         return found
     if not os.path.exists(item):

@@ -24,7 +24,8 @@ def check_progress(value) -> bool | None:
 
 
 @contextmanager
-def pass_progress(enabled: bool | None, label: str, total: int | None, unit: str = "rows") -> Iterator[Callable[[int], None]]:
+def pass_progress(enabled: bool | None, label: str, total: int | None,
+                  unit: str = "rows") -> Iterator[Callable[[int], None]]:
     """A context giving ``advance(n)``: ``n`` more rows (or partitions: ``unit``) of the pass are done."""
     if enabled is False:
         yield _ignore
