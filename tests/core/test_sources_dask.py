@@ -161,3 +161,15 @@ def test_importing_mlemap_does_not_import_dask():
     code = "import sys, mlemap; mlemap.scan; assert 'dask' not in sys.modules and 'distributed' not in sys.modules"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_dask_series_and_raw_partitions_with_missing_values_kept():
+    frame = pd.DataFrame({"y": [1.0, np.nan, 3.0, 4.0], "g": ["a", None, "b", "a"]})
+    ddf = dd.from_pandas(frame, npartitions=2)
+    series = DaskSource({"y": ddf["g"].isna().astype(float)})
+    assert float(series.map_reduce(lambda c: c["y"].sum())) == 1.0
+    raw = DaskSource(ddf).raw(missing="keep")
+    parts = list(raw.chunks())
+    assert np.isnan(parts[0]["y"][1]) and pd.isna(parts[0]["g"][1])
+    with pytest.raises(DataError, match="'y' has a missing value at row 1 of partition 0"):
+        DaskSource(ddf).raw().map_reduce(lambda c: 0)

@@ -247,3 +247,22 @@ def test_peak_memory_depends_on_the_chunk_not_on_the_file(tmp_path):
     big_file = 8_000_000 * 4 * 8
     assert 0 < growth[8_000_000] < 0.5 * big_file  # 256 MB of numbers, read a batch at a time
     assert growth[8_000_000] < growth[2_000_000] + 32e6  # a file 4x larger: the same peak
+
+
+def test_arrow_streams_tab_separated_and_compressed_files(tmp_path):
+    import gzip
+
+    import pyarrow.csv as pcsv
+    import pyarrow.ipc as ipc
+
+    table = pa.table({"x": np.arange(10.0), "z": np.arange(10.0) ** 2})
+    with ipc.new_stream(str(tmp_path / "s.arrows"), table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=3):
+            writer.write_batch(batch)
+    pcsv.write_csv(table, str(tmp_path / "t.tsv"), pcsv.WriteOptions(delimiter="\t"))
+    pcsv.write_csv(table, str(tmp_path / "plain.csv"))
+    with open(tmp_path / "plain.csv", "rb") as f, gzip.open(tmp_path / "c.csv.gz", "wb") as g:
+        g.write(f.read())
+    for name in ("s.arrows", "t.tsv", "c.csv.gz"):
+        src = scan(str(tmp_path / name), column="z", chunk_rows=4)
+        assert src.n_rows == 10 and _concat(src, "z").tolist() == (np.arange(10.0) ** 2).tolist(), name
