@@ -124,7 +124,7 @@ def test_progress_per_pass_on_a_cluster(processes, capsys):
 def test_bad_dask_data_get_typed_errors():
     y = np.arange(10.0)
     y[7] = np.nan
-    with pytest.raises(DataError, match=r"'y' holds nan at row 2 of partition 1"):
+    with pytest.raises(DataError, match=r"'y' holds a missing value \(NaN\) at row 2 of partition 1"):
         DaskSource({"y": da.from_array(y, chunks=5)}).map_reduce(lambda c: c["y"].sum())
     with pytest.raises(DataError, match="same number of rows"):
         DaskSource({"X": da.zeros((4, 2)), "y": da.zeros(5)})
@@ -173,3 +173,6 @@ def test_dask_series_and_raw_partitions_with_missing_values_kept():
     assert np.isnan(parts[0]["y"][1]) and pd.isna(parts[0]["g"][1])
     with pytest.raises(DataError, match="'y' has a missing value at row 1 of partition 0"):
         DaskSource(ddf).raw().map_reduce(lambda c: 0)
+    counts = dd.from_pandas(pd.DataFrame({"k": pd.array([1, None, 3], dtype="Int64")}), npartitions=1)
+    with pytest.raises(DataError, match=r"'k' holds a missing value \(NaN\) at row 1 of partition 0"):
+        DaskSource(counts).map_reduce(lambda c: 0)

@@ -194,7 +194,9 @@ class Converter:
 
         if self.frame:
             part = blocks[_FRAME]
-            arrays = {c: part[c].to_numpy() for c in self.columns}
+            numbers = () if self.raw else (NUMBER, BOOLEAN)  # nullable integers: missing values become NaN
+            arrays = {c: part[c].to_numpy(dtype=np.float64, na_value=np.nan) if self.kinds[c] in numbers
+                      else part[c].to_numpy() for c in self.columns}
         else:
             arrays = {c: np.asarray(blocks[c]) for c in self.columns}
         for name, values in arrays.items():
@@ -211,8 +213,10 @@ class Converter:
                 values = np.asarray(values, dtype=np.float64)
             row = first_non_finite(values) if values.dtype.kind == "f" else None
             if row is not None:
-                raise DataError(f"The column '{name}' holds {np.ravel(values[row])[0]} at row {row} of partition "
-                                f"{index}; the data must be finite. Remove or replace such values first.")
+                bad = np.ravel(values[row])[0]
+                what = "a missing value (NaN)" if np.isnan(bad) else bad
+                raise DataError(f"The column '{name}' holds {what} at row {row} of partition {index}; the data must "
+                                "be finite. Remove or replace such values first.")
         if self.raw:
             return arrays
         return numeric_chunk(arrays, dtype=self.dtype, device=self.device, labels=self.labels)
