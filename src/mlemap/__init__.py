@@ -43,6 +43,7 @@ _LAZY = {
     "lrt": ("inference.lrt", "lrt"),
     "LRTResult": ("inference.lrt", "LRTResult"),
     "regress": ("formula", "regress"),
+    "scan": ("core.sources_files", "scan"),
     "FormulaError": ("formula", "FormulaError"),
     "LinearRegression": ("models", "LinearRegression"),
     "LogisticRegression": ("models", "LogisticRegression"),
@@ -79,6 +80,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # what static tools and editors see
     from . import datasets, families, priors
     from .comparison import Comparison, compare
+    from .core.sources_files import scan
     from .families import Family, family_names
     from .fitting import fit
     from .formula import FormulaError, regress
@@ -109,6 +111,7 @@ __all__ = [
     "PoissonRegression",
     "LaplaceRegression",
     "regress",
+    "scan",
     "FormulaError",
     "regularization_path",
     "RegularizationPath",

@@ -29,6 +29,17 @@ class DataTypeError(DataError, TypeError):
     """The data hold values that are not numbers (a dict, a string) where numbers are required."""
 
 
+class DataFileError(DataError):
+    """A data file that cannot be used: missing, unreadable or corrupt, or with a column that is
+    absent or of the wrong type. ``path`` names the file and ``row_group`` the Parquet row group
+    (``None`` where it does not apply)."""
+
+    def __init__(self, message: str, *, path: str | None = None, row_group: int | None = None):
+        super().__init__(message)
+        self.path = path
+        self.row_group = row_group
+
+
 class SupportError(DataError):
     """Observations lie outside the support of the chosen family."""
 
@@ -104,6 +115,7 @@ __all__ = [
     "MlemapError",
     "DataError",
     "DataTypeError",
+    "DataFileError",
     "FormulaError",
     "SupportError",
     "ShapeError",
