@@ -8,10 +8,9 @@ import pytest
 import scipy.stats as st
 import torch
 import torch.distributions as td
+from reference import polished_minimum
 
 import mlemap as mm
-
-from reference import polished_minimum
 
 T_DATA = st.t.rvs(5.0, 1.0, 2.0, size=400, random_state=np.random.default_rng(7))
 GAMMA_DATA = st.gamma.rvs(3.0, scale=0.5, size=400, random_state=np.random.default_rng(8))

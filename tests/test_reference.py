@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from reference import lad_vertex, penalised_glm_reference, polished_l1_minimum
 
 

@@ -21,12 +21,12 @@ from typing import Any, Mapping
 import torch.distributions as td
 
 from .closed_form import canonical_prior
+from .core.distribution_problem import DistributionProblem, resolve_fixed, resolve_init
 from .core.estimation import estimate
 from .data.convert import as_weights, resolve_dtype
 from .errors import MethodError
 from .families import resolve_family
 from .priors.resolve import resolve_priors
-from .problem import Problem, resolve_fixed, resolve_init
 from .results import FitResult
 
 METHODS = ("auto", "closed-form", "numerical")
@@ -90,7 +90,7 @@ def fit(
         x = x.reshape(-1)  # a single column of observations
     w = as_weights(weights, n=x.shape[0], dtype=x.dtype, device=x.device)
     fixed_t = resolve_fixed(fam, fixed, x)
-    problem = Problem(fam, x, w, fixed_t, {})
+    problem = DistributionProblem(fam, x, w, fixed_t, {})
     fam.check_support(x, fixed_t, problem.ctx)
     terms = resolve_priors(fam, prior, fixed_t, problem.shapes, problem.ctx, x.dtype, x.device)
     problem.priors = {b: dataclasses.replace(t, prior=canonical_prior(t.prior)) for b, t in terms.items()}

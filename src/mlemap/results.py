@@ -304,13 +304,13 @@ class FitResult:
 
     def mle(self) -> "FitResult":
         """The maximum-likelihood fit of the same model to the same data (this fit without its priors)."""
+        from .core.distribution_problem import DistributionProblem
         from .core.estimation import estimate
-        from .problem import Problem
 
         if self.estimator == "MLE":
             return self
         p = self.problem
-        problem = Problem(p.family, p.x, p.weights, p.fixed, {})
+        problem = DistributionProblem(p.family, p.x, p.weights, p.fixed, {})
         result = FitResult(problem, estimate(problem))
         result.data_name = self.data_name
         return result

@@ -2,7 +2,14 @@
 
 import pytest
 
-from mlemap.cli.spec import MAX_SPEC_DEPTH, MAX_SPEC_LENGTH, SpecError, parse_fixed, parse_penalty, parse_priors
+from mlemap.cli.spec import (
+    MAX_SPEC_DEPTH,
+    MAX_SPEC_LENGTH,
+    SpecError,
+    parse_fixed,
+    parse_penalty,
+    parse_priors,
+)
 
 BAD = [
     (parse_priors, ["probs=beta(" + "-" * 5000 + "1, 2)"], f"deeper than {MAX_SPEC_DEPTH} levels"),

@@ -17,7 +17,13 @@ import torch.distributions as td
 from scipy import integrate, special, stats
 
 import mlemap as mm
-from mlemap.distributions import BetaBinomial, BetaGeometric, DirichletMultinomial, HalfStudentT, lomax
+from mlemap.distributions import (
+    BetaBinomial,
+    BetaGeometric,
+    DirichletMultinomial,
+    HalfStudentT,
+    lomax,
+)
 
 
 def f64(*values):

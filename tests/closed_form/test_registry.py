@@ -9,10 +9,23 @@ import torch
 import torch.distributions as td
 
 import mlemap as mm
-from mlemap.closed_form import canonical_prior, find_closed_form, register_closed_form, registered
-from mlemap.closed_form import registry
+from mlemap.closed_form import (
+    canonical_prior,
+    find_closed_form,
+    register_closed_form,
+    registered,
+    registry,
+)
 from mlemap.closed_form.registry import Solution
-from mlemap.families import Bernoulli, Categorical, Gamma, Normal, Poisson, StudentT, resolve_family
+from mlemap.families import (
+    Bernoulli,
+    Categorical,
+    Gamma,
+    Normal,
+    Poisson,
+    StudentT,
+    resolve_family,
+)
 
 
 class SubNormal(Normal):

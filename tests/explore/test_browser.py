@@ -19,7 +19,14 @@ import torch.distributions as td
 
 import mlemap as mm
 from mlemap.explore import write_page
-from mlemap.explore.data import BATCH_SIZES, MINIBATCH_SEED, OPTIM_START, optimiser_sample, posterior_2d, sparse_regression
+from mlemap.explore.data import (
+    BATCH_SIZES,
+    MINIBATCH_SEED,
+    OPTIM_START,
+    optimiser_sample,
+    posterior_2d,
+    sparse_regression,
+)
 
 CHROMIUM = os.environ.get("MLEMAP_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",

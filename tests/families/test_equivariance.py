@@ -13,8 +13,8 @@ import math
 import warnings
 
 import numpy as np
-import torch
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -3,13 +3,12 @@
 import numpy as np
 import pytest
 import statsmodels.api as sm
+from reference import lad_vertex
 from sklearn.linear_model import QuantileRegressor
 
 import mlemap.models as mm
 from mlemap import priors
 from mlemap.glm.lad import solve_lad
-
-from reference import lad_vertex
 
 
 def test_stackloss_lad_matches_quantreg():

@@ -15,13 +15,12 @@ import pytest
 import statsmodels.api as sm
 import torch
 import torch.nn.functional as F
+from reference import lad_vertex
 
 import mlemap.models as mm
 from mlemap import priors
 from mlemap.glm.family import BernoulliGLM, CategoricalGLM
 from mlemap.glm.gram import torch_single_thread
-
-from reference import lad_vertex
 
 
 def test_bernoulli_nll_is_binary_cross_entropy_with_logits():

@@ -16,11 +16,10 @@ import warnings
 
 import numpy as np
 import pytest
+from reference import lad_vertex, penalised_glm_reference
 
 import mlemap.priors as mp_priors
 from mlemap.glm.penalized import fit_penalized
-
-from reference import lad_vertex, penalised_glm_reference
 
 
 def _design(n, d, seed, shift=0.0):

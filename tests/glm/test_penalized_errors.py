@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlemap.errors import DataError, FamilyError, MethodError, ParameterError, ShapeError, WeightsError
+from mlemap.errors import (
+    DataError,
+    FamilyError,
+    MethodError,
+    ParameterError,
+    ShapeError,
+    WeightsError,
+)
 from mlemap.glm.penalized import fit_penalized
 
 X = np.random.default_rng(0).standard_normal((30, 3))

@@ -1,6 +1,6 @@
 """The objective's exact autograd derivatives against central finite differences of its value.
 
-The objective is built from :class:`mlemap.problem.Problem` as the engine builds it, over the
+The objective is built from :class:`mlemap.core.distribution_problem.DistributionProblem` as the engine builds it, over the
 unconstrained vector ``u`` (log for positive parameters, log-Cholesky for a covariance matrix).
 Its value is checked against scipy's log-density at the unpacked parameters, and its gradient and
 Hessian against finite differences of the value, on both the sufficient-statistics path and the
@@ -14,9 +14,10 @@ import pytest
 import torch
 from scipy import stats
 
+from mlemap.core.distribution_problem import DistributionProblem as Problem
+from mlemap.core.distribution_problem import resolve_fixed
 from mlemap.core.objective import Objective
 from mlemap.families import resolve_family
-from mlemap.problem import Problem, resolve_fixed
 
 
 def make_problem(family, data, fixed=None):

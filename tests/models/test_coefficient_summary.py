@@ -9,6 +9,7 @@ import pytest
 import mlemap.models as mm
 from mlemap import priors
 
+
 def _data():
     rng = np.random.default_rng(3)
     X = pd.DataFrame({"[bold]dose[/bold]": rng.standard_normal(120), "age": rng.normal(50, 10, 120)})

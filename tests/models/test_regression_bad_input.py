@@ -18,6 +18,7 @@ from mlemap.errors import (
     WeightsError,
 )
 
+
 def _data():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((20, 3))

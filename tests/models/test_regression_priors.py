@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 import torch
 import torch.distributions as td
+from reference import penalised_glm_reference, polished_minimum
 from scipy import stats
 from sklearn import linear_model as sk
 
 import mlemap.models as mm
 from mlemap import priors
 
-from reference import penalised_glm_reference, polished_minimum
 
 def _data(n: int):
     """Fixed data for every test of this module (built once, from its own generator)."""

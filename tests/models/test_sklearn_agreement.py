@@ -13,12 +13,11 @@ import warnings
 
 import numpy as np
 import pytest
+from reference import penalised_glm_reference
 from sklearn import linear_model as sk
 
 import mlemap.models as mm
 from mlemap import priors
-
-from reference import penalised_glm_reference
 
 RTOL = 1e-8  # mlemap against the exact reference
 LIBRARY_RTOL = 1e-5  # scikit-learn against the exact reference

@@ -18,7 +18,6 @@ import math
 import mpmath
 import numpy as np
 import torch
-
 from nls_problems import MpOps, NLSProblem, TorchOps, residual_vector
 
 WORK_DPS = 90

@@ -9,7 +9,7 @@ import torch
 from scipy import stats
 
 import mlemap as mm
-import mlemap.engine as engine
+import mlemap.core.numerical as engine
 from mlemap.optim import OptimizeResult, lbfgs, powell, trust_region_newton
 
 DT = torch.float64
@@ -265,8 +265,9 @@ def test_lbfgs_route_agrees_with_newton():
 
 
 def test_lbfgs_minimises_an_mlemap_objective():
+    from mlemap.core.distribution_problem import DistributionProblem as Problem
+    from mlemap.core.distribution_problem import resolve_fixed
     from mlemap.families import resolve_family
-    from mlemap.problem import Problem, resolve_fixed
 
     fam = resolve_family("studentt")
     x, fam = fam.prepare(np.random.default_rng(74).standard_t(4.0, size=200), dtype=DT, device=None)

@@ -12,12 +12,11 @@ import warnings
 import numpy as np
 import pytest
 import scipy.stats as st
+from reference import lad_vertex
 
 import mlemap.priors as mp_priors
 from mlemap.glm.penalized import fit_penalized
 from mlemap.paths import RegularizationPath, regularization_path
-
-from reference import lad_vertex
 
 
 def gaussian(n=150, d=20, seed=0):

@@ -5,8 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlemap.errors import DataError, FamilyError, MethodError, ParameterError, ShapeError
+from mlemap.errors import (
+    DataError,
+    FamilyError,
+    MethodError,
+    ParameterError,
+    ShapeError,
+)
 from mlemap.paths import regularization_path
+
 
 def _data():
     rng = np.random.default_rng(0)

@@ -11,7 +11,7 @@ from .. import families as fam_module
 from ..errors import DataError, MlemapError
 from ..fitting import fit
 from . import data as cli_data
-from .output import show
+from .output import saved, show
 from .spec import parse_fixed, parse_priors
 
 
@@ -34,13 +34,6 @@ def _progress(args, total: int, label: str):
         transient=True,
         disable=getattr(args, "quiet", False) or not sys.stderr.isatty(),
     )
-
-
-def _saved(figure) -> None:
-    """Close a figure once it is saved (the command line shows none)."""
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
 
 
 def _columns(available: list[str], spec: str | None) -> list[str]:
@@ -109,9 +102,9 @@ def cmd_fit(args) -> None:
     if args.plot:
         from ..plots import fit_figure
 
-        _saved(fit_figure(result, args.plot, xlabel=",".join(names)))
+        saved(fit_figure(result, args.plot, xlabel=",".join(names)))
     if args.json:
-        from .main import print_json
+        from .output import print_json
 
         payload = summary.to_dict()
         payload.update({"command": "fit", "data": args.data, "column": ",".join(names)})
@@ -152,9 +145,9 @@ def cmd_compare(args) -> None:
     if args.plot:
         from ..plots import comparison_figure
 
-        _saved(comparison_figure(comparison, args.plot, xlabel=names[0]))
+        saved(comparison_figure(comparison, args.plot, xlabel=names[0]))
     if args.json:
-        from .main import print_json
+        from .output import print_json
 
         payload = comparison.to_dict()
         payload.update({"command": "compare", "data": args.data, "column": names[0]})

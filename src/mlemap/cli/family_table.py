@@ -44,7 +44,7 @@ def family_rows() -> list[dict]:
 def cmd_families(args) -> None:
     rows = family_rows()
     if args.json:
-        from .main import print_json
+        from .output import print_json
 
         print_json({"families": rows})
         return

@@ -57,7 +57,7 @@ def _width() -> int | None:
     try:
         return max(40, int(os.environ["COLUMNS"]))
     except (KeyError, ValueError):
-        from .commands import _console
+        from .output import console as _console
 
         return _console().width
 

@@ -8,16 +8,15 @@ output and nothing else; progress goes to standard error and ``--quiet`` turns i
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import traceback
 from typing import Callable
 
 from .. import __version__
 from ..errors import MlemapError
+from .output import DATA_HELP
 
 EXIT_BAD_INPUT = 2
-DATA_HELP = "CSV, TSV, Parquet or JSON-lines file, '-' for CSV on standard input, or @name for a shipped data set"
 EXIT_INTERNAL = 1
 
 
@@ -149,10 +148,6 @@ def _fail(args, exc, code: int) -> int:
     message = " ".join(str(exc).split())  # one line, whatever the message holds
     sys.stderr.write(f"mlemap: error: {message}\n")
     return code
-
-
-def print_json(payload) -> None:
-    sys.stdout.write(json.dumps(payload, allow_nan=False) + "\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -68,3 +68,22 @@ def show(renderable) -> None:
     """Print ``renderable`` on standard output; a table too wide for a very narrow terminal is not
     cropped (the terminal wraps its lines, no number is cut)."""
     console().print(renderable, crop=False, markup=False)
+
+
+#: the help text of every command's DATA argument
+DATA_HELP = "CSV, TSV, Parquet or JSON-lines file, '-' for CSV on standard input, or @name for a shipped data set"
+
+
+def print_json(payload) -> None:
+    """One JSON object on standard output (NaN and infinities must already be ``None``)."""
+    import json
+    import sys
+
+    sys.stdout.write(json.dumps(payload, allow_nan=False) + "\n")
+
+
+def saved(figure) -> None:
+    """Close a figure once it is saved (the command line shows none)."""
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)

@@ -10,7 +10,7 @@ FAMILIES = ("gaussian", "bernoulli", "poisson", "categorical", "laplace")
 
 
 def register(sub, common, commands) -> None:
-    from .main import DATA_HELP
+    from .output import DATA_HELP
 
     r = sub.add_parser(
         "regress",
@@ -99,7 +99,7 @@ def cmd_regress(args) -> None:
         **options,
     )
     summary = model.summary(level=args.level)
-    from .main import print_json
+    from .output import print_json
     from .output import show
 
     if args.json:
@@ -136,12 +136,12 @@ def cmd_path(args) -> None:
     if args.select:
         path.select(args.select, cv=args.folds) if args.select == "cv" else path.select("bic")
     if args.plot:
-        from .commands import _saved
+        from .output import saved
 
         ax = path.plot()
         ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
-        _saved(ax.figure)
-    from .main import print_json
+        saved(ax.figure)
+    from .output import print_json
     from .output import show
 
     summary = path.summary()

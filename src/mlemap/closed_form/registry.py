@@ -11,7 +11,7 @@ parameters is exactly ``free``, and every prior is an instance of the registered
 priors for an MLE entry). Among applicable entries the most specific wins (smallest distance in the
 method resolution order of the family and prior types); results are cached per type signature.
 
-A solver receives the :class:`~mlemap.problem.Problem` and returns a :class:`Solution`; solvers
+A solver receives the :class:`~mlemap.core.distribution_problem.DistributionProblem` and returns a :class:`Solution`; solvers
 that use ``problem.statistics`` only work unchanged on merged chunk statistics (map-reduce).
 """
 

@@ -6,7 +6,7 @@ The estimator is
 
 with no prior term for a maximum-likelihood fit. :func:`estimate` chooses the route for a validated
 problem: a registered closed form (MLEs and conjugate pairs, computed from the sufficient
-statistics), the numerical engine (:mod:`mlemap.engine`), or, when a parameter has a
+statistics), the numerical engine (:mod:`mlemap.core.numerical`), or, when a parameter has a
 :class:`~mlemap.DiscretePrior`, enumeration of its candidates; it returns the
 :class:`~mlemap.core.estimate.Estimate`, which the front ends wrap (``FitResult``) and the inference
 layer re-runs (profile likelihoods, bootstrap replicates) without going through them.
@@ -24,17 +24,17 @@ import torch.distributions as td
 
 from ..closed_form import find_closed_form
 from ..closed_form.registry import registered
-from ..engine import solve_numerically, warn_if_not_converged
 from ..errors import BoundaryWarning, MethodError, MlemapWarning, warn
 from ..families.transforms import is_positive_definite
 from ..inference.boundary import on_boundary
 from ..inference.covariance import hessian_covariance
 from ..priors.discrete import DiscretePrior
-from ..problem import Problem
+from .distribution_problem import DistributionProblem
 from .estimate import Convergence, Estimate
+from .numerical import solve_numerically, warn_if_not_converged
 
 
-def estimate(problem: Problem, *, method: str = "auto", init=None, max_iter: int = 200, solver: str = "auto") -> Estimate:
+def estimate(problem: DistributionProblem, *, method: str = "auto", init=None, max_iter: int = 200, solver: str = "auto") -> Estimate:
     """Run the chosen route on a validated problem and return its :class:`Estimate`."""
     init = init or {}
     if any(t.is_discrete for t in problem.priors.values()):
@@ -49,7 +49,7 @@ def estimate(problem: Problem, *, method: str = "auto", init=None, max_iter: int
 
 
 # ---------------------------------------------------------------------- routes
-def _closed_form_route(problem: Problem, entry) -> Estimate:
+def _closed_form_route(problem: DistributionProblem, entry) -> Estimate:
     solution = entry.solve(problem)
     params = problem.family.canonical({n: solution.params[n] for n in problem.free})
     boundary, held = _boundary(problem, params, dict(solution.boundary))
@@ -60,7 +60,7 @@ def _closed_form_route(problem: Problem, entry) -> Estimate:
     )
 
 
-def _numerical_route(problem: Problem, init, max_iter: int, solver: str) -> Estimate:
+def _numerical_route(problem: DistributionProblem, init, max_iter: int, solver: str) -> Estimate:
     outcome = solve_numerically(problem, init, max_iter=max_iter, solver=solver)
     params = problem.family.canonical(outcome.params)
     reasons = {n: problem.family.boundary_note(n) or "the likelihood keeps increasing towards infinity" for n in outcome.infinite}
@@ -83,7 +83,7 @@ def _numerical_route(problem: Problem, init, max_iter: int, solver: str) -> Esti
                    hessian_cache=cache)
 
 
-def _discrete_prior_route(problem: Problem, method: str, init, max_iter: int, solver: str) -> Estimate:
+def _discrete_prior_route(problem: DistributionProblem, method: str, init, max_iter: int, solver: str) -> Estimate:
     """MAP over the candidates of each discrete prior: :math:`\\arg\\max_i\\, \\ell(v_i) + \\log\\pi_i`.
 
     With other free parameters, each candidate is scored at their conditional estimate (the profile
@@ -144,7 +144,7 @@ def _discrete_prior_route(problem: Problem, method: str, init, max_iter: int, so
                    predictive=predictive, extra_reasons=reasons)
 
 
-def _result(problem: Problem, params, method: str, convergence: Convergence, boundary, held, *, notes=(), warns=(),
+def _result(problem: DistributionProblem, params, method: str, convergence: Convergence, boundary, held, *, notes=(), warns=(),
             posterior=None, predictive=None, hessian_cache=None, extra_reasons=None) -> Estimate:
     """The :class:`Estimate` of a route: covariance, log-likelihood and log-prior computed on first use."""
     params = {n: params[n] for n in problem.free}
@@ -195,7 +195,7 @@ def _mixture_predictive(problem, combos, post, inner_results) -> Callable[..., t
 
 
 # ---------------------------------------------------------------------- boundary bookkeeping
-def _boundary(problem: Problem, params, reasons: dict[str, str]):
+def _boundary(problem: DistributionProblem, params, reasons: dict[str, str]):
     """Flag estimates on the edge of the space; return ``(boundary reasons, held element masks)``."""
     boundary = {k: v for k, v in reasons.items() if v}
     held: dict[str, torch.Tensor] = {}
@@ -220,7 +220,7 @@ def _boundary(problem: Problem, params, reasons: dict[str, str]):
     return boundary, held
 
 
-def _boundary_warnings(problem: Problem, boundary: dict[str, str]) -> tuple[list[str], list[str]]:
+def _boundary_warnings(problem: DistributionProblem, boundary: dict[str, str]) -> tuple[list[str], list[str]]:
     notes, warns = [], []
     if not problem.family.smooth:
         notes.append(
@@ -239,7 +239,7 @@ def _boundary_warnings(problem: Problem, boundary: dict[str, str]) -> tuple[list
     return notes, warns
 
 
-def _no_closed_form_message(problem: Problem, prior_types: dict[str, type]) -> str:
+def _no_closed_form_message(problem: DistributionProblem, prior_types: dict[str, type]) -> str:
     fam = problem.family
     available = [
         (free, priors) for name, free, priors in registered() if name == getattr(type(fam), "name", None)

@@ -22,7 +22,14 @@ from __future__ import annotations
 import os
 from typing import Any, Iterator, Sequence
 
-from ..data.arrow_columns import NUMBER, TEXT, column_kinds, first_null, rebatch, to_numpy
+from ..data.arrow_columns import (
+    NUMBER,
+    TEXT,
+    column_kinds,
+    first_null,
+    rebatch,
+    to_numpy,
+)
 from ..data.progress import check_progress, pass_progress
 from ..errors import DataError, DataFileError
 from .source import Chunk, DataSource
@@ -60,7 +67,7 @@ def scan(path, column: str | None = None, columns: Sequence[str] | None = None, 
     """
     from ..data.convert import resolve_dtype
     from ..data.files import expand_paths
-    from ..data.readers import open_reader
+    from ..data.open_file import open_reader
 
     if column is not None and columns is not None:
         raise DataError("Give either 'column' (one name) or 'columns' (a list of names) to scan(), not both.")

@@ -36,7 +36,13 @@ def pass_progress(enabled: bool | None, label: str, total: int | None,
     if enabled is None and not console.is_terminal:
         yield _ignore
         return
-    from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
     from rich.text import Text
 
     class Done(ProgressColumn):

@@ -1,7 +1,8 @@
 """Readers of one data file: its schema up front, then its rows as a stream of Arrow record batches.
 
 Every kind of file (:mod:`~mlemap.data.parquet_files`, :mod:`~mlemap.data.csv_files`,
-:mod:`~mlemap.data.ipc_files`) has a reader with the same small interface:
+:mod:`~mlemap.data.ipc_files`) has a reader with the same small interface (and
+:func:`mlemap.data.open_file.open_reader` picks the reader for a path):
 
 * ``schema``: the Arrow schema, read when the reader is opened (a Parquet footer, an Arrow IPC
   header, the first block of a CSV file), so that a missing column or a column of the wrong type is
@@ -19,7 +20,6 @@ from __future__ import annotations
 from typing import Iterator, Mapping, Sequence
 
 from ..errors import DataFileError
-from .files import CSV, IPC, PARQUET, format_of
 
 
 class FileReader:
@@ -41,23 +41,6 @@ class FileReader:
             first = self.schema.names[:1]
             self.n_rows = sum(b.num_rows for b in self.batches(first, 1 << 20, {}))
         return self.n_rows
-
-
-def open_reader(path: str, fmt: str | None = None, *, delimiter: str | None = None) -> FileReader:
-    """The reader of ``path`` for its format (``fmt`` overrides the suffix)."""
-    kind = format_of(path, fmt)
-    if kind == PARQUET:
-        from .parquet_files import ParquetReader
-
-        return ParquetReader(path)
-    if kind == CSV:
-        from .csv_files import CsvReader
-
-        return CsvReader(path, delimiter=delimiter)
-    assert kind == IPC
-    from .ipc_files import IpcReader
-
-    return IpcReader(path)
 
 
 def unreadable(path: str, kind: str, exc: BaseException, *, where: str = "", row_group: int | None = None,

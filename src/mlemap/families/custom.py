@@ -8,7 +8,13 @@ from typing import Any, Callable, Mapping
 import torch
 from torch.distributions import constraints
 
-from ..errors import EstimationError, FamilyError, LogDensityError, MlemapError, ParameterError
+from ..errors import (
+    EstimationError,
+    FamilyError,
+    LogDensityError,
+    MlemapError,
+    ParameterError,
+)
 from .base import Family, Params, raise_outside_support
 
 SUPPORT_NAMES = {

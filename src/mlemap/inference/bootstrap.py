@@ -18,8 +18,8 @@ from ..errors import MethodError, MlemapError, MlemapWarning, warn
 
 def bootstrap_draws(result, n_boot: int = 1000, seed: int = 0) -> dict[str, np.ndarray]:
     """Replicate estimates ``{name: array of shape (n_successful, *param_shape)}``."""
+    from ..core.distribution_problem import DistributionProblem
     from ..core.estimation import estimate
-    from ..problem import Problem
 
     if not isinstance(n_boot, int) or n_boot < 2:
         raise MethodError(f"The 'n_boot' option must be an integer of at least 2. Got {n_boot!r} instead.")
@@ -41,7 +41,7 @@ def bootstrap_draws(result, n_boot: int = 1000, seed: int = 0) -> dict[str, np.n
         fixed = {
             k: (v[keep] if v.dim() > 0 and v.shape[0] == n and n > 1 else v) for k, v in problem.fixed.items()
         }
-        sub = Problem(problem.family, problem.x[keep], w, fixed, problem.priors)
+        sub = DistributionProblem(problem.family, problem.x[keep], w, fixed, problem.priors)
         try:
             sub.family.check_identifiable(sub.x, sub.weights, set(sub.free), set(sub.priors), sub.ctx)
             with warnings.catch_warnings():

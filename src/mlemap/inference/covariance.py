@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 import torch
 from torch.distributions import constraints
 
+from ..core.layout import ParameterLayout
 from ..errors import IdentifiabilityWarning, warn
 from ..families.transforms import is_positive_definite, is_simplex
-from ..layout import ParameterLayout
 
 
 @dataclass

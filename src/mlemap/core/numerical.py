@@ -20,12 +20,12 @@ from dataclasses import dataclass
 
 import torch
 
-from .errors import ConvergenceWarning, EstimationError, warn
-from .families.base import clamp_interior
-from .families.transforms import finite_bounds, is_positive_definite, is_simplex
-from .inference.boundary import RUNAWAY, snap_runaways
-from .core.optimize import minimize
-from .optim import OptimizeResult
+from ..errors import ConvergenceWarning, EstimationError, warn
+from ..families.base import clamp_interior
+from ..families.transforms import finite_bounds, is_positive_definite, is_simplex
+from ..inference.boundary import RUNAWAY, snap_runaways
+from ..optim import OptimizeResult
+from .optimize import minimize
 from .standardize import Rescaling, standardisation
 
 SUBSAMPLE_ABOVE = 200_000

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .families.location_scale import weighted_quantile
-from .problem import Problem
+from ..families.location_scale import weighted_quantile
+from .distribution_problem import DistributionProblem
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Rescaling:
         return value
 
 
-def standardisation(problem: Problem, sample_size: int, sample_above: int) -> tuple[Problem, Rescaling] | None:
+def standardisation(problem: DistributionProblem, sample_size: int, sample_above: int) -> tuple[DistributionProblem, Rescaling] | None:
     """The standardised problem and its rescaling, or None when the family has no such symmetry (or priors)."""
     fam = problem.family
     kinds = fam.equivariance

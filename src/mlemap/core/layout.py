@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch.distributions.transforms import Transform
 
-from .families.transforms import (
+from ..families.transforms import (
     is_positive_definite,
     is_simplex,
     unconstrained_bijection,

@@ -1,6 +1,6 @@
 """A validated estimation problem and the objectives built from it.
 
-:class:`Problem` holds the family, the observations (as a float tensor), frequency weights, fixed
+:class:`DistributionProblem` holds the family, the observations (as a float tensor), frequency weights, fixed
 values and priors, all checked. Features (such as ``log x``), sufficient statistics and chunked
 data are computed once, on first use, and shared by every objective built from the problem (the
 fit itself, standard errors, profile likelihoods, bootstrap replicates).
@@ -13,21 +13,21 @@ from typing import Any, Mapping
 
 import torch
 
-from .core.distribution import WEIGHT, DistributionModel, PriorPenalty
-from .core.objective import Objective
-from .core.problem import Problem as BaseProblem
-from .core.source import InMemorySource
-from .data.subsample import stratified_subsample
-from .errors import ParameterError
-from .families.base import DataContext, Family, require_known_parameter
-from .families.statistics import SufficientStatistics
-from .families.transforms import finite_bounds, is_positive_definite, is_simplex
+from ..data.subsample import stratified_subsample
+from ..errors import ParameterError
+from ..families.base import DataContext, Family, require_known_parameter
+from ..families.statistics import SufficientStatistics
+from ..families.transforms import finite_bounds, is_positive_definite, is_simplex
+from ..priors.resolve import PriorTerm
+from ..priors.support import describe
+from .distribution import WEIGHT, DistributionModel, PriorPenalty
 from .layout import ParameterLayout
-from .priors.resolve import PriorTerm
-from .priors.support import describe
+from .objective import Objective
+from .problem import Problem
+from .source import InMemorySource
 
 
-class Problem(BaseProblem):
+class DistributionProblem(Problem):
     """A distribution problem: i.i.d. observations of one family (see :class:`mlemap.core.problem.Problem`)."""
 
     def __init__(
@@ -48,9 +48,9 @@ class Problem(BaseProblem):
         self.free = [p for p in family.parameters if p not in fixed]
         self.shapes = {n: torch.Size(family.shape(n, self.event_shape)) for n in family.all_parameters()}
 
-    def with_fixed(self, extra: Mapping[str, torch.Tensor]) -> "Problem":
+    def with_fixed(self, extra: Mapping[str, torch.Tensor]) -> "DistributionProblem":
         """The same problem with more parameters held fixed (caches shared when the data view is unchanged)."""
-        new = Problem(
+        new = DistributionProblem(
             self.family,
             self.x,
             self.weights,
@@ -64,10 +64,10 @@ class Problem(BaseProblem):
                     new.__dict__[attr] = self.__dict__[attr]
         return new
 
-    def with_data(self, x: torch.Tensor, fixed: dict[str, torch.Tensor]) -> "Problem":
+    def with_data(self, x: torch.Tensor, fixed: dict[str, torch.Tensor]) -> "DistributionProblem":
         """The same family and weights on transformed observations whose rows correspond one to one
         (standardised data): the subsample indices are shared, priors are not carried."""
-        new = Problem(self.family, x, self.weights, fixed, {})
+        new = DistributionProblem(self.family, x, self.weights, fixed, {})
         new.__dict__["_subsample_cache"] = self.__dict__.setdefault("_subsample_cache", {})
         return new
 
@@ -189,7 +189,7 @@ class Problem(BaseProblem):
         w = None if self.weights is None else self.weights[idx]
         return self.family.features(self.x[idx], fixed), w, fixed
 
-    def subsample(self, size: int, seed: int = 0) -> "Problem":
+    def subsample(self, size: int, seed: int = 0) -> "DistributionProblem":
         """The same problem on a seeded random subsample of ``size`` rows (drawn with replacement),
         weights scaled so that the likelihood keeps its weight against the prior."""
         idx = self.subsample_index(size)
@@ -198,7 +198,7 @@ class Problem(BaseProblem):
         w = None if self.weights is None else self.weights[idx]
         scale = self.total_weight / (size if w is None else float(w.sum()))
         w = torch.full((size,), scale, dtype=self.dtype, device=self.device) if w is None else w * scale
-        sub = Problem(self.family, self.x[idx], w, fixed, self.priors)
+        sub = DistributionProblem(self.family, self.x[idx], w, fixed, self.priors)
         sub.ctx = self.ctx
         return sub
 
