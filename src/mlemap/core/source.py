@@ -14,8 +14,9 @@ tensor on a GPU) only has to implement :meth:`DataSource.chunks` and, where it c
 place, :meth:`DataSource.map_reduce`; nothing above the source knows which kind it is.
 
 The in-memory source is the first kind: its chunks are views (no copies) of arrays already in
-memory, sized to stay in cache. Row order never matters to a reduction beyond rounding: sums over
-chunks are taken in a fixed order, so the same data in the same order always give the same bits.
+memory, sized to stay in cache, and large ones are reduced on threads. Row order never matters to
+a reduction beyond rounding: sums over chunks are taken in a fixed order (that does not depend on
+the number of threads), so the same data in the same order always give the same bits.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ Chunk = dict[str, Any]
 #: enough for the per-chunk temporaries of a Hessian to stay in cache
 CHUNK_ELEMENTS = 1 << 17
 MIN_CHUNK_ROWS = 1024
+#: in-memory sources of at least this many numbers reduce their chunks on threads
+PARALLEL_ELEMENTS = 1 << 22
+#: the chunks are reduced in this many consecutive groups, added in order; the grouping does not
+#: depend on the number of threads, so the bits of a reduction do not depend on the machine
+GROUPS = 8
 
 
 def _n_rows(value) -> int:
@@ -121,13 +127,44 @@ class InMemorySource(DataSource):
         return max(1, -(-self._n // self.chunk_rows))
 
     def chunks(self) -> Iterator[Chunk]:
+        for start, stop in self._bounds():
+            yield self._chunk(start, stop)
+
+    def _bounds(self) -> list[tuple[int, int]]:
         n, step = self._n, self.chunk_rows
-        if n <= step:
-            yield self.as_dict()
-            return
-        for start in range(0, n, step):
-            stop = min(start + step, n)
-            yield {**{k: v[start:stop] for k, v in self._data.items()}, **self.constants}
+        return [(start, min(start + step, n)) for start in range(0, n, step)] if n > step else [(0, n)]
+
+    def _chunk(self, start: int, stop: int) -> Chunk:
+        if start == 0 and stop == self._n:
+            return self.as_dict()
+        return {**{k: v[start:stop] for k, v in self._data.items()}, **self.constants}
+
+    def map_reduce(self, fn: Callable[[Chunk], T]) -> T:
+        """``fn`` over the chunks, added in order within :data:`GROUPS` consecutive groups of chunks
+        and then across groups; large CPU sources evaluate the groups on threads (the NumPy and torch
+        kernels release the GIL)."""
+        bounds = self._bounds()
+        if len(bounds) < 2 * GROUPS:
+            return reduce(lambda a, b: a + b, (fn(self._chunk(*b)) for b in bounds))
+        size = -(-len(bounds) // GROUPS)
+        groups = [bounds[i:i + size] for i in range(0, len(bounds), size)]
+
+        def run(group):
+            return reduce(lambda a, b: a + b, (fn(self._chunk(*b)) for b in group))
+
+        threads = min(len(groups), _cpu_threads()) if self._numbers() >= PARALLEL_ELEMENTS and self._on_cpu() else 1
+        if threads <= 1:
+            return reduce(lambda a, b: a + b, map(run, groups))
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            return reduce(lambda a, b: a + b, pool.map(run, groups))
+
+    def _numbers(self) -> int:
+        return sum(int(np.prod(v.shape)) for v in self._data.values())
+
+    def _on_cpu(self) -> bool:
+        return all(not isinstance(v, torch.Tensor) or v.device.type == "cpu" for v in self._data.values())
 
     def rechunk(self, chunk_rows: int) -> "InMemorySource":
         return InMemorySource(self._data, chunk_rows=chunk_rows, constants=self.constants)
@@ -157,6 +194,15 @@ class MappedSource(DataSource):
 
     def map_reduce(self, fn: Callable[[Chunk], T]) -> T:
         return self.base.map_reduce(lambda c: fn(self.fn(c)))
+
+
+def _cpu_threads() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - platforms without affinity
+        return os.cpu_count() or 1
 
 
 def as_source(columns: Mapping[str, Any] | DataSource) -> DataSource:

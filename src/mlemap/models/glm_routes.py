@@ -26,6 +26,8 @@ from .routes import l1_covariance, l1_fit, warn_aliasing
 
 #: problems up to this size (rows x parameters) test for separation as soon as the predictor runs away
 EARLY_CHECK_SIZE = 2_000_000
+#: rows on which the divergence watch follows the linear predictor
+WATCH_ROWS = 20_000
 #: above this many parameters L-BFGS replaces Newton (the exact Hessian is computed once, at the end)
 WIDE = 1000
 
@@ -76,14 +78,18 @@ class _DivergenceWatch:
 
     When ``confirm`` is given, the separation test runs whenever the largest linear predictor
     passes 8, 16, 32, ... and stops the iteration as soon as it finds one; otherwise a predictor
-    above 25 with coefficients above 5 after 8 iterations stops it, and the caller tests then.
+    above 25 with coefficients above 5 after 8 iterations stops it, and the caller tests then. The
+    predictor is watched on at most ``WATCH_ROWS`` rows (a diverging direction shows on any of
+    them, and the watch then costs little next to an iteration).
     """
 
     def __init__(self, pb: RegressionProblem, confirm=None):
         self.pb = pb
         self.confirm = confirm
-        self.rows = pb.rows_all()
-        self.positive = None if pb.weight is None else torch.from_numpy(pb.weight > 0)
+        n = pb.X.shape[0]
+        watched = pb if n <= WATCH_ROWS else pb.rows(np.sort(np.random.default_rng(2).choice(n, WATCH_ROWS, replace=False)))
+        self.rows = watched.rows_all()
+        self.positive = None if watched.weight is None else torch.from_numpy(watched.weight > 0)
         self.calls = 0
         self.check_at = 8.0
         self.found = None

@@ -123,6 +123,8 @@ def trust_region_newton(
     max_step: float = 10.0,
     exact_max: int = EXACT_MAX,
     callback: Callable[[torch.Tensor, float], bool | None] | None = None,
+    hessian: str = "exact",
+    hessian0: torch.Tensor | None = None,
 ) -> OptimizeResult:
     """Minimise ``f`` by trust-region Newton (see the module docstring).
 
@@ -132,24 +134,40 @@ def trust_region_newton(
     :math:`\\max(1, \\|x_0\\|_\\infty)` per coordinate. ``max_iter`` bounds the accepted steps (each
     may take several trial points). ``callback(x, f)`` is called at every accepted iterate;
     returning True stops there.
+
+    ``hessian="lazy"`` (for objectives whose Hessian costs far more than their gradient, such as a
+    regression on many rows): trial points are evaluated with ``fg`` and an accepted point keeps the
+    previous Hessian in its model as long as the Newton decrement falls at least fourfold per step;
+    the exact Hessian is recomputed otherwise, and always before convergence is judged, so the
+    criteria and the returned ``hess`` are exact. ``hessian0`` (with ``"lazy"``) is a Hessian to
+    start from instead of the exact one at ``x0``, such as that of a warm start on a subsample.
+    Where Hessians are that costly the final polishing step is left out: the criteria already hold.
     """
+    if hessian not in ("exact", "lazy"):
+        raise ValueError(f"hessian must be 'exact' or 'lazy'; got {hessian!r}")
+    lazy = hessian == "lazy"
     if fg is None:
         fg = lambda x: fgh(x)[:2]  # noqa: E731
-    state = {"fev": 0, "nonfinite": 0}
+    state = {"fev": 0, "nonfinite": 0, "h_exact": True}
 
     def evaluate(fn, x):
         state["fev"] += 1
         return fn(x)
 
     x = x0.detach().clone()
-    fx, g, H = evaluate(fgh, x)
+    if lazy and hessian0 is not None:
+        (fx, g), H = evaluate(fg, x), hessian0
+        state["h_exact"] = False
+    else:
+        fx, g, H = evaluate(fgh, x)
     report = None
 
     def done(it: int, message: str, stop: str) -> OptimizeResult:
         rep = report if report is not None else _assess(float("nan"), g, H, ftol, gtol)
         rep.stop_reason = stop
+        exact_h = H if state["h_exact"] else None  # a Hessian kept from an earlier point is not returned
         return OptimizeResult(
-            x, float(fx), g, H, it, state["fev"], rep.converged, message, "newton", state["nonfinite"], rep
+            x, float(fx), g, exact_h, it, state["fev"], rep.converged, message, "newton", state["nonfinite"], rep
         )
 
     if not _finite(fx):
@@ -160,12 +178,20 @@ def trust_region_newton(
     d = None
     delta = None
     it = trials = polished = 0
+    last_decrement = np.inf
     while True:
         report = _assess(fx, g, H, ftol, gtol)
+        if not state["h_exact"] and (report.converged or not report.decrement <= 0.25 * last_decrement):
+            fx, g, H = evaluate(fgh, x)  # the same point: only the Hessian is new
+            state["h_exact"] = True
+            if not _finite(g, H):
+                return done(it, "non-finite gradient or Hessian", "non-finite derivatives")
+            report = _assess(fx, g, H, ftol, gtol)
+        last_decrement = report.decrement
         if callback is not None and callback(x, float(fx)):
             return done(it, "stopped by the callback", "callback")
         if report.converged:
-            if it < max_iter and polished < MAX_POLISH and report.decrement > POLISH * report.decrement_tol:
+            if not lazy and it < max_iter and polished < MAX_POLISH and report.decrement > POLISH * report.decrement_tol:
                 better = _polish(fgh, fg, evaluate, x, fx, g, H, ftol, gtol)
                 if better is not None:
                     x, fx, g, H = better
@@ -176,7 +202,8 @@ def trust_region_newton(
         if it >= max_iter:
             return done(it, f"reached max_iter={max_iter} before converging: {_failed(report)}", "iteration limit")
         gn, Hn = _numpy(g), _numpy(H)
-        d = _update_scaling(d, Hn)
+        if state["h_exact"] or d is None:
+            d = _update_scaling(d, Hn)
         model = _Model(gn, Hn, d, exact)
         xn = _numpy(x)
         if delta is None:
@@ -192,7 +219,10 @@ def trust_region_newton(
             trial = x + torch.as_tensor(s_np, dtype=x.dtype, device=x.device)
             trials += 1
             length = float(np.linalg.norm(step.t))
-            f_t = evaluate(f, trial)
+            if lazy:
+                f_t, g_t = evaluate(fg, trial)
+            else:
+                f_t, g_t = evaluate(f, trial), None
             if not _finite(f_t):
                 state["nonfinite"] += 1
                 delta = 0.25 * length
@@ -201,7 +231,8 @@ def trust_region_newton(
             if rho <= ACCEPT and model.positive_definite and step.predicted <= RESOLVABLE * scale_f:
                 # f no longer resolves the predicted decrease: accept when the gradient shrinks instead
                 if float(f_t) <= float(fx) + RESOLVABLE * scale_f:
-                    _, g_t = evaluate(fg, trial)
+                    if g_t is None:
+                        _, g_t = evaluate(fg, trial)
                     if _finite(g_t) and model.gradient_norm(_numpy(g_t)) < model.gradient_norm(gn):
                         rho = 1.0
             if rho < 0.25:
@@ -210,12 +241,16 @@ def trust_region_newton(
                 delta = 2.0 * delta
             if rho <= ACCEPT:
                 continue
+            if lazy and _finite(g_t):
+                f_new, g_new, H_new = f_t, g_t, H
+                break
             f_new, g_new, H_new = evaluate(fgh, trial)
             if not _finite(f_new, g_new, H_new):
                 state["nonfinite"] += 1
                 delta = 0.25 * length
                 continue
             break
+        state["h_exact"] = H_new is not H
         x, fx, g, H = trial.detach(), f_new, g_new, H_new
         it += 1
 
