@@ -99,8 +99,7 @@ def cmd_regress(args) -> None:
         **options,
     )
     summary = model.summary(level=args.level)
-    from .output import print_json
-    from .output import show
+    from .output import print_json, show
 
     if args.json:
         payload = summary.to_dict()
@@ -141,8 +140,7 @@ def cmd_path(args) -> None:
         ax = path.plot()
         ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
         saved(ax.figure)
-    from .output import print_json
-    from .output import show
+    from .output import print_json, show
 
     summary = path.summary()
     if args.json:
