@@ -38,6 +38,8 @@ _LAZY = {
     "fit": ("fitting", "fit"),
     "FitResult": ("results", "FitResult"),
     "compare": ("comparison", "compare"),
+    "censored": ("censoring", "censored"),
+    "CensoredData": ("censoring", "CensoredData"),
     "Comparison": ("comparison", "Comparison"),
     "lrt": ("inference.lrt", "lrt"),
     "LRTResult": ("inference.lrt", "LRTResult"),
@@ -77,6 +79,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what static tools and editors see
     from . import datasets, families, priors
+    from .censoring import CensoredData, censored
     from .comparison import Comparison, compare
     from .families import Family, family_names
     from .fitting import fit
@@ -94,6 +97,8 @@ __all__ = [
     "FitResult",
     "compare",
     "Comparison",
+    "censored",
+    "CensoredData",
     "lrt",
     "LRTResult",
     "LinearRegression",

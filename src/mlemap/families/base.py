@@ -213,6 +213,30 @@ class Family:
         """Why the estimate of ``name`` sits on the boundary, when the family knows a reason."""
         return None
 
+    # ------------------------------------------------------------------ tails (censored data)
+    @property
+    def has_cdf(self) -> bool:
+        """Whether :meth:`log_cdf` and :meth:`log_sf` are available (see :mod:`mlemap.families.tails`)."""
+        from .tails import tails_of
+
+        return tails_of(self) is not None
+
+    def log_cdf(self, x: torch.Tensor, p: Params) -> torch.Tensor:
+        """:math:`\\log P(X \\le x)`, stable in the far lower tail, for ``x`` inside the support."""
+        return self._tails().log_cdf(x, p)
+
+    def log_sf(self, x: torch.Tensor, p: Params) -> torch.Tensor:
+        """:math:`\\log P(X > x)`, stable in the far upper tail, for ``x`` inside the support."""
+        return self._tails().log_sf(x, p)
+
+    def _tails(self):
+        from .tails import tails_of
+
+        tails = tails_of(self)
+        if tails is None:
+            raise NotImplementedError(f"the '{self.name}' family has no cumulative distribution function")
+        return tails
+
 
 # ---------------------------------------------------------------------- support helpers
 def raise_outside_support(family: Family, x: torch.Tensor, bad: torch.Tensor, fix: str) -> None:
