@@ -53,12 +53,12 @@ def log1mexp(a: torch.Tensor) -> torch.Tensor:
 
 def log1mexp_exp(l: torch.Tensor) -> torch.Tensor:
     """:math:`\\log(1 - \\exp(-e^{l}))`: the log-cdf of the Weibull and extreme-value laws at
-    :math:`t = e^{l}`. Below :math:`l = -30` it is :math:`l - t/2` (error below :math:`t^2/24`), so that
-    ``t`` underflowing to 0 still gives the exact log."""
+    :math:`t = e^{l}`, by :func:`log1mexp` of :math:`-t`; below :math:`l = -30` it is :math:`l - t/2`
+    (error below :math:`t^2/24`), so that ``t`` underflowing to 0 still gives the exact log."""
     small = l < -30
     l_small = torch.where(small, l, torch.full_like(l, -31.0))
     l_big = torch.where(small, torch.zeros_like(l), l)
-    return torch.where(small, l_small - 0.5 * torch.exp(l_small), torch.log(-torch.expm1(-torch.exp(l_big))))
+    return torch.where(small, l_small - 0.5 * torch.exp(l_small), log1mexp(-torch.exp(l_big)))
 
 
 def log_diff_exp(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -166,7 +166,10 @@ def _studentt(x, p):
 def _cauchy(x, p):
     z = (x - p["loc"]) / p["scale"]
     one = torch.ones_like(z)
-    return torch.log(torch.atan2(one, -z)) - LOG_PI, torch.log(torch.atan2(one, z)) - LOG_PI
+    low = z < 0
+    # the small tail is atan2(1, |z|) / pi on either side (exact far out); each side's formula is smooth in z
+    small = torch.where(low, torch.log(torch.atan2(one, -z)), torch.log(torch.atan2(one, z))) - LOG_PI
+    return _sides(small, low)
 
 
 @register_tails(Gumbel)
@@ -178,10 +181,13 @@ def _gumbel(x, p):
 @register_tails(HalfNormal, lower=0.0)
 def _half_normal(x, p):
     z = x / p["scale"]
-    log_sf = LN2 + torch.special.log_ndtr(-z)
-    near = z < 1
+    near = z < 1  # F = erf(z / sqrt 2) is the small side
     z_near = torch.where(near, z, torch.ones_like(z))
-    log_cdf = torch.where(near, torch.log(torch.erf(z_near / math.sqrt(2))), log1mexp(torch.where(near, -torch.ones_like(z), log_sf)))
+    z_far = torch.where(near, torch.ones_like(z), z)
+    erf = torch.erf(z_near / math.sqrt(2))
+    log_sf_far = LN2 + torch.special.log_ndtr(-z_far)
+    log_cdf = torch.where(near, torch.log(erf), log1mexp(log_sf_far))
+    log_sf = torch.where(near, torch.log1p(-erf), log_sf_far)
     return log_cdf, log_sf
 
 
