@@ -182,25 +182,43 @@ def log_likelihood(family, low, high, params: dict, weights=None, discrete=False
 
 
 def mp_mle(family: str, low, high, start: dict, *, weights=None, discrete=False, truncation=(-math.inf, math.inf),
-           fixed: dict | None = None) -> tuple[dict, float]:
-    """The root of the likelihood equations in mpmath, from ``start``, and the log-likelihood there.
+           fixed: dict | None = None) -> tuple[dict, float, dict]:
+    """The root of the likelihood equations in mpmath, from ``start``; the log-likelihood there and the
+    standard errors (square roots of the diagonal of the inverse observed information).
 
-    Parameters are solved for on the log scale where they are positive (the root is the same)."""
+    Positive parameters are solved for on the log scale (the root is the same); the information is
+    then taken in the natural parameters."""
     names = list(start)
     fixed = mp_params(fixed or {})
     positive = {n: float(start[n]) > 0 and n not in ("loc",) for n in names}
 
+    def natural(v):
+        return {**fixed, **dict(zip(names, v))}
+
     def unpack(v):
-        return {**fixed, **{n: (mp.exp(t) if positive[n] else t) for n, t in zip(names, v)}}
+        return natural([mp.exp(t) if positive[n] else t for n, t in zip(names, v)])
 
     def loglik(*v):
         return log_likelihood(family, low, high, unpack(v), weights, discrete, truncation)
 
     def gradient(*v):
-        return [mp.diff(loglik, v, tuple(int(i == j) for i in range(len(v)))) for j in range(len(v))]
+        g = [mp.diff(loglik, v, tuple(int(i == j) for i in range(len(v)))) for j in range(len(v))]
+        return g[0] if len(v) == 1 else g
 
     x0 = [mp.log(mp.mpf(float(start[n]))) if positive[n] else mp.mpf(float(start[n])) for n in names]
-    root = mp.findroot(gradient, x0, tol=mp.mpf(10) ** (-30))
-    root = [root] if len(names) == 1 else list(root)
-    values = unpack(root)
-    return {n: float(values[n]) for n in names}, float(loglik(*root))
+    root = mp.findroot(gradient, x0[0] if len(names) == 1 else x0, tol=mp.mpf(10) ** (-30))
+    root = [root] if len(names) == 1 else [root[i] for i in range(len(names))]
+    theta = [mp.exp(t) if positive[n] else t for n, t in zip(names, root)]
+
+    def loglik_natural(*v):
+        return log_likelihood(family, low, high, natural(v), weights, discrete, truncation)
+
+    k = len(names)
+    H = mp.matrix(k, k)
+    for a in range(k):
+        for b in range(k):
+            H[a, b] = -mp.diff(loglik_natural, theta, tuple(int(i == a) + int(i == b) for i in range(k)))
+    cov = H ** -1
+    values = dict(zip(names, theta))
+    return ({n: float(values[n]) for n in names}, float(loglik(*root)),
+            {n: float(mp.sqrt(cov[i, i])) for i, n in enumerate(names)})

@@ -241,8 +241,9 @@ def _events(event, n: int) -> np.ndarray:
     if not ok:
         rows = np.arange(n) if values is None else np.flatnonzero(bad)
         i = int(rows[0])
+        value = arr[i].item() if hasattr(arr[i], "item") else arr[i]
         raise DataError(
-            f"The 'event' argument must be 1 (observed) or 0 (censored) in every row; row {i} holds {arr[i]!r}. "
+            f"The 'event' argument must be 1 (observed) or 0 (censored) in every row; row {i} holds {value!r}. "
             "Recode it, for example event = (status == 2) for survival's 1/2 coding."
         )
     return values.astype(np.int8)
