@@ -373,6 +373,14 @@ def censoring_family(family: Family, data, truncation):
     return CensoredFamily(family, truncation), data
 
 
+def accepts_censoring(name: str) -> bool:
+    """Whether the named family can be fitted to censored or truncated data."""
+    from ..families.registry import resolve_family
+
+    family = resolve_family(name)
+    return family.event_ndim == 0 and family.has_cdf and not family.bounded_by_data
+
+
 def _check_family(family: Family, censored: bool) -> None:
     what = "Censored data" if censored else "A truncated fit"
     if family.bounded_by_data:
@@ -382,9 +390,9 @@ def _check_family(family: Family, censored: bool) -> None:
             "which censoring and truncation do not determine. Choose another family."
         )
     if family.event_ndim != 0 or not family.has_cdf:
-        from ..families.registry import FAMILIES
+        from ..families.registry import family_names
 
-        names = [cls.name for cls in FAMILIES if cls().has_cdf and not cls.bounded_by_data and cls.event_ndim == 0]
+        names = [name for name in family_names() if accepts_censoring(name)]
         raise FamilyError(
             f"{what} need{'s' if not censored else ''} a family with a cumulative distribution function, and "
             f"'{family.name}' has none. Families that accept censored data: {', '.join(names)}."
