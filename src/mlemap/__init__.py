@@ -50,6 +50,7 @@ _LAZY = {
     "SoftmaxRegression": ("models", "SoftmaxRegression"),
     "PoissonRegression": ("models", "PoissonRegression"),
     "LaplaceRegression": ("models", "LaplaceRegression"),
+    "SurvivalRegression": ("survival", "SurvivalRegression"),
     "regularization_path": ("paths", "regularization_path"),
     "RegularizationPath": ("paths", "RegularizationPath"),
     "DiscretePrior": ("priors", "DiscretePrior"),
@@ -89,6 +90,7 @@ if TYPE_CHECKING:  # what static tools and editors see
     from .paths import RegularizationPath, regularization_path
     from .priors import DiscretePrior
     from .results import FitResult
+    from .survival import SurvivalRegression
 
 __version__ = "0.1.0"
 
@@ -106,6 +108,7 @@ __all__ = [
     "SoftmaxRegression",
     "PoissonRegression",
     "LaplaceRegression",
+    "SurvivalRegression",
     "regress",
     "FormulaError",
     "regularization_path",
