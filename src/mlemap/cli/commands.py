@@ -11,6 +11,7 @@ from .. import families as fam_module
 from ..comparison import compare
 from ..errors import DataError, MlemapError
 from ..fitting import fit
+from . import censoring
 from . import data as cli_data
 from .spec import parse_fixed, parse_priors
 
@@ -69,8 +70,13 @@ def _load(args, columns_spec: str, extra: list[str]):
 
 def cmd_fit(args) -> None:
     fam_module.resolve_family(args.family)  # an unknown family fails before the data are read
-    frame, names = _load(args, args.column, [args.weights])
-    x = _values(frame, names, args.family)
+    if censoring.wanted(args):
+        frame, x = censoring.load(args)
+    else:
+        if not args.column:
+            raise DataError("Name the column to fit with --column (or give --left and --right for censored data).")
+        frame, names = _load(args, args.column, [args.weights])
+        x = _values(frame, names, args.family)
     result = fit(
         args.family,
         x,
@@ -78,6 +84,7 @@ def cmd_fit(args) -> None:
         fixed=parse_fixed(args.fixed),
         weights=_weights(frame, args.weights),
         method=args.method,
+        truncation=censoring.truncation(args),
     )
     ci = "wald" if result.estimator == "MAP" else args.ci
     summary = result.summary(level=args.level, ci=ci)
@@ -90,6 +97,9 @@ def cmd_fit(args) -> None:
 
         payload = summary.to_dict()
         payload.update({"command": "fit", "data": args.data, "column": args.column})
+        if censoring.wanted(args):
+            payload.update({"event": args.event, "left": args.left, "right": args.right,
+                            "truncation": [args.truncate_below, args.truncate_above]})
         print_json(payload)
         return
     _console().print(summary)
@@ -98,10 +108,15 @@ def cmd_fit(args) -> None:
 
 
 def cmd_compare(args) -> None:
-    frame, names = _load(args, args.column, [args.weights])
-    if len(names) != 1:
-        raise DataError("compare works on one column; give a single --column.")
-    x = cli_data.numeric(frame[names[0]], names[0]).to_numpy(dtype=float)
+    if censoring.wanted(args):
+        frame, x = censoring.load(args)
+    else:
+        if not args.column:
+            raise DataError("Name the column to compare families on with --column (or --left and --right).")
+        frame, names = _load(args, args.column, [args.weights])
+        if len(names) != 1:
+            raise DataError("compare works on one column; give a single --column.")
+        x = cli_data.numeric(frame[names[0]], names[0]).to_numpy(dtype=float)
     if args.families:
         candidates = [f.strip() for f in args.families.split(",") if f.strip()]
         for name in candidates:
@@ -111,19 +126,25 @@ def cmd_compare(args) -> None:
     elif args.all_continuous:
         candidates = "continuous"
     else:  # whole numbers of 0 or more look like counts
-        candidates = "discrete" if bool(np.all(x >= 0) and np.all(x == np.round(x))) else "continuous"
+        values = np.concatenate([x.low[np.isfinite(x.low)], x.high[np.isfinite(x.high)]]) if hasattr(x, "low") else x
+        candidates = "discrete" if bool(np.all(values >= 0) and np.all(values == np.round(values))) else "continuous"
     from ..comparison import DEFAULT_CONTINUOUS, DEFAULT_DISCRETE
 
     names_list = (
         list(DEFAULT_CONTINUOUS) if candidates == "continuous" else list(DEFAULT_DISCRETE) if candidates == "discrete" else candidates
     )
+    if censoring.wanted(args) and candidates in ("continuous", "discrete"):
+        from ..censoring.family import accepts_censoring
+
+        names_list = [n for n in names_list if accepts_censoring(n)]
     with _progress(args, len(names_list), "fitting") as progress:
         task = progress.add_task("fitting", total=len(names_list))
 
         def step(name: str) -> None:
             progress.update(task, description=f"fitting {name}", advance=1)
 
-        comparison = compare(x, names_list, weights=_weights(frame, args.weights), on_progress=step)
+        comparison = compare(x, names_list, weights=_weights(frame, args.weights), on_progress=step,
+                             truncation=censoring.truncation(args))
     if args.plot:
         from ..plots import comparison_figure
 

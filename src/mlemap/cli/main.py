@@ -15,6 +15,7 @@ from typing import Callable
 
 from .. import __version__
 from ..errors import MlemapError
+from . import censoring
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit = sub.add_parser("fit", help="fit one family to one column: estimates, uncertainty, fit statistics",
                          description="Fit a family to a column by maximum likelihood, or MAP with --prior.")
     fit.add_argument("data", metavar="DATA")
-    fit.add_argument("--column", required=True, help="the column to fit (comma-separated columns for multivariate families)")
+    fit.add_argument("--column", help="the column to fit (comma-separated columns for multivariate families)")
     fit.add_argument("--family", required=True, help="family name, e.g. normal, gamma, poisson (see mlemap families)")
     fit.add_argument("--prior", action="append", help="e.g. 'concentration=gamma(2, 1)'; repeat or separate with ';'")
     fit.add_argument("--fixed", action="append", help="e.g. 'rate=0.5'; repeat or separate with ','")
@@ -59,18 +60,20 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--ci", choices=("wald", "profile", "bootstrap"), default="wald", help="interval method for an MLE")
     fit.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
     fit.add_argument("--plot", metavar="PNG", help="save the fitted density over the data and a Q-Q plot")
+    censoring.add_options(fit)
     _common(fit)
 
     compare = sub.add_parser("compare", help="fit several families to one column and rank them by AIC",
                              description="Fit candidate families to a column and rank them by AIC.")
     compare.add_argument("data", metavar="DATA")
-    compare.add_argument("--column", required=True)
+    compare.add_argument("--column")
     group = compare.add_mutually_exclusive_group()
     group.add_argument("--families", help="comma-separated family names")
     group.add_argument("--all-continuous", action="store_true", help="every continuous univariate family")
     group.add_argument("--all-discrete", action="store_true", help="every count family")
     compare.add_argument("--weights", help="column of positive frequency weights")
     compare.add_argument("--plot", metavar="PNG", help="save the best fits over the data and their Q-Q plots")
+    censoring.add_options(compare)
     _common(compare)
 
     families = sub.add_parser("families", help="list the families and their parameters")

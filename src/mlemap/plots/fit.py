@@ -16,6 +16,10 @@ from ._mpl import PALETTE, axes, tidy
 
 
 def _data_and_dist(result):
+    from .survival import is_censored_fit
+
+    if is_censored_fit(result):
+        raise MethodError("This fit is to censored or truncated data; draw it with kind='survival' (or 'loglik', 'contour').")
     dist = result.to_scipy()
     if dist is None:
         raise MethodError(f"Plots of the fitted distribution need a univariate family; got '{result.family_name}'.")
@@ -94,8 +98,13 @@ def pp(result, ax=None, label=None, color=None):
 
 
 def fit_figure(result, path=None):
-    """Density over the data and a Q-Q plot side by side (what ``mlemap fit --plot`` saves)."""
+    """Density over the data and a Q-Q plot side by side (what ``mlemap fit --plot`` saves); the survival
+    plot for censored or truncated data."""
     from ._mpl import pyplot
+    from .survival import is_censored_fit, survival_figure
+
+    if is_censored_fit(result):
+        return survival_figure(result, path)
 
     plt = pyplot()
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -115,9 +124,13 @@ def comparison_figure(comparison, path=None, top=4):
     """The best ``top`` fits: densities over the histogram and their Q-Q plots (``mlemap compare --plot``)."""
     from ._mpl import pyplot
 
+    from .survival import is_censored_fit, survival_comparison
+
     fits = [c for c in comparison.candidates if c.usable][:top]
     if not fits:
         raise MethodError("No family could be fitted, so there is nothing to plot.")
+    if is_censored_fit(fits[0].result):
+        return survival_comparison(comparison, path=path, top=top)
     plt = pyplot()
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
     for i, c in enumerate(fits):
