@@ -50,7 +50,10 @@ class SurvivalRegression(RegressionBase):
     prior : None, Penalty or torch distribution
         ``mm.priors.ridge/lasso/elastic_net(alpha)`` (scikit-learn's scaling of the mean negative
         log-likelihood) or a scalar distribution for every coefficient; ``None`` is maximum likelihood.
-    fit_intercept, penalize_intercept, max_iter, tol, cov_type : as in the other estimators.
+    fit_intercept, penalize_intercept, max_iter, cov_type : as in the other estimators.
+    tol : float
+        The L1 route stops when the KKT residual is below ``tol`` (relative to the gradient's scale);
+        the smooth routes run Newton to floating-point precision.
     scale : float, optional
         Hold survreg's scale at this value instead of estimating it (as survreg's ``scale=``).
     """
@@ -71,6 +74,19 @@ class SurvivalRegression(RegressionBase):
     @property
     def _family(self) -> str:
         return str(self.family)
+
+    def _validate_X(self, X, *, reset: bool) -> np.ndarray:
+        """As the other estimators, and also a design with no columns (``Surv(t, e) ~ 1``: the intercept only)."""
+        shape = getattr(X, "shape", None)
+        if shape is not None and len(shape) == 2 and shape[1] == 0 and shape[0] > 0:
+            if reset:
+                self.__dict__.pop("formula_spec_", None)
+                self.n_features_in_ = 0
+                self.__dict__.pop("feature_names_in_", None)
+            elif self.n_features_in_ != 0:
+                return super()._validate_X(X, reset=False)
+            return np.zeros((shape[0], 0))
+        return super()._validate_X(X, reset=reset)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y, event=None, sample_weight=None):
@@ -100,7 +116,8 @@ class SurvivalRegression(RegressionBase):
             theta = torch.from_numpy(theta)
             solver = "proximal Newton"
         else:
-            res = solve(problem, solver="newton", max_iter=self.max_iter, ftol=min(self.tol, 1e-12))
+            # Newton runs to floating-point precision (a last step or two at the cost of one pass each)
+            res = solve(problem, solver="newton", max_iter=self.max_iter, ftol=0.0)
             theta, converged, n_iter, message, solver = res.x, res.converged, res.n_iter, res.message, res.solver
         self._finish(self._estimate(problem, model, theta, plan, l1, mask, W, n, converged, n_iter, message, solver))
         self.n_events_ = int((rows.kind == 0).sum())
