@@ -57,6 +57,8 @@ def load(args):
         low = cli_data.numeric(cli_data.column(frame, args.left, "--left"), args.left)
         high = cli_data.numeric(cli_data.column(frame, args.right, "--right"), args.right)
         extra = [c for c in (getattr(args, "weights", None),) if c]
+        for name in extra:
+            cli_data.column(frame, name, "--weights")
         frame = cli_data.handle_missing(frame, extra, args.missing) if extra else frame
         low, high = low.loc[frame.index], high.loc[frame.index]
         return frame, censored(left=low.to_numpy(dtype=float), right=high.to_numpy(dtype=float))
@@ -66,6 +68,9 @@ def load(args):
         raise DataError("Censored or truncated data come from one column; give a single --column.")
     frame = cli_data.read_table(args.data)
     cli_data.column(frame, column)
+    for flag, name in (("--event", args.event), ("--weights", getattr(args, "weights", None))):
+        if name:
+            cli_data.column(frame, name, flag)
     used = [column] + [c for c in (args.event, getattr(args, "weights", None)) if c]
     frame = cli_data.handle_missing(frame, used, args.missing)
     values = cli_data.numeric(cli_data.column(frame, column), column).to_numpy(dtype=float)
