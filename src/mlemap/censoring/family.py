@@ -29,12 +29,15 @@ families an inclusive range ``[a, b]`` is the interval ``(a - 1, b]`` of the cdf
 from __future__ import annotations
 
 import math
+import weakref
 
+import numpy as np
 import torch
 
 from ..errors import DataError, FamilyError, IdentifiabilityWarning, ParameterError, ShapeError, SupportError, warn
 from ..families.base import DataContext, Family
 from ..families.special import LN2, log1mexp
+from . import weibull
 from .data import EXACT, INTERVAL, KIND_NAMES, LEFT, RIGHT, as_censored, describe_counts, kinds_of
 
 #: a row whose censoring range covers the whole support: it carries no information
@@ -56,6 +59,7 @@ class CensoredFamily(Family):
         self.event_ndim = 0
         self.bounded_by_data = {}
         self.truncation = check_truncation(truncation)
+        self._classified = None
 
     def __repr__(self) -> str:
         lo, hi = self.truncation
@@ -107,9 +111,8 @@ class CensoredFamily(Family):
             if x.dim() != 1:
                 raise ShapeError(f"A truncated '{self.name}' fit needs one number per observation; got shape {tuple(x.shape)}.")
             return torch.stack([x, x], 1), self
-        low = torch.as_tensor(cd.low, dtype=dtype, device=device)
-        high = torch.as_tensor(cd.high, dtype=dtype, device=device)
-        return torch.stack([low, high], 1), self
+        pairs = torch.from_numpy(np.column_stack([cd.low, cd.high]))
+        return pairs.to(dtype=dtype, device=device), self
 
     def support(self, fixed) -> tuple[float, float]:
         """The support edges of the wrapped family (``total_count`` of a binomial from ``fixed``)."""
@@ -136,70 +139,83 @@ class CensoredFamily(Family):
             return (lo + hi) / 2
         return lo + 1 if math.isfinite(lo) else (hi - 1 if math.isfinite(hi) else 0.0)
 
-    def classify(self, x: torch.Tensor, fixed) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(kind, low, high)``: kinds after clipping to the truncation range and opening the bounds
-        beyond the support; ``(low, high]`` is the cdf range of a censored row."""
-        low, high = x[:, 0], x[:, 1]
+    def classify(self, x: torch.Tensor, fixed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(kind, low, high)`` as NumPy arrays: kinds after clipping to the truncation range and opening
+        the bounds beyond the support; ``(low, high]`` is the cdf range of a censored row. Computed once
+        per data tensor (the checks, the features and the starting values all need it)."""
+        edges = self._open_edges(fixed)
+        cached = self._classified
+        if cached is not None and cached[0]() is x and cached[1] == edges:
+            return cached[2]
+        xs = x.detach().cpu().numpy()
+        low, high = np.ascontiguousarray(xs[:, 0]), np.ascontiguousarray(xs[:, 1])
         exact = low == high
         if self.discrete:
-            low = torch.where(exact | torch.isinf(low), low, low - 1)
+            low = np.where(exact | np.isinf(low), low, low - 1)
         t_lo, t_hi = self.truncation
-        lo_c = torch.where(exact, low, low.clamp_min(t_lo))
-        hi_c = torch.where(exact, high, high.clamp_max(t_hi))
-        open_lo, open_hi = self._open_edges(fixed)
-        lower_open = lo_c <= open_lo
-        upper_open = hi_c >= open_hi
-        kind = torch.full(low.shape, INTERVAL, dtype=torch.int8, device=x.device)
-        kind = torch.where(upper_open, torch.full_like(kind, RIGHT), kind)
-        kind = torch.where(lower_open, torch.full_like(kind, LEFT), kind)
-        kind = torch.where(lower_open & upper_open, torch.full_like(kind, UNINFORMATIVE), kind)
-        kind = torch.where(exact, torch.full_like(kind, EXACT), kind)
-        return kind, lo_c, hi_c
+        # an exact value lies inside the truncation range (checked), so clipping leaves it alone
+        lo_c = np.maximum(low, t_lo) if math.isfinite(t_lo) else low
+        hi_c = np.minimum(high, t_hi) if math.isfinite(t_hi) else high
+        lower_open = (lo_c <= edges[0]) & ~exact
+        upper_open = (hi_c >= edges[1]) & ~exact
+        kind = np.full(low.shape, INTERVAL, dtype=np.int8)
+        kind[upper_open] = RIGHT
+        kind[lower_open] = LEFT
+        kind[lower_open & upper_open] = UNINFORMATIVE
+        kind[exact] = EXACT
+        result = (kind, lo_c, hi_c)
+        self._classified = (weakref.ref(x), edges, result)
+        return result
 
     def check_support(self, x, fixed, ctx):
-        low, high = x[:, 0], x[:, 1]
+        xs = x.detach().cpu().numpy()
+        low, high = xs[:, 0], xs[:, 1]
         exact = low == high
-        place = self._placeholder(fixed)
-        values = torch.where(exact, low, torch.full_like(low, place))
-        self.base.check_support(values, fixed, DataContext(values))
         lower, upper = self.support(fixed)
+        values = low[exact]
+        inside = (values > lower) & (values < upper)
+        if self.discrete:
+            inside &= values == np.round(values)
+        if not inside.all():  # the family's own check, on every row so that its message names the row
+            full = torch.where(torch.from_numpy(exact), x[:, 0], torch.full_like(x[:, 0], self._placeholder(fixed)))
+            self.base.check_support(full, fixed, DataContext(full))
         for name, bound in (("left", low), ("right", high)):
-            finite = torch.isfinite(bound) & ~exact
+            finite = np.isfinite(bound) & ~exact
             outside = finite & ((bound < lower) | (bound > upper))
             _raise_rows(outside, lambda i: SupportError(
-                f"Row {i} has a {name} censoring bound of {float(bound[i]):g}, outside the support of the "
+                f"Row {i} has a {name} censoring bound of {bound[i]:g}, outside the support of the "
                 f"'{self.name}' family ({self.support_description}); bounds must lie in [{lower:g}, {upper:g}]. Fix "
                 f"the row (for a {name} bound below the support, the value is simply {'left' if name == 'right' else 'right'}-censored)."
             ))
             if self.discrete:
-                fractional = finite & (bound != torch.round(bound))
+                fractional = finite & (bound != np.round(bound))
                 _raise_rows(fractional, lambda i: SupportError(
-                    f"Row {i} has a {name} censoring bound of {float(bound[i]):g}; counts are censored at whole numbers."
+                    f"Row {i} has a {name} censoring bound of {bound[i]:g}; counts are censored at whole numbers."
                 ))
         t_lo, t_hi = self.truncation
         outside = exact & ((low <= t_lo) | (low > t_hi))
         _raise_rows(outside, lambda i: DataError(
-            f"Row {i} holds the value {float(low[i]):g}, outside the truncation range ({t_lo:g}, {t_hi:g}]: a sample "
+            f"Row {i} holds the value {low[i]:g}, outside the truncation range ({t_lo:g}, {t_hi:g}]: a sample "
             "truncated there cannot contain it. Widen the truncation bounds or drop the row."
         ))
         kind, lo_c, hi_c = self.classify(x, fixed)
         empty = (kind == INTERVAL) & (hi_c <= lo_c)
         empty |= ~exact & ((lo_c >= t_hi) | (hi_c <= t_lo))
         _raise_rows(empty, lambda i: DataError(
-            f"Row {i} is censored to ({_bound(low[i])}, {_bound(high[i])}], which lies outside the truncation range "
+            f"Row {i} is censored to ({low[i]:g}, {high[i]:g}], which lies outside the truncation range "
             f"({t_lo:g}, {t_hi:g}]: a truncated sample cannot contain it. Widen the truncation bounds or fix the row."
         ))
         open_lo, open_hi = self._open_edges(fixed)
         impossible = ((kind == LEFT) & (hi_c <= open_lo)) | ((kind == RIGHT) & (lo_c >= open_hi))
         impossible |= (kind == INTERVAL) & ((hi_c <= open_lo) | (lo_c >= open_hi))
         _raise_rows(impossible, lambda i: SupportError(
-            f"Row {i} is censored to ({_bound(low[i])}, {_bound(high[i])}], which has probability 0 under the "
+            f"Row {i} is censored to ({low[i]:g}, {high[i]:g}], which has probability 0 under the "
             f"'{self.name}' family ({self.support_description}). Fix the row or choose another family."
         ))
 
     def check_identifiable(self, x, w, free, has_prior, ctx):
-        kind = self.classify(x, {})[0] if not self.options else None
-        kinds = kinds_of(x[:, 0].cpu().numpy(), x[:, 1].cpu().numpy()) if kind is None else kind.cpu().numpy()
+        xs = x.detach().cpu().numpy()
+        kinds = self.classify(x, {})[0] if not self.options else kinds_of(xs[:, 0], xs[:, 1])
         informative = kinds != UNINFORMATIVE
         if not informative.any():
             raise DataError(
@@ -208,7 +224,7 @@ class CensoredFamily(Family):
             )
         if (kinds == EXACT).any() or has_prior >= set(free):
             return
-        present = sorted({int(k) for k in kinds[informative]})
+        present = sorted({int(k) for k in np.unique(kinds[informative])})
         n = int(informative.sum())
         if present == [RIGHT] or present == [LEFT]:
             side = "beyond" if present == [RIGHT] else "below"
@@ -227,15 +243,21 @@ class CensoredFamily(Family):
 
     def features(self, x, fixed):
         kind, lo_c, hi_c = self.classify(x, fixed)
+        if weibull.applies(self, kind):
+            return {"kind": torch.from_numpy(kind), "low": torch.from_numpy(lo_c), "high": torch.from_numpy(hi_c),
+                    **weibull.hazard_features(kind, lo_c)}
         exact = kind == EXACT
-        values = torch.where(exact, x[:, 0], torch.full_like(x[:, 0], self._placeholder(fixed)))
-        feats = {"kind": kind, "low": lo_c, "high": hi_c}
-        for key, value in self.base.features(values, fixed).items():
+        values = np.where(exact, x[:, 0].detach().cpu().numpy(), self._placeholder(fixed))
+        feats = {"kind": torch.from_numpy(kind), "low": torch.from_numpy(lo_c).to(x),
+                 "high": torch.from_numpy(hi_c).to(x)}
+        for key, value in self.base.features(torch.from_numpy(values).to(x), fixed).items():
             feats[_EXACT_PREFIX + key] = value
         return feats
 
     # ------------------------------------------------------------------ likelihood
     def log_prob(self, f, p):
+        if weibull.EVENT in f:
+            return weibull.hazard_log_likelihood(f, p)
         kind = f["kind"]
         n = kind.shape[0]
         like = f["low"]
@@ -311,9 +333,7 @@ class CensoredFamily(Family):
         return self.base.initial(self.base.features(x, fixed), w, fixed)
 
     def fast_mle(self, problem, max_iter: int = 100):
-        from .profile import weibull_right_censored_mle
-
-        return weibull_right_censored_mle(self, problem, max_iter)
+        return weibull.right_censored_mle(self, problem, max_iter)
 
 
 def check_truncation(truncation) -> tuple[float, float]:
@@ -342,13 +362,9 @@ def check_truncation(truncation) -> tuple[float, float]:
     return out[0], out[1]
 
 
-def _raise_rows(mask: torch.Tensor, error) -> None:
-    if bool(mask.any()):
-        raise error(int(torch.nonzero(mask)[0]))
-
-
-def _bound(value: torch.Tensor) -> str:
-    return f"{float(value):g}"
+def _raise_rows(mask: np.ndarray, error) -> None:
+    if mask.any():
+        raise error(int(np.flatnonzero(mask)[0]))
 
 
 def censoring_family(family: Family, data, truncation):

@@ -188,7 +188,9 @@ class Family:
     limits: ClassVar[dict[str, float]] = {}
 
     def fast_mle(self, problem, max_iter: int = 100) -> tuple[Params, int, bool] | None:
-        """Optional specialised MLE solver: ``(params, iterations, converged)`` or ``None`` (use the engine).
+        """Optional specialised MLE solver: ``(params, iterations, converged)`` or ``None`` (use the engine);
+        a fourth element, when given, is the exact Hessian of the negative log-likelihood in the
+        unconstrained coordinates at ``params`` (the standard errors then reuse it).
 
         Overridden where a parameter has a closed-form conditional MLE, so that the likelihood can be
         profiled to one dimension and solved by Newton with analytic derivatives.

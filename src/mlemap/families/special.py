@@ -366,7 +366,9 @@ class _FirstDerivatives(torch.autograd.Function):
         return (None, None, None, *grads)
 
 
-def _apply(kernel, *inputs: torch.Tensor) -> torch.Tensor:
+def apply_kernel(kernel, *inputs: torch.Tensor) -> torch.Tensor:
+    """``kernel(arrays, live) -> (value, grad, hess)`` applied elementwise to broadcast inputs, as a torch
+    function whose gradient and Hessian are the kernel's (see the module docstring)."""
     flat = torch.broadcast_tensors(*inputs)
     shape = flat[0].shape
     cols = [t.reshape(-1) for t in flat]
@@ -402,7 +404,7 @@ def log_betainc(a: torch.Tensor, b: torch.Tensor, x: torch.Tensor, y: torch.Tens
     a1, b1 = torch.where(swap, b, a), torch.where(swap, a, b)
     x1, y1 = torch.where(swap, y, x), torch.where(swap, x, y)
     prefactor = torch.special.xlogy(a1, x1) + torch.special.xlogy(b1, y1) - torch.log(a1) - log_beta(a1, b1)
-    small = prefactor + _apply(_beta_fraction, a1, b1, x1)
+    small = prefactor + apply_kernel(_beta_fraction, a1, b1, x1)
     big = log1mexp(small)
     return torch.where(swap, big, small), torch.where(swap, small, big)
 
@@ -410,13 +412,13 @@ def log_betainc(a: torch.Tensor, b: torch.Tensor, x: torch.Tensor, y: torch.Tens
 def _masked(kernel, mask: torch.Tensor, *inputs: torch.Tensor) -> torch.Tensor:
     """``kernel`` on the rows of ``mask`` only (zeros elsewhere), differentiable."""
     if bool(mask.all()):
-        return _apply(kernel, *inputs)
+        return apply_kernel(kernel, *inputs)
     out = torch.zeros(mask.shape, dtype=inputs[0].dtype, device=inputs[0].device)
     if not bool(mask.any()):
         return out + sum(t.sum() * 0 for t in inputs)
     idx = torch.nonzero(mask.reshape(-1)).reshape(-1)
     picked = [t.reshape(-1)[idx] for t in inputs]
-    return out.reshape(-1).index_put((idx,), _apply(kernel, *picked)).reshape(mask.shape)
+    return out.reshape(-1).index_put((idx,), apply_kernel(kernel, *picked)).reshape(mask.shape)
 
 
 def apply_beta_fraction(a: torch.Tensor, b: torch.Tensor, x: torch.Tensor, mask: torch.Tensor | None = None
@@ -425,5 +427,5 @@ def apply_beta_fraction(a: torch.Tensor, b: torch.Tensor, x: torch.Tensor, mask:
     on the rows of ``mask`` (0 elsewhere); it converges fast for :math:`x < (a + 1)/(a + b + 2)`."""
     a, b, x = torch.broadcast_tensors(a, b, x)
     if mask is None:
-        return _apply(_beta_fraction, a, b, x)
+        return apply_kernel(_beta_fraction, a, b, x)
     return _masked(_beta_fraction, mask, a, b, x)

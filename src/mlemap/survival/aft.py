@@ -39,6 +39,11 @@ from ..core.problem import Problem
 from ..core.source import InMemorySource
 
 LN2 = math.log(2.0)
+#: rows per chunk: about this many numbers of X, at least ``CHUNK_ROWS_MIN`` rows
+CHUNK_ELEMENTS = 1 << 19
+CHUNK_ROWS_MIN = 16_384
+#: starting values come from least squares on at most this many rows
+INITIAL_ROWS = 50_000
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 WEIGHT = "weight"
 
@@ -326,6 +331,8 @@ class SurvivalProblem(Problem):
         self.model = model
         self.X, self.y1, self.y2, self.kind, self.jacobian, self.weight = X, y1, y2, kind, jacobian, weight
         self.penalty = penalty
+        if chunk_rows is None:  # a row carries a dozen per-row temporaries: larger chunks than the default
+            chunk_rows = max(CHUNK_ROWS_MIN, CHUNK_ELEMENTS // max(X.shape[1], 1))
         self.source = InMemorySource({"X": X, "y1": y1, "y2": y2, "kind": kind, "jacobian": jacobian, WEIGHT: weight},
                                      chunk_rows=chunk_rows)
 
@@ -349,9 +356,13 @@ class SurvivalProblem(Problem):
         (the mean of ``W`` is :math:`-\\gamma` for the extreme-value law, 0 otherwise; its standard
         deviation :math:`\\pi/\\sqrt6`, 1, :math:`\\pi/\\sqrt3`)."""
         m = self.model
-        y = stand_in(self.kind, self.y1, self.y2)
-        w = np.ones(y.shape[0]) if self.weight is None else self.weight
-        A = np.column_stack([self.X, np.ones(y.shape[0])]) if m.intercept else self.X
+        rows = np.arange(self.X.shape[0])
+        if rows.size > INITIAL_ROWS:  # least squares on a subsample is close enough to start Newton
+            rows = np.random.default_rng(0).integers(0, rows.size, INITIAL_ROWS)
+        X = self.X[rows]
+        y = stand_in(self.kind[rows], self.y1[rows], self.y2[rows])
+        w = np.ones(y.shape[0]) if self.weight is None else self.weight[rows]
+        A = np.column_stack([X, np.ones(y.shape[0])]) if m.intercept else X
         if A.shape[1]:
             root = np.sqrt(w)[:, None]
             coef, *_ = np.linalg.lstsq(A * root, y * root[:, 0], rcond=None)

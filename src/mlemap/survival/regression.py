@@ -39,6 +39,8 @@ from .priors import CoefficientPenalty, proximal_newton
 from .rows import survival_rows
 
 LOG_SCALE = "log(scale)"
+#: Newton's tolerance on half its decrement, relative to the objective
+PRECISE = 1e-24
 
 
 class SurvivalRegression(RegressionBase):
@@ -53,7 +55,7 @@ class SurvivalRegression(RegressionBase):
     fit_intercept, penalize_intercept, max_iter, cov_type : as in the other estimators.
     tol : float
         The L1 route stops when the KKT residual is below ``tol`` (relative to the gradient's scale);
-        the smooth routes run Newton to floating-point precision.
+        the smooth routes run Newton until its decrement is at rounding level.
     scale : float, optional
         Hold survreg's scale at this value instead of estimating it (as survreg's ``scale=``).
     """
@@ -91,7 +93,18 @@ class SurvivalRegression(RegressionBase):
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y, event=None, sample_weight=None):
         """Fit to times ``y`` with ``event`` (1 = observed, 0 = right-censored; all observed when
-        omitted), or to censored data ``y`` (:func:`mlemap.censored`, ``scipy.stats.CensoredData``)."""
+        omitted), or to censored data ``y`` (:func:`mlemap.censored`, ``scipy.stats.CensoredData``).
+
+        The chunks are tall and narrow, so their matrix-vector products are bound by memory: BLAS and
+        torch run on one thread (several threads only wait on each other, badly so on a busy machine)."""
+        from threadpoolctl import threadpool_limits
+
+        from ..glm.gram import torch_single_thread
+
+        with threadpool_limits(limits=1, user_api="blas"), torch_single_thread():
+            return self._fit(X, y, event, sample_weight)
+
+    def _fit(self, X, y, event, sample_weight):
         plan = self._check_params()
         law, log_time, fixed_scale = self._distribution()
         owner = self._owner()
@@ -116,8 +129,8 @@ class SurvivalRegression(RegressionBase):
             theta = torch.from_numpy(theta)
             solver = "proximal Newton"
         else:
-            # Newton runs to floating-point precision (a last step or two at the cost of one pass each)
-            res = solve(problem, solver="newton", max_iter=self.max_iter, ftol=0.0)
+            # a decrement of 1e-24 |f| is at rounding level: the estimate is as precise as the data allow
+            res = solve(problem, solver="newton", max_iter=self.max_iter, ftol=PRECISE)
             theta, converged, n_iter, message, solver = res.x, res.converged, res.n_iter, res.message, res.solver
         self._finish(self._estimate(problem, model, theta, plan, l1, mask, W, n, converged, n_iter, message, solver))
         self.n_events_ = int((rows.kind == 0).sum())
