@@ -111,8 +111,9 @@ class CensoredFamily(Family):
             if x.dim() != 1:
                 raise ShapeError(f"A truncated '{self.name}' fit needs one number per observation; got shape {tuple(x.shape)}.")
             return torch.stack([x, x], 1), self
-        pairs = torch.from_numpy(np.column_stack([cd.low, cd.high]))
-        return pairs.to(dtype=dtype, device=device), self
+        pairs = np.empty((len(cd), 2), order="F")  # column-major: each bound is a contiguous column
+        pairs[:, 0], pairs[:, 1] = cd.low, cd.high
+        return torch.from_numpy(pairs).to(dtype=dtype, device=device), self
 
     def support(self, fixed) -> tuple[float, float]:
         """The support edges of the wrapped family (``total_count`` of a binomial from ``fixed``)."""
@@ -148,7 +149,7 @@ class CensoredFamily(Family):
         if cached is not None and cached[0]() is x and cached[1] == edges:
             return cached[2]
         xs = x.detach().cpu().numpy()
-        low, high = np.ascontiguousarray(xs[:, 0]), np.ascontiguousarray(xs[:, 1])
+        low, high = xs[:, 0], xs[:, 1]
         exact = low == high
         if self.discrete:
             low = np.where(exact | np.isinf(low), low, low - 1)
@@ -170,7 +171,8 @@ class CensoredFamily(Family):
     def check_support(self, x, fixed, ctx):
         xs = x.detach().cpu().numpy()
         low, high = xs[:, 0], xs[:, 1]
-        exact = low == high
+        kind, lo_c, hi_c = self.classify(x, fixed)
+        exact = kind == EXACT
         lower, upper = self.support(fixed)
         values = low[exact]
         inside = (values > lower) & (values < upper)
@@ -180,6 +182,8 @@ class CensoredFamily(Family):
             full = torch.where(torch.from_numpy(exact), x[:, 0], torch.full_like(x[:, 0], self._placeholder(fixed)))
             self.base.check_support(full, fixed, DataContext(full))
         for name, bound in (("left", low), ("right", high)):
+            if not self.discrete and bool(((bound >= lower) & (bound <= upper) | np.isinf(bound)).all()):
+                continue  # the common case, in a few passes
             finite = np.isfinite(bound) & ~exact
             outside = finite & ((bound < lower) | (bound > upper))
             _raise_rows(outside, lambda i: SupportError(
@@ -193,21 +197,25 @@ class CensoredFamily(Family):
                     f"Row {i} has a {name} censoring bound of {bound[i]:g}; counts are censored at whole numbers."
                 ))
         t_lo, t_hi = self.truncation
-        outside = exact & ((low <= t_lo) | (low > t_hi))
+        truncated = math.isfinite(t_lo) or math.isfinite(t_hi)
+        outside = exact & ((low <= t_lo) | (low > t_hi)) if truncated else np.zeros(1, dtype=bool)
         _raise_rows(outside, lambda i: DataError(
             f"Row {i} holds the value {low[i]:g}, outside the truncation range ({t_lo:g}, {t_hi:g}]: a sample "
             "truncated there cannot contain it. Widen the truncation bounds or drop the row."
         ))
-        kind, lo_c, hi_c = self.classify(x, fixed)
-        empty = (kind == INTERVAL) & (hi_c <= lo_c)
-        empty |= ~exact & ((lo_c >= t_hi) | (hi_c <= t_lo))
+        interval = kind == INTERVAL
+        empty = interval & (hi_c <= lo_c)
+        if truncated:
+            empty |= ~exact & ((lo_c >= t_hi) | (hi_c <= t_lo))
         _raise_rows(empty, lambda i: DataError(
             f"Row {i} is censored to ({low[i]:g}, {high[i]:g}], which lies outside the truncation range "
             f"({t_lo:g}, {t_hi:g}]: a truncated sample cannot contain it. Widen the truncation bounds or fix the row."
         ))
         open_lo, open_hi = self._open_edges(fixed)
-        impossible = ((kind == LEFT) & (hi_c <= open_lo)) | ((kind == RIGHT) & (lo_c >= open_hi))
-        impossible |= (kind == INTERVAL) & ((hi_c <= open_lo) | (lo_c >= open_hi))
+        impossible = (kind == LEFT) & (hi_c <= open_lo) if math.isfinite(open_lo) else np.zeros(1, dtype=bool)
+        if math.isfinite(open_hi):
+            impossible = impossible | ((kind == RIGHT) & (lo_c >= open_hi))
+        impossible = impossible | (interval & ((hi_c <= open_lo) | (lo_c >= open_hi)))
         _raise_rows(impossible, lambda i: SupportError(
             f"Row {i} is censored to ({low[i]:g}, {high[i]:g}], which has probability 0 under the "
             f"'{self.name}' family ({self.support_description}). Fix the row or choose another family."
