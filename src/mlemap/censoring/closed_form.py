@@ -25,6 +25,9 @@ from .family import CensoredFamily
 class CensoredExponential(CensoredFamily):
     """An exponential family observed exactly or right-censored, with statistics ``events`` and ``exposure``."""
 
+    #: the registry lists closed forms by family name: this one is the exponential's
+    name = "exponential"
+
     def statistics(self, f, w):
         kind, t = f["kind"], f["low"]
         observed = (kind == EXACT) | (kind == RIGHT)
