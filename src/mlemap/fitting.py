@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping
 import torch
 import torch.distributions as td
 
-from .censoring import censoring_family
+from .censoring.family import censoring_family
 from .closed_form import canonical_prior, find_closed_form
 from .closed_form.registry import registered
 from .core.estimate import Convergence, Estimate
