@@ -251,13 +251,12 @@ class CensoredFamily(Family):
 
     def features(self, x, fixed):
         kind, lo_c, hi_c = self.classify(x, fixed)
-        if weibull.applies(self, kind):
-            return {"kind": torch.from_numpy(kind), "low": torch.from_numpy(lo_c), "high": torch.from_numpy(hi_c),
-                    **weibull.hazard_features(kind, lo_c)}
+        feats = {"kind": torch.from_numpy(kind).to(x.device), "low": torch.from_numpy(lo_c).to(x),
+                 "high": torch.from_numpy(hi_c).to(x)}
+        if weibull.applies(self, kind):  # the rows stay where the data live; the kernel reads them in NumPy
+            return {**feats, **{k: v.to(x) for k, v in weibull.hazard_features(kind, lo_c).items()}}
         exact = kind == EXACT
         values = np.where(exact, x[:, 0].detach().cpu().numpy(), self._placeholder(fixed))
-        feats = {"kind": torch.from_numpy(kind), "low": torch.from_numpy(lo_c).to(x),
-                 "high": torch.from_numpy(hi_c).to(x)}
         for key, value in self.base.features(torch.from_numpy(values).to(x), fixed).items():
             feats[_EXACT_PREFIX + key] = value
         return feats
