@@ -39,6 +39,8 @@ _LAZY = {
     "fit": ("fitting", "fit"),
     "FitResult": ("results", "FitResult"),
     "compare": ("comparison", "compare"),
+    "censored": ("censoring", "censored"),
+    "CensoredData": ("censoring", "CensoredData"),
     "Comparison": ("comparison", "Comparison"),
     "lrt": ("inference.lrt", "lrt"),
     "LRTResult": ("inference.lrt", "LRTResult"),
@@ -50,6 +52,7 @@ _LAZY = {
     "SoftmaxRegression": ("models", "SoftmaxRegression"),
     "PoissonRegression": ("models", "PoissonRegression"),
     "LaplaceRegression": ("models", "LaplaceRegression"),
+    "SurvivalRegression": ("survival", "SurvivalRegression"),
     "regularization_path": ("paths", "regularization_path"),
     "RegularizationPath": ("paths", "RegularizationPath"),
     "DiscretePrior": ("priors", "DiscretePrior"),
@@ -79,6 +82,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what static tools and editors see
     from . import datasets, families, priors
+    from .censoring import CensoredData, censored
     from .comparison import Comparison, compare
     from .core.sources_files import scan
     from .families import Family, family_names
@@ -95,6 +99,7 @@ if TYPE_CHECKING:  # what static tools and editors see
     from .paths import RegularizationPath, regularization_path
     from .priors import DiscretePrior
     from .results import FitResult
+    from .survival import SurvivalRegression
 
 __version__ = "0.1.0"
 
@@ -103,6 +108,8 @@ __all__ = [
     "FitResult",
     "compare",
     "Comparison",
+    "censored",
+    "CensoredData",
     "lrt",
     "LRTResult",
     "LinearRegression",
@@ -110,6 +117,7 @@ __all__ = [
     "SoftmaxRegression",
     "PoissonRegression",
     "LaplaceRegression",
+    "SurvivalRegression",
     "regress",
     "scan",
     "FormulaError",

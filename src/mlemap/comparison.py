@@ -15,6 +15,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from .censoring import is_censored
+from .censoring.family import accepts_censoring
 from .errors import MlemapError, MlemapWarning, SupportError
 from .families.registry import continuous_family_names, discrete_family_names
 from .fitting import fit
@@ -171,13 +173,17 @@ def compare(
     weights: Any = None,
     method: str = "auto",
     on_progress: Callable[[str], None] | None = None,
+    truncation: Any = None,
 ) -> Comparison:
-    """Fit each family in ``families`` (names, or ``"continuous"`` / ``"discrete"``) and rank them by AIC."""
+    """Fit each family in ``families`` (names, or ``"continuous"`` / ``"discrete"``) and rank them by AIC.
+
+    ``data`` may be censored (:func:`mlemap.censored`); ``truncation=(low, high)`` is passed to every fit.
+    The default sets then hold the families that accept censored or truncated data."""
     if isinstance(families, str):
-        if families == "continuous":
-            families = DEFAULT_CONTINUOUS
-        elif families == "discrete":
-            families = DEFAULT_DISCRETE
+        if families in ("continuous", "discrete"):
+            families = DEFAULT_CONTINUOUS if families == "continuous" else DEFAULT_DISCRETE
+            if truncation is not None or is_censored(data):
+                families = tuple(f for f in families if accepts_censoring(f))
         else:
             families = [f.strip() for f in families.split(",") if f.strip()]
     families = list(families)
@@ -188,7 +194,7 @@ def compare(
     for name in families:
         if on_progress is not None:
             on_progress(name)
-        candidates.append(_fit_candidate(name, data, weights, method))
+        candidates.append(_fit_candidate(name, data, weights, method, truncation))
         if candidates[-1].result is not None:
             n = candidates[-1].result.n
     usable = [c for c in candidates if c.usable]
@@ -202,11 +208,11 @@ def compare(
     return Comparison(ranked, n)
 
 
-def _fit_candidate(name: str, data, weights, method: str) -> Candidate:
+def _fit_candidate(name: str, data, weights, method: str, truncation=None) -> Candidate:
     try:
         with warnings.catch_warnings():  # the table reports what the warnings would say
             warnings.simplefilter("ignore", MlemapWarning)
-            result = fit(name, data, weights=weights, method=method)
+            result = fit(name, data, weights=weights, method=method, truncation=truncation)
     except SupportError:
         return Candidate(name, "not applicable", reason="data outside its support")
     except MlemapError as exc:

@@ -20,6 +20,7 @@ from typing import Any, Mapping
 
 import torch.distributions as td
 
+from .censoring.family import censoring_family
 from .closed_form import canonical_prior
 from .core.distribution_problem import DistributionProblem, resolve_fixed, resolve_init
 from .core.estimation import estimate
@@ -47,6 +48,7 @@ def fit(
     device: Any = None,
     max_iter: int = 200,
     solver: str = "auto",
+    truncation: Any = None,
 ) -> FitResult:
     """Fit ``family`` to ``data`` by maximum likelihood, or by MAP when ``prior`` is given.
 
@@ -56,9 +58,10 @@ def fit(
         A name from :func:`mlemap.family_names` (``"bernoulli"``, ``"normal"``, ``"studentt"``, ...), a
         ``torch.distributions`` class (``td.Gamma``), or a function ``log_prob(x, **params)`` returning
         one log-density per observation (then ``init`` names and starts the parameters).
-    data : array-like
+    data : array-like or censored data
         Observations: one number per observation, or one row per observation for the multivariate
-        families; labels (strings included) for ``"categorical"``.
+        families; labels (strings included) for ``"categorical"``; or censored observations
+        (:func:`mlemap.censored`, or a ``scipy.stats.CensoredData``) for a family with a cdf.
     prior : dict, optional
         ``{parameter: distribution}``; any ``torch.distributions`` object whose support covers the
         parameter's space, or :class:`~mlemap.DiscretePrior`. For the normal family the prior may be
@@ -77,6 +80,9 @@ def fit(
         Float64 by default (standard errors need it); the device follows the data.
     max_iter : int
         Iteration limit of the numerical route.
+    truncation : (low, high), optional
+        The sample only holds values in ``(low, high]`` (``None`` for an open end): each observation's
+        likelihood is divided by the probability of that range (see :mod:`mlemap.censoring.family`).
     """
     if method not in METHODS:
         raise MethodError(f"The 'method' argument must be one of {', '.join(METHODS)}. Got {method!r} instead.")
@@ -85,6 +91,7 @@ def fit(
     if not isinstance(max_iter, int) or max_iter < 1:
         raise MethodError(f"The 'max_iter' argument must be a positive integer. Got {max_iter!r} instead.")
     fam = resolve_family(family, init=init, support=support)
+    fam, data = censoring_family(fam, data, truncation)
     x, fam = fam.prepare(data, dtype=resolve_dtype(dtype), device=device)
     if fam.event_ndim == 0 and x.dim() == 2 and x.shape[1] == 1:
         x = x.reshape(-1)  # a single column of observations

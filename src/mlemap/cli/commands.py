@@ -10,6 +10,7 @@ from rich.console import Console
 from .. import families as fam_module
 from ..errors import DataError, MlemapError
 from ..fitting import fit
+from . import censoring
 from . import data as cli_data
 from .output import saved, show
 from .spec import parse_fixed, parse_priors
@@ -87,8 +88,12 @@ def _weights(table, name: str | None):
 
 def cmd_fit(args) -> None:
     fam_module.resolve_family(args.family)  # an unknown family fails before the data are read
-    table, names = _load(args, args.column, args.weights)
-    x = _values(table, names, args.family)
+    if censoring.wanted(args):
+        table, x = censoring.load(args)
+        names = [args.column] if args.column else []
+    else:
+        table, names = _load(args, args.column, args.weights)
+        x = _values(table, names, args.family)
     result = fit(
         args.family,
         x,
@@ -96,6 +101,7 @@ def cmd_fit(args) -> None:
         fixed=parse_fixed(args.fixed),
         weights=_weights(table, args.weights),
         method=args.method,
+        truncation=censoring.truncation(args),
     )
     ci = "wald" if result.estimator == "MAP" else args.ci
     summary = result.summary(level=args.level, ci=ci)
@@ -107,7 +113,10 @@ def cmd_fit(args) -> None:
         from .output import print_json
 
         payload = summary.to_dict()
-        payload.update({"command": "fit", "data": args.data, "column": ",".join(names)})
+        payload.update({"command": "fit", "data": args.data, "column": ",".join(names) if names else None})
+        if censoring.wanted(args):
+            payload.update({"event": args.event, "left": args.left, "right": args.right,
+                            "truncation": [args.truncate_below, args.truncate_above]})
         print_json(payload)
         return
     show(summary)
@@ -116,10 +125,14 @@ def cmd_fit(args) -> None:
 
 
 def cmd_compare(args) -> None:
-    table, names = _load(args, args.column, args.weights)
-    if len(names) != 1:
-        raise DataError("compare works on one column; give a single --column.")
-    x = _numbers(table, names)
+    if censoring.wanted(args):
+        table, x = censoring.load(args)
+        names = [args.column] if args.column else []
+    else:
+        table, names = _load(args, args.column, args.weights)
+        if len(names) != 1:
+            raise DataError("compare works on one column; give a single --column.")
+        x = _numbers(table, names)
     if args.families:
         candidates = [f.strip() for f in args.families.split(",") if f.strip()]
         for name in candidates:
@@ -129,28 +142,34 @@ def cmd_compare(args) -> None:
     elif args.all_continuous:
         candidates = "continuous"
     else:  # whole numbers of 0 or more look like counts
-        candidates = "discrete" if bool(np.all(x >= 0) and np.all(x == np.round(x))) else "continuous"
+        values = np.concatenate([x.low[np.isfinite(x.low)], x.high[np.isfinite(x.high)]]) if hasattr(x, "low") else x
+        candidates = "discrete" if bool(np.all(values >= 0) and np.all(values == np.round(values))) else "continuous"
     from ..comparison import DEFAULT_CONTINUOUS, DEFAULT_DISCRETE, compare
 
     names_list = (
         list(DEFAULT_CONTINUOUS) if candidates == "continuous" else list(DEFAULT_DISCRETE) if candidates == "discrete" else candidates
     )
+    if censoring.wanted(args) and candidates in ("continuous", "discrete"):
+        from ..censoring.family import accepts_censoring
+
+        names_list = [n for n in names_list if accepts_censoring(n)]
     with _progress(args, len(names_list), "fitting") as progress:
         task = progress.add_task("fitting", total=len(names_list))
 
         def step(name: str) -> None:
             progress.update(task, description=f"fitting {name}", advance=1)
 
-        comparison = compare(x, names_list, weights=_weights(table, args.weights), on_progress=step)
+        comparison = compare(x, names_list, weights=_weights(table, args.weights), on_progress=step,
+                             truncation=censoring.truncation(args))
     if args.plot:
         from ..plots import comparison_figure
 
-        saved(comparison_figure(comparison, args.plot, xlabel=names[0]))
+        saved(comparison_figure(comparison, args.plot, xlabel=names[0] if names else None))
     if args.json:
         from .output import print_json
 
         payload = comparison.to_dict()
-        payload.update({"command": "compare", "data": args.data, "column": names[0]})
+        payload.update({"command": "compare", "data": args.data, "column": names[0] if names else None})
         print_json(payload)
         return
     show(comparison)

@@ -7,6 +7,7 @@ import numpy as np
 from ..errors import DataError
 
 FAMILIES = ("gaussian", "bernoulli", "poisson", "categorical", "laplace")
+SURVIVAL_FAMILIES = ("weibull", "exponential", "rayleigh", "lognormal", "loglogistic", "normal", "logistic")
 
 
 def register(sub, common, commands) -> None:
@@ -20,7 +21,8 @@ def register(sub, common, commands) -> None:
     )
     r.add_argument("data", metavar="DATA", help=DATA_HELP)
     r.add_argument("--formula", required=True, help="e.g. 'y ~ x1 + x2 + C(g)'; '.' means every other column")
-    r.add_argument("--family", default="gaussian", help=f"one of {', '.join(FAMILIES)} (default gaussian)")
+    r.add_argument("--family", help=f"one of {', '.join(FAMILIES)} (default gaussian); for a 'Surv(time, status) ~ ...' "
+                   f"formula one of {', '.join(SURVIVAL_FAMILIES)} (default weibull)")
     r.add_argument("--prior", help="lasso(alpha), ridge(alpha), elastic_net(alpha, l1_ratio), or e.g. normal(0, 2)")
     r.add_argument("--weights", help="column of positive sample weights")
     r.add_argument("--offset", help="column added to the linear predictor (poisson)")
@@ -51,9 +53,19 @@ def register(sub, common, commands) -> None:
     commands["path"] = cmd_path
 
 
-def _family(name: str) -> str:
+def _family(name: str | None, survival: bool = False) -> str:
     from ..formula import ESTIMATORS
 
+    if survival:
+        if name is None:
+            return "weibull"
+        if name.lower() not in SURVIVAL_FAMILIES:
+            raise DataError(
+                f"Unknown survival regression family '{name}' for a Surv(...) formula. Valid names are: "
+                f"{', '.join(SURVIVAL_FAMILIES)}."
+            )
+        return name.lower()
+    name = "gaussian" if name is None else name
     if name.lower() not in ESTIMATORS:
         raise DataError(f"Unknown regression family '{name}'. Valid names are: {', '.join(FAMILIES)}.")
     return name.lower()
@@ -83,9 +95,11 @@ def cmd_regress(args) -> None:
     from ..formula import design, regress
     from .spec import parse_penalty
 
-    family = _family(args.family)
     frame = _frame(args, {"--weights": args.weights, "--offset": args.offset, "--exposure": args.exposure})
-    _check_target(design(args.formula, frame, args.missing), family)
+    d = design(args.formula, frame, args.missing)
+    family = _family(args.family, survival=d.survival)
+    if not d.survival:
+        _check_target(d, family)
     options = {} if args.cov_type is None else {"cov_type": args.cov_type}
     model = regress(
         args.formula,

@@ -113,11 +113,14 @@ def _solve(problem, init: dict[str, torch.Tensor], max_iter: int, solver: str) -
     if solver == "auto" and not problem.priors and not init:
         fast = problem.family.fast_mle(problem, max_iter=max_iter)
         if fast is not None:
-            params, n_iter, converged = fast
+            params, n_iter, converged, *hessian = fast
             names = list(problem.free)
             zero = torch.zeros(0, dtype=problem.dtype)
+            x, hess = zero, None
+            if hessian:  # the exact Hessian in the unconstrained coordinates: the standard errors reuse it
+                x, hess = problem.layout(names).pack(params).to(problem.dtype), hessian[0]
             message = "profile Newton converged" if converged else "profile Newton did not converge"
-            result = OptimizeResult(zero, math.nan, zero, None, n_iter, n_iter, converged, message, "profile-newton")
+            result = OptimizeResult(x, math.nan, zero, hess, n_iter, n_iter, converged, message, "profile-newton")
             result.grad = None
             return NumericalOutcome(params, result, names, {}, {})
     extremes = data_extremes(problem)

@@ -193,7 +193,9 @@ class Family:
     limits: ClassVar[dict[str, float]] = {}
 
     def fast_mle(self, problem, max_iter: int = 100) -> tuple[Params, int, bool] | None:
-        """Optional specialised MLE solver: ``(params, iterations, converged)`` or ``None`` (use the engine).
+        """Optional specialised MLE solver: ``(params, iterations, converged)`` or ``None`` (use the engine);
+        a fourth element, when given, is the exact Hessian of the negative log-likelihood in the
+        unconstrained coordinates at ``params`` (the standard errors then reuse it).
 
         Overridden where a parameter has a closed-form conditional MLE, so that the likelihood can be
         profiled to one dimension and solved by Newton with analytic derivatives.
@@ -220,6 +222,30 @@ class Family:
     def boundary_note(self, name: str) -> str | None:
         """Why the estimate of ``name`` sits on the boundary, when the family knows a reason."""
         return None
+
+    # ------------------------------------------------------------------ tails (censored data)
+    @property
+    def has_cdf(self) -> bool:
+        """Whether :meth:`log_cdf` and :meth:`log_sf` are available (see :mod:`mlemap.families.tails`)."""
+        from .tails import tails_of
+
+        return tails_of(self) is not None
+
+    def log_cdf(self, x: torch.Tensor, p: Params) -> torch.Tensor:
+        """:math:`\\log P(X \\le x)`, stable in the far lower tail, for ``x`` inside the support."""
+        return self._tails().log_cdf(x, p)
+
+    def log_sf(self, x: torch.Tensor, p: Params) -> torch.Tensor:
+        """:math:`\\log P(X > x)`, stable in the far upper tail, for ``x`` inside the support."""
+        return self._tails().log_sf(x, p)
+
+    def _tails(self):
+        from .tails import tails_of
+
+        tails = tails_of(self)
+        if tails is None:
+            raise NotImplementedError(f"the '{self.name}' family has no cumulative distribution function")
+        return tails
 
 
 # ---------------------------------------------------------------------- support helpers

@@ -13,15 +13,8 @@ from .bounded import Beta, Uniform, VonMises
 from .categorical import Categorical, Dirichlet, Multinomial
 from .counts import Bernoulli, Binomial, Geometric, NegativeBinomial, Poisson
 from .custom import LogDensity, TorchFamily
-from .location_scale import (
-    Cauchy,
-    Gumbel,
-    HalfNormal,
-    Laplace,
-    LogNormal,
-    Normal,
-    StudentT,
-)
+from .location_scale import Cauchy, Gumbel, HalfNormal, Laplace, LogNormal, Normal, StudentT
+from .logistic import LogLogistic, Logistic
 from .multivariate import MultivariateNormal
 from .positive import Exponential, Gamma, Pareto, Weibull
 
@@ -49,6 +42,8 @@ FAMILIES: tuple[type[Family], ...] = (
     VonMises,
     MultivariateNormal,
     Dirichlet,
+    Logistic,
+    LogLogistic,
 )
 
 
@@ -61,7 +56,8 @@ _BY_TORCH_CLASS: dict[type, type[Family]] = {}
 for _cls in FAMILIES:
     for _alias in (_cls.name, *_cls.aliases):
         _BY_NAME[_normalise(_alias)] = _cls
-    _BY_TORCH_CLASS[_cls.torch_class] = _cls
+    if _cls.torch_class is not None:
+        _BY_TORCH_CLASS[_cls.torch_class] = _cls
 
 
 def family_names() -> list[str]:
