@@ -47,6 +47,8 @@ def fit(
     device: Any = None,
     max_iter: int = 200,
     solver: str = "auto",
+    groups: Any = None,
+    exposure: Any = None,
 ) -> FitResult:
     """Fit ``family`` to ``data`` by maximum likelihood, or by MAP when ``prior`` is given.
 
@@ -77,6 +79,12 @@ def fit(
         Float64 by default (standard errors need it); the device follows the data.
     max_iter : int
         Iteration limit of the numerical route.
+    groups : array-like, optional
+        One group label per observation: the family is fitted in every group at once (vectorised) and a
+        :class:`~mlemap.groups.GroupedFit` is returned; with ``prior="estimate"`` the prior is learned
+        from the groups (empirical Bayes, :class:`~mlemap.groups.EmpiricalBayesFit`).
+    exposure : array-like, optional
+        Per-observation exposures of Poisson counts for empirical Bayes (rate times exposure).
     """
     if method not in METHODS:
         raise MethodError(f"The 'method' argument must be one of {', '.join(METHODS)}. Got {method!r} instead.")
@@ -90,6 +98,11 @@ def fit(
         x = x.reshape(-1)  # a single column of observations
     w = as_weights(weights, n=x.shape[0], dtype=x.dtype, device=x.device)
     fixed_t = resolve_fixed(fam, fixed, x)
+    if groups is not None or exposure is not None or isinstance(prior, str):
+        from .groups import fit_groups
+
+        return fit_groups(fam, x, w, fixed_t, groups, prior=prior, init=init, method=method, max_iter=max_iter,
+                          solver=solver, exposure=exposure)
     problem = Problem(fam, x, w, fixed_t, {})
     fam.check_support(x, fixed_t, problem.ctx)
     terms = resolve_priors(fam, prior, fixed_t, problem.shapes, problem.ctx, x.dtype, x.device)
