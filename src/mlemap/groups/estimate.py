@@ -41,8 +41,9 @@ class GroupEstimates:
     se_reasons: Reasons
     #: groups without an estimate, with the reason
     failed: dict[int, str] = field(default_factory=dict)
-    #: exact posteriors (conjugate priors), batched over the groups
+    #: exact posteriors (conjugate priors), batched over the groups ``posterior_codes`` (all when None)
     posterior: dict[str, Any] = field(default_factory=dict)
+    posterior_codes: Any = None
     #: the solver's message per group (numerical route)
     messages: list[str] | None = None
     #: the solver's criteria per group (numerical route): a :class:`~.convergence.BatchReport`

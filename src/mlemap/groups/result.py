@@ -165,6 +165,10 @@ class GroupedFit:
 
         return credible_table(self, level)
 
+    def intervals(self, level: float = 0.95) -> pd.DataFrame:
+        """Credible intervals for a MAP fit, confidence intervals for an MLE (as in the tables)."""
+        return self.credible_interval(level) if self.estimator == "MAP" else self.conf_int(level)
+
     # ------------------------------------------------------------------ one group
     def __getitem__(self, label: Any):
         """The :class:`~mlemap.results.FitResult` of one group, as ``mm.fit`` on its rows alone returns it."""
@@ -184,8 +188,9 @@ class GroupedFit:
 
     # ------------------------------------------------------------------ output
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
-        """A long table, one row per group and parameter: estimate, SE, interval, n, loglik, status."""
-        ci = self.conf_int(level)
+        """A long table, one row per group and parameter: estimate, SE, interval (credible for a MAP),
+        n, loglik and status."""
+        ci = self.intervals(level)
         rows = []
         name = self.labels.name or "group"
         base = pd.DataFrame({name: self.labels, "n": self.n.to_numpy(), "loglik": self.loglik.to_numpy(),
@@ -201,8 +206,9 @@ class GroupedFit:
         return pd.concat(rows, ignore_index=True)
 
     def to_wide(self, level: float = 0.95) -> pd.DataFrame:
-        """One row per group: each parameter's estimate, SE and interval, then n, loglik and status."""
-        ci = self.conf_int(level)
+        """One row per group: each parameter's estimate, SE and interval (credible for a MAP), then n,
+        loglik and status."""
+        ci = self.intervals(level)
         out = pd.DataFrame(index=self.labels)
         for p in self.params.columns:
             out[p] = self.params[p]

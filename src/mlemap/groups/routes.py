@@ -53,7 +53,9 @@ def closed_form_groups(problem, entry, ok: torch.Tensor) -> GroupEstimates:
     for name, why in solution.boundary.items():
         reasons[name][ok.cpu().numpy()] = why
     posterior = dict(solution.posterior)
-    return _finish(problem, params, reasons, ok, method="closed-form", posterior=posterior)
+    est = _finish(problem, params, reasons, ok, method="closed-form", posterior=posterior)
+    est.posterior_codes = ok
+    return est
 
 
 def numerical_groups(problem, ok: torch.Tensor, init: dict, max_iter: int) -> GroupEstimates:
