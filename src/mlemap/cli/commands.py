@@ -68,6 +68,10 @@ def _load(args, columns_spec: str, extra: list[str]):
 
 
 def cmd_fit(args) -> None:
+    if args.group_by or args.out or args.exposure:
+        from .groups import cmd_fit_groups
+
+        return cmd_fit_groups(args)
     fam_module.resolve_family(args.family)  # an unknown family fails before the data are read
     frame, names = _load(args, args.column, [args.weights])
     x = _values(frame, names, args.family)

@@ -138,7 +138,10 @@ def _maximise(marginal, max_iter: int) -> Hyperparameters:
     interior = -float(neg(u))
     limit, limit_values = marginal.limit_log_likelihood()
     limit = float(limit)
-    at_limit = not math.isfinite(interior) or limit >= interior - 1e-9 * max(1.0, abs(interior))
+    # the limit of no spread wins when the interior optimum is no better; an optimiser still climbing
+    # towards the limit (not converged) is judged with a looser margin
+    margin = (1e-9 if result.converged else 1e-6) * max(1.0, abs(interior))
+    at_limit = not math.isfinite(interior) or limit >= interior - margin
     names = marginal.hyper_names
     if at_limit:
         values = {k: float(v) for k, v in limit_values.items()}

@@ -17,6 +17,7 @@ stops the others, and one warning names the groups on the boundary or not conver
 from __future__ import annotations
 
 import dataclasses
+import textwrap
 from typing import Any
 
 import torch
@@ -124,7 +125,7 @@ def _warn_about_groups(result: GroupedFit) -> list[str]:
     G = len(labels)
     if est.failed:
         codes = sorted(est.failed)
-        shown = "; ".join(f"{labels[c]!r}: {est.failed[c]}" for c in codes[:SHOWN])
+        shown = "; ".join(f"{_label(labels[c])}: {textwrap.shorten(est.failed[c], 90)}" for c in codes[:SHOWN])
         messages.append(f"{len(codes)} of {G} groups have no {'MAP' if est.estimator == 'MAP' else 'maximum-likelihood'} "
                         f"estimate and are reported as NaN ({shown}{'; ...' if len(codes) > SHOWN else ''}).")
         warn(messages[-1], BoundaryWarning)
@@ -139,7 +140,7 @@ def _warn_about_groups(result: GroupedFit) -> list[str]:
                 flagged.append((code, name, reason))
     if flagged:
         codes = sorted({c for c, _, _ in flagged})
-        shown = "; ".join(f"{labels[c]!r}: '{n}' {r}" for c, n, r in flagged[:SHOWN])
+        shown = "; ".join(f"{_label(labels[c])}: '{n}' {textwrap.shorten(r, 90)}" for c, n, r in flagged[:SHOWN])
         messages.append(
             f"{len(codes)} of {G} groups have estimates on the boundary of the parameter space ({shown}"
             f"{'; ...' if len(flagged) > SHOWN else ''}); their standard errors are undefined (see g.boundary). "
@@ -148,7 +149,7 @@ def _warn_about_groups(result: GroupedFit) -> list[str]:
         warn(messages[-1], BoundaryWarning)
     stuck = [c for c in torch.nonzero(~est.converged).reshape(-1).tolist() if c not in est.failed]
     if stuck:
-        shown = ", ".join(repr(labels[c]) for c in stuck[:SHOWN])
+        shown = ", ".join(_label(labels[c]) for c in stuck[:SHOWN])
         first = est.messages[stuck[0]] if est.messages else ""
         messages.append(
             f"The optimiser did not converge in {len(stuck)} of {G} groups of the '{family.name}' fit ({shown}"
@@ -157,3 +158,8 @@ def _warn_about_groups(result: GroupedFit) -> list[str]:
         )
         warn(messages[-1], ConvergenceWarning)
     return messages
+
+
+def _label(value) -> str:
+    """A group label as the user wrote it (numpy scalars shown as Python values)."""
+    return repr(value.item() if hasattr(value, "item") else value)

@@ -35,8 +35,23 @@ from ..closed_form.conjugate import beta_mode, gamma_mode
 LOG_2PI = math.log(2 * math.pi)
 
 
-def _lbeta(a, b):
-    return torch.lgamma(a) + torch.lgamma(b) - torch.lgamma(a + b)
+#: above this many times the increment, log-gamma differences use Stirling's series
+STIRLING = 1e7
+
+
+def lgamma_ratio(a: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """:math:`\log\Gamma(a + k) - \log\Gamma(a)` for :math:`a > 0, k \ge 0`, accurate when :math:`a \gg k`.
+
+    Where :math:`a > 10^7 \max(1, k)` the difference of Stirling's series is used,
+    :math:`(a - \tfrac12)\operatorname{log1p}(k/a) + k \log(a + k) - k - \tfrac{k}{12 a (a + k)}` (the next
+    term is below :math:`10^{-21}`), where the two log-gammas would cancel to nothing; else ``lgamma``.
+    """
+    big = a > STIRLING * k.clamp_min(1.0)
+    a_big = torch.where(big, a, torch.full_like(a, STIRLING))
+    series = (a_big - 0.5) * torch.log1p(k / a_big) + k * torch.log(a_big + k) - k - k / (12 * a_big * (a_big + k))
+    a_small = torch.where(big, torch.ones_like(a), a)
+    direct = torch.lgamma(a_small + k) - torch.lgamma(a_small)
+    return torch.where(big, series, direct)
 
 
 class BetaBinomialMarginal:
@@ -61,7 +76,8 @@ class BetaBinomialMarginal:
         return torch.stack([torch.log(a) - torch.log(b), torch.log(a + b)])
 
     def log_marginal(self, a, b) -> torch.Tensor:
-        return _lbeta(a + self.k, b + self.f) - _lbeta(a, b) + self.constant
+        k, f = self.k, self.f
+        return lgamma_ratio(a, k) + lgamma_ratio(b, f) - lgamma_ratio(a + b, k + f) + self.constant
 
     def start(self) -> torch.Tensor:
         """Moments of the raw proportions (groups weighted equally), concentration at least 1."""
@@ -124,8 +140,8 @@ class GammaPoissonMarginal:
 
     def log_marginal(self, alpha, beta) -> torch.Tensor:
         y, t = self.y, self.t
-        return (alpha * torch.log(beta) - torch.lgamma(alpha) + torch.lgamma(alpha + y)
-                - (alpha + y) * torch.log(beta + t) + self.constant)
+        # alpha log(beta) - (alpha + y) log(beta + t), without the cancellation of two huge terms
+        return lgamma_ratio(alpha, y) - alpha * torch.log1p(t / beta) - y * torch.log(beta + t) + self.constant
 
     def start(self) -> torch.Tensor:
         r = (self.y + 0.5) / self.t

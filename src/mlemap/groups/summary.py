@@ -36,7 +36,8 @@ class GroupSummary:
 
     def lines(self) -> list[str]:
         fit = self.fit
-        out = [f"Grouped fit: {fit.family_name}, {fit.estimator}, {fit.method}"]
+        how = fit.method + (f" ({fit.estimates.solver})" if fit.estimates.solver else "")
+        out = [f"Grouped fit: {fit.family_name}, {fit.estimator}, {how}"]
         sizes = fit.n.to_numpy()
         out.append(f"groups {_count(len(fit))}   rows {_count(fit.n_obs.sum())}   group size "
                    f"{_num(sizes.min())} / {_num(np.median(sizes))} / {_num(sizes.max())} (min / median / max)")
