@@ -51,6 +51,8 @@ _LAZY = {
     "regularization_path": ("paths", "regularization_path"),
     "RegularizationPath": ("paths", "RegularizationPath"),
     "DiscretePrior": ("priors", "DiscretePrior"),
+    "GroupedFit": ("groups", "GroupedFit"),
+    "EmpiricalBayesFit": ("groups", "EmpiricalBayesFit"),
     "Family": ("families", "Family"),
     "family_names": ("families", "family_names"),
     "families": ("families", None),
@@ -82,6 +84,7 @@ if TYPE_CHECKING:  # what static tools and editors see
     from .fitting import fit
     from .formula import FormulaError, regress
     from .inference.lrt import LRTResult, lrt
+    from .groups import EmpiricalBayesFit, GroupedFit
     from .models import LaplaceRegression, LinearRegression, LogisticRegression, PoissonRegression, SoftmaxRegression
     from .paths import RegularizationPath, regularization_path
     from .priors import DiscretePrior
@@ -106,6 +109,8 @@ __all__ = [
     "regularization_path",
     "RegularizationPath",
     "DiscretePrior",
+    "GroupedFit",
+    "EmpiricalBayesFit",
     "Family",
     "family_names",
     "families",

@@ -5,7 +5,8 @@
 likelihood.
 """
 
+from .eb_result import EmpiricalBayesFit
 from .fit import fit_groups
 from .result import GroupedFit
 
-__all__ = ["fit_groups", "GroupedFit"]
+__all__ = ["fit_groups", "GroupedFit", "EmpiricalBayesFit"]

@@ -52,7 +52,7 @@ class BatchReport:
 def assess_batch(f: torch.Tensor, g: torch.Tensor, H: torch.Tensor, *, ftol: float, gtol: float) -> BatchReport:
     """The criteria of :func:`mlemap.optim.convergence.assess` at each point of a batch."""
     B, p = g.shape
-    M = torch.nan_to_num(f.abs(), nan=1.0).clamp_min(1.0)  # max(1, |f|), 1 where f is NaN (as in assess)
+    M = torch.nan_to_num(f.abs(), nan=1.0, posinf=float("inf")).clamp_min(1.0)  # max(1, |f|), 1 where f is NaN (as in assess)
     curvature_tol = 10.0 * max(p, 1) * EPS
     finite = torch.isfinite(f) & torch.isfinite(g).all(1) & torch.isfinite(H).all(2).all(1)
     if p == 0:
@@ -88,4 +88,5 @@ def assess_batch(f: torch.Tensor, g: torch.Tensor, H: torch.Tensor, *, ftol: flo
     decrement = torch.where(finite, decrement, torch.full_like(f, float("inf")))
     min_curvature = torch.where(finite, min_curvature, torch.full_like(f, float("-inf")))
     failed = torch.stack([~(scaled_gradient <= gtol), ~(decrement <= decrement_tol), ~(min_curvature > curvature_tol)], 1)
+    failed |= ~finite[:, None]  # a non-finite point fails every criterion
     return BatchReport(scaled_gradient, decrement, decrement_tol, min_curvature, curvature_tol, gtol, failed)

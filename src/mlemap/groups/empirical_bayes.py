@@ -177,10 +177,11 @@ def _limit_se(marginal, values: dict) -> dict[str, float]:
         return {"mean": math.sqrt(mean * (1 - mean) / size)}
     if isinstance(marginal, GammaPoissonMarginal):
         return {"mean": math.sqrt(mean / size)}
-    sigma = float(values.get("within_scale", marginal.sigma if marginal.sigma is not None else math.nan))
-    out = {"mean": sigma / math.sqrt(size), "loc": sigma / math.sqrt(size)}
-    if "within_scale" in values:
-        out["within_scale"] = sigma / math.sqrt(2 * size)
+    sigma = torch.as_tensor(values["within_scale"]) if marginal.sigma is None else marginal.sigma
+    mean_se = float(1 / (marginal.W / sigma**2).sum().sqrt())
+    out = {"mean": mean_se, "loc": mean_se}
+    if marginal.sigma is None:
+        out["within_scale"] = float(sigma) / math.sqrt(2 * size)
     return out
 
 

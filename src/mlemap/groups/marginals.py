@@ -40,10 +40,10 @@ STIRLING = 1e7
 
 
 def lgamma_ratio(a: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-    """:math:`\log\Gamma(a + k) - \log\Gamma(a)` for :math:`a > 0, k \ge 0`, accurate when :math:`a \gg k`.
+    """:math:`\\log\\Gamma(a + k) - \\log\\Gamma(a)` for :math:`a > 0, k \\ge 0`, accurate when :math:`a \\gg k`.
 
-    Where :math:`a > 10^7 \max(1, k)` the difference of Stirling's series is used,
-    :math:`(a - \tfrac12)\operatorname{log1p}(k/a) + k \log(a + k) - k - \tfrac{k}{12 a (a + k)}` (the next
+    Where :math:`a > 10^7 \\max(1, k)` the difference of Stirling's series is used,
+    :math:`(a - \\tfrac12)\\operatorname{log1p}(k/a) + k \\log(a + k) - k - \\tfrac{k}{12 a (a + k)}` (the next
     term is below :math:`10^{-21}`), where the two log-gammas would cancel to nothing; else ``lgamma``.
     """
     big = a > STIRLING * k.clamp_min(1.0)
@@ -208,9 +208,9 @@ class NormalNormalMarginal:
         return within - 0.5 * (LOG_2PI + torch.log(var)) - d * d / (2 * var)
 
     def _pooled(self):
-        W = self.W.sum()
-        mu = (self.W * self.ybar).sum() / W
-        return W, mu
+        """Total weight and the common mean when tau = 0 (precision-weighted for a known scale)."""
+        w = self.W if self.sigma is None else self.W / self.sigma**2
+        return self.W.sum(), (w * self.ybar).sum() / w.sum()
 
     def start(self) -> torch.Tensor:
         W, mu = self._pooled()
