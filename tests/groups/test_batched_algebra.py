@@ -160,3 +160,25 @@ def test_batched_covariance_is_invert_information_per_group():
             assert torch.allclose(cov[b], one, rtol=1e-9, atol=0), b
         else:
             assert reasons[b] == why
+
+
+@pytest.mark.parametrize("p", [1, 2])
+def test_small_eigendecompositions_in_closed_form_match_lapack(p):
+    from mlemap.groups.subproblem import symmetric_eigh
+
+    rng = np.random.default_rng(30 + p)
+    B = 2000
+    Q = torch.linalg.qr(torch.as_tensor(rng.normal(size=(B, p, p))))[0]
+    evals = torch.as_tensor(rng.choice([-1.0, 1.0], (B, p)) * 10.0 ** rng.uniform(-12, 12, (B, p)))
+    evals[:100] = 1.0  # repeated eigenvalues
+    evals[100:200, 0] = 0.0  # singular
+    A = Q @ torch.diag_embed(evals) @ Q.transpose(1, 2)
+    A = 0.5 * (A + A.transpose(1, 2))
+    w, V = symmetric_eigh(A)
+    w_ref = torch.linalg.eigvalsh(A)
+    size = A.abs().amax((1, 2))
+    assert bool(((w - w_ref).abs() <= 1e-14 * size[:, None]).all())
+    assert bool((w[:, :-1] <= w[:, 1:]).all())
+    assert torch.allclose(V.transpose(1, 2) @ V, torch.eye(p, dtype=A.dtype).expand(B, p, p), atol=1e-14)
+    rebuilt = V @ torch.diag_embed(w) @ V.transpose(1, 2)
+    assert bool(((rebuilt - A).abs() <= 1e-14 * size[:, None, None]).all())

@@ -110,16 +110,18 @@ def batch_mode(interior: torch.Tensor, edges) -> tuple[torch.Tensor, np.ndarray 
     """
     mode = interior
     reasons = np.full(interior.shape, None, dtype=object)
+    flagged = False
     for mask, value, exactly_one, reason in edges:
         mode = torch.where(mask, torch.full_like(mode, value), mode)
         m = mask.cpu().numpy()
+        flagged = flagged or bool(m.any())
         if exactly_one is None:
             reasons[m] = reason
         else:
             one = exactly_one.cpu().numpy()
             reasons[m & one] = reason
             reasons[m & ~one] = _UNBOUNDED
-    return mode, (reasons if any(r is not None for r in reasons.flat) else None)
+    return mode, (reasons if flagged else None)
 
 
 def dirichlet_mode(alpha: torch.Tensor) -> tuple[torch.Tensor, str | None]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 
 from ..optim.convergence import CRITERIA, EPS, ConvergenceReport
+from .subproblem import symmetric_eigh
 
 
 @dataclass
@@ -65,7 +66,7 @@ def assess_batch(f: torch.Tensor, g: torch.Tensor, H: torch.Tensor, *, ftol: flo
     d = torch.where(diag > 0, diag.sqrt(), torch.ones_like(diag))
     gs = g / d
     Hs = H / (d[:, :, None] * d[:, None, :])
-    evals, evecs = torch.linalg.eigh(Hs)
+    evals, evecs = symmetric_eigh(Hs)
     top = evals.abs().amax(1)
     min_curvature = torch.where(top > 0, evals[:, 0] / torch.where(top > 0, top, 1.0), torch.zeros_like(top))
     scaled_gradient = gs.abs().amax(1) / M.sqrt()

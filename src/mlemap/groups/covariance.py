@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import torch
 
+from .subproblem import symmetric_eigh
+
 
 def invert_batch(H: torch.Tensor, what: str) -> tuple[torch.Tensor, list[str | None]]:
     """Covariances ``(B, k, k)`` of information matrices ``H`` and, per group, why it has none."""
@@ -27,7 +29,7 @@ def invert_batch(H: torch.Tensor, what: str) -> tuple[torch.Tensor, list[str | N
     diag = torch.diagonal(Hs, dim1=1, dim2=2)
     d = diag.abs().clamp_min(1e-300).sqrt()
     dd = d[:, :, None] * d[:, None, :]
-    evals, evecs = torch.linalg.eigh(Hs / dd)
+    evals, evecs = symmetric_eigh(Hs / dd)
     top = evals.abs().amax(1)
     low = evals[:, 0]
     bad = (low <= 1e-13 * top) | (diag <= 0).any(1)
@@ -50,10 +52,10 @@ def standard_errors(H: torch.Tensor, held: torch.Tensor, what: str) -> tuple[tor
     B, p = held.shape
     se = torch.full((B, p), float("nan"), dtype=H.dtype, device=H.device)
     failures: dict[int, str] = {}
-    patterns, which = torch.unique(held, dim=0, return_inverse=True)
-    for k, pattern in enumerate(patterns):
-        members = torch.nonzero(which == k).reshape(-1)
-        active = torch.nonzero(~pattern).reshape(-1)
+    bits = (held.to(torch.int64) << torch.arange(p, device=held.device)).sum(1)  # one integer per pattern
+    for code in torch.unique(bits).tolist():
+        members = torch.nonzero(bits == code).reshape(-1)
+        active = torch.tensor([j for j in range(p) if not (code >> j) & 1], dtype=torch.int64, device=held.device)
         if active.numel() == 0:
             continue
         block = H[members][:, active][:, :, active]

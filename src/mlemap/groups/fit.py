@@ -16,6 +16,7 @@ stops the others, and one warning names the groups on the boundary or not conver
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import textwrap
 from typing import Any
@@ -46,6 +47,28 @@ def fit_groups(family, x: torch.Tensor, weights, fixed: dict, groups: Any, *, pr
             "(one label per observation), for example mm.fit('bernoulli', df['clicked'], groups=df['ad'], "
             "prior='estimate')."
         )
+    with one_thread(x.device):
+        return _fit_groups(family, x, weights, fixed, groups, prior=prior, init=init, method=method,
+                           max_iter=max_iter, solver=solver, exposure=exposure)
+
+
+@contextlib.contextmanager
+def one_thread(device):
+    """Run the grouped computation on one CPU thread: its many small per-group operations gain
+    nothing from splitting each in two, and on a busy machine a second thread waiting at every
+    operation's barrier costs more time than the whole fit."""
+    if torch.device(device).type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _fit_groups(family, x, weights, fixed, groups, *, prior, init, method, max_iter, solver, exposure) -> GroupedFit:
     index = group_index(groups, x.shape[0], device=x.device)
     family.check_support(x, fixed, DataContext(x))
     if isinstance(prior, str):

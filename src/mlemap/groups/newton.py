@@ -32,7 +32,7 @@ import torch
 
 from ..optim.convergence import EPS
 from .convergence import BatchReport, assess_batch
-from .subproblem import exact_steps, newton_length
+from .subproblem import exact_steps, newton_length, symmetric_eigh
 
 ACCEPT = 1e-4
 RESOLVABLE = 1e-10
@@ -164,17 +164,20 @@ def batched_trust_region(
         code[polish_groups[~polish_ok]] = CRITERIA_MET
         polish_groups, polish_u = polish_groups[polish_ok], polish_u[polish_ok]
 
-        everyone_trial = torch.cat([step_groups, polish_groups])
-        if everyone_trial.numel() == 0:
+        if step_groups.numel() + polish_groups.numel() == 0:
             continue
-        order = torch.argsort(everyone_trial)
-        trial_all = torch.cat([trial_u, polish_u])[order]
-        ft_all, gt_all, Ht_all = evaluate(trial_all, everyone_trial[order])
-        back = torch.empty_like(order)
-        back[order] = torch.arange(order.numel(), device=dev)
-        ns = step_groups.numel()
-        ft, gt, Ht = ft_all[back[:ns]], gt_all[back[:ns]], Ht_all[back[:ns]]
-        fp, gp, Hp = ft_all[back[ns:]], gt_all[back[ns:]], Ht_all[back[ns:]]
+        # one pass over the data of every trial point, in group order
+        trial_all = torch.empty_like(u)
+        trial_all[step_groups], trial_all[polish_groups] = trial_u, polish_u
+        chosen = torch.zeros(G, dtype=torch.bool, device=dev)
+        chosen[step_groups], chosen[polish_groups] = True, True
+        evaluated = torch.nonzero(chosen).reshape(-1)
+        ft_all, gt_all, Ht_all = evaluate(trial_all[evaluated], evaluated)
+        where = torch.full((G,), -1, dtype=torch.int64, device=dev)
+        where[evaluated] = torch.arange(evaluated.numel(), device=dev)
+        at_step, at_polish = where[step_groups], where[polish_groups]
+        ft, gt, Ht = ft_all[at_step], gt_all[at_step], Ht_all[at_step]
+        fp, gp, Hp = ft_all[at_polish], gt_all[at_polish], Ht_all[at_polish]
 
         _judge_steps(step_groups, trial_u, length, predicted, on_boundary, positive, ft, gt, Ht,
                      u, f, g, H, d, delta, n_iter, nonfinite)
@@ -208,7 +211,7 @@ def _trust_region_steps(u, g, H, d, delta, groups, max_step):
     d[groups] = dg
     gs = gn / dg
     Hs = Hn / (dg[:, :, None] * dg[:, None, :])
-    evals, evecs = torch.linalg.eigh(Hs)
+    evals, evecs = symmetric_eigh(Hs)
     dl = delta[groups]
     unset = torch.isnan(dl)
     if bool(unset.any()):
@@ -270,7 +273,7 @@ def _gradient_metric(g, H, d):
     """:math:`g^\\top H^{-1} g` in the scaled model (where it is positive definite)."""
     gs = g / d
     Hs = 0.5 * (H + H.transpose(1, 2)) / (d[:, :, None] * d[:, None, :])
-    evals, evecs = torch.linalg.eigh(Hs)
+    evals, evecs = symmetric_eigh(Hs)
     c = (evecs.transpose(1, 2) @ gs.unsqueeze(-1)).squeeze(-1)
     return (c * c / evals).sum(1)
 

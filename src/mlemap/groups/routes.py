@@ -18,6 +18,7 @@ family's identifiability check refuses their sample) are left out and reported w
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -46,6 +47,8 @@ class _StatisticsView:
 
 def closed_form_groups(problem, entry, ok: torch.Tensor) -> GroupEstimates:
     """Every group's closed-form estimate (and conjugate posterior) from its statistics."""
+    if ok.numel() == 0:
+        return _nothing(problem, "closed-form")
     solution = entry.solve(_StatisticsView(problem, take(problem.statistics, ok)))
     values = problem.family.canonical({n: solution.params[n] for n in problem.free})
     params = _spread(problem, values, ok)
@@ -60,12 +63,19 @@ def closed_form_groups(problem, entry, ok: torch.Tensor) -> GroupEstimates:
 
 def numerical_groups(problem, ok: torch.Tensor, init: dict, max_iter: int) -> GroupEstimates:
     """Every group's estimate by one batched trust-region Newton (see the module docstring)."""
+    if ok.numel() == 0:
+        return _nothing(problem, "numerical")
     family = problem.family
     extremes = _data_extremes(problem)
     names = [n for n in problem.free if n not in extremes]
     objective = BatchObjective(problem, names, extremes)
     start = _starting_values(problem, names, init)
     u0 = objective.unconstrained({n: start[n].expand(ok.numel()).clone() for n in names})
+    own = _group_starts(problem, names, init, ok)
+    if own is not None:  # each group from its own starting values where they are usable
+        u_own = objective.unconstrained(own)
+        usable = torch.isfinite(u_own).all(1)
+        u0[usable] = u_own[usable]
     watch = [n for n in family.limits if n in names and n not in problem.priors]
 
     def beyond(u, local):
@@ -123,6 +133,50 @@ def _starting_values(problem, names: list[str], init: dict) -> dict[str, torch.T
     for n in names:
         v = torch.as_tensor(start[n], dtype=problem.dtype, device=problem.device).reshape(())
         if n not in given:
+            lo, hi = finite_bounds(problem.constraint(n))
+            v = clamp_interior(v, lo, hi, 1e-3)
+        out[n] = v
+    return out
+
+
+def _group_starts(problem, names: list[str], init: dict, ok: torch.Tensor) -> dict[str, torch.Tensor] | None:
+    """Each group's own starting values: the family's ``initial`` on the group's rows, for all groups
+    at once (rows padded to the largest group with weight 0, ``vmap`` over the groups). None where
+    that does not apply (uneven groups that would need too much padding, values fixed per row, or
+    starting values that need the whole sample at once, such as quantiles)."""
+    counts = problem.index.count[ok]
+    B, longest = ok.numel(), int(counts.max())
+    per_row = [k for k, v in problem.fixed.items() if v.dim() > 0]
+    if per_row or B * longest > 4 * problem.n_rows + 4096:
+        return None
+    rows = problem.index.rows_of(ok)
+    local = torch.repeat_interleave(torch.arange(B, device=ok.device), counts)
+    slot = torch.arange(rows.numel(), device=ok.device) - (torch.cumsum(counts, 0) - counts)[local]
+    padded = problem.index.start[ok].unsqueeze(1).expand(B, longest).clone()  # padding repeats the first row
+    padded[local, slot] = rows
+    weights = torch.zeros(B, longest, dtype=problem.dtype, device=problem.device)
+    weights[local, slot] = 1.0 if problem.weights is None else problem.weights[rows]
+    n = problem.n_rows
+    feats = {k: v[padded] for k, v in problem.features.items() if v.dim() > 0 and v.shape[0] == n}
+    constants = {k: v for k, v in problem.features.items() if k not in feats}
+    given = {k: v for k, v in init.items() if k in names}
+
+    def one(f, w):
+        values = problem.family.initial({**f, **constants}, w, {**problem.fixed, **given})
+        return {k: torch.as_tensor(values[k]) for k in names}
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            starts = torch.func.vmap(one)(feats, weights)
+    except Exception:  # noqa: BLE001 - any operation vmap cannot batch: the pooled start stays
+        return None
+    out = {}
+    for n in names:
+        v = starts[n].to(problem.dtype).reshape(B)
+        if n in given:
+            v = torch.as_tensor(given[n], dtype=problem.dtype, device=problem.device).expand(B).clone()
+        else:
             lo, hi = finite_bounds(problem.constraint(n))
             v = clamp_interior(v, lo, hi, 1e-3)
         out[n] = v
@@ -193,6 +247,21 @@ class GroupMessages:
 
 
 # ---------------------------------------------------------------------- shared
+def _nothing(problem, method: str) -> GroupEstimates:
+    """The estimates when no group has one (every group's sample is degenerate)."""
+    G = problem.n_groups
+    nan = torch.full((G,), math.nan, dtype=problem.dtype, device=problem.device)
+    free = list(problem.free)
+    return GroupEstimates(
+        names=free, params={n: nan.clone() for n in free}, se={n: nan.clone() for n in free}, loglik=nan.clone(),
+        log_prior=torch.zeros(G, dtype=problem.dtype, device=problem.device),
+        converged=torch.zeros(G, dtype=torch.bool, device=problem.device),
+        n_iter=torch.zeros(G, dtype=torch.int64, device=problem.device), estimator="MAP" if problem.priors else "MLE",
+        method=method, boundary=no_reasons(G, free), held={n: torch.ones(G, dtype=torch.bool) for n in free},
+        se_reasons=no_reasons(G, free),
+    )
+
+
 def _spread(problem, values: dict[str, torch.Tensor], ok: torch.Tensor) -> dict[str, torch.Tensor]:
     """Per-group values of the groups ``ok`` placed in full-length tensors (NaN for the others)."""
     out = {}

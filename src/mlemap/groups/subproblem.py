@@ -23,6 +23,33 @@ import torch
 DEGENERATE = 1e-12
 
 
+def symmetric_eigh(A: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ascending eigenvalues and eigenvectors of a batch of symmetric matrices ``(B, p, p)``.
+
+    LAPACK's ``eigh`` for ``p >= 3``; in closed form for ``p <= 2``, where a batched LAPACK call
+    spends its time on per-matrix overhead: for :math:`[[a, b], [b, c]]` the eigenvalue of larger
+    magnitude is :math:`m \\pm r` (:math:`m = (a + c)/2`, :math:`r = \\operatorname{hypot}((a - c)/2, b)`,
+    the sign of :math:`m`) and the other is :math:`(ac - b^2)` divided by it, as LAPACK's ``dlaev2``
+    computes them; the eigenvectors are the rotation by :math:`\\tfrac12\\operatorname{atan2}(2b, a - c)`.
+    """
+    p = A.shape[-1]
+    if p >= 3 or A.shape[0] == 0:
+        return torch.linalg.eigh(A)
+    if p == 1:
+        return A[:, :, 0].clone(), torch.ones_like(A)
+    a, b, c = A[:, 0, 0], 0.5 * (A[:, 0, 1] + A[:, 1, 0]), A[:, 1, 1]
+    m = 0.5 * (a + c)
+    r = torch.hypot(0.5 * (a - c), b)
+    big = torch.where(m >= 0, m + r, m - r)
+    small = torch.where(big != 0, (a * c - b * b) / torch.where(big != 0, big, 1.0), torch.zeros_like(big))
+    upper = torch.where(m >= 0, big, small)
+    lower = torch.where(m >= 0, small, big)
+    theta = 0.5 * torch.atan2(2 * b, a - c)
+    cos, sin = torch.cos(theta), torch.sin(theta)
+    vectors = torch.stack([torch.stack([-sin, cos], 1), torch.stack([cos, sin], 1)], 2)
+    return torch.stack([lower, upper], 1), vectors
+
+
 @dataclass
 class BatchStep:
     t: torch.Tensor  # (B, p) steps in scaled coordinates
