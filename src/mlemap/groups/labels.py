@@ -96,7 +96,8 @@ def group_index(groups: Any, n: int, *, device=None) -> GroupIndex:
             f"{first}. Give those rows a group label, or drop them from both 'data' and 'groups'."
         )
     codes_t = torch.as_tensor(codes, dtype=torch.int64, device=device)
-    order = torch.argsort(codes_t, stable=True)
+    in_order = codes_t.numel() < 2 or bool((codes_t[1:] >= codes_t[:-1]).all())
+    order = torch.arange(n, device=codes_t.device) if in_order else torch.argsort(codes_t, stable=True)
     count = torch.bincount(codes_t, minlength=len(uniques))
     start = torch.cumsum(count, 0) - count
     labels = pd.Index(uniques, name=getattr(groups, "name", None))

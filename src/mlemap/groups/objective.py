@@ -58,19 +58,29 @@ class BatchObjective:
         return torch.stack([t.inv(theta[n]) for n, t in zip(self.names, self.transforms)], 1)
 
     # ------------------------------------------------------------------ evaluation
-    def evaluate(self, u: torch.Tensor, groups: torch.Tensor):
-        """Values, gradients and Hessians in ``u`` of the groups ``groups`` (ascending codes)."""
+    def _transform(self, u: torch.Tensor):
+        """Natural values, :math:`T'(u)` and :math:`T''(u)` of every coordinate."""
         uu = [u[:, j].detach().requires_grad_(True) for j in range(self.size)]
         thetas = [t(v) for t, v in zip(self.transforms, uu)]
         first = [torch.autograd.grad(th.sum(), v, create_graph=True)[0] for th, v in zip(thetas, uu)]
         second = [_grad_or_zero(d1.sum(), v) for d1, v in zip(first, uu)]
         theta = {n: th.detach() for n, th in zip(self.names, thetas)}
+        return theta, torch.stack([d.detach() for d in first], 1), torch.stack(second, 1)
+
+    def evaluate(self, u: torch.Tensor, groups: torch.Tensor):
+        """Values, gradients and Hessians in ``u`` of the groups ``groups`` (ascending codes)."""
+        theta, t1, t2 = self._transform(u)
         f, g, H = self.natural_derivatives(theta, groups)
-        t1 = torch.stack([d.detach() for d in first], 1)
-        t2 = torch.stack(second, 1)
         g_u = g * t1
         H_u = H * t1[:, :, None] * t1[:, None, :] + torch.diag_embed(g * t2)
         return f, g_u, H_u
+
+    def to_natural(self, u: torch.Tensor, f: torch.Tensor, g_u: torch.Tensor, H_u: torch.Tensor):
+        """:meth:`evaluate`'s values turned back into natural coordinates (the chain rule inverted)."""
+        _, t1, t2 = self._transform(u)
+        g = g_u / t1
+        H = (H_u - torch.diag_embed(g * t2)) / (t1[:, :, None] * t1[:, None, :])
+        return f, g, 0.5 * (H + H.transpose(1, 2))
 
     def natural_derivatives(self, theta: Mapping[str, torch.Tensor], groups: torch.Tensor, order: int = 2):
         """Values, gradients and Hessians in the natural parameters (order 0: values only)."""
@@ -84,7 +94,12 @@ class BatchObjective:
         if self.priors:
             _accumulate(self.log_prior, dict(theta), torch.arange(B, device=device), f, g, H, order)
         f = torch.nan_to_num(-f, nan=float("inf"), posinf=float("inf"))
-        return (f, -g, -H) if order else f
+        if not order:
+            return f
+        for i in range(self.size):  # the upper triangle from the lower
+            for j in range(i):
+                H[:, j, i] = H[:, i, j]
+        return f, -g, -H
 
     def _pieces(self, groups: torch.Tensor):
         """``(rows, local group of each row, log-density function of the row parameters)`` per piece."""
@@ -157,13 +172,10 @@ def _accumulate(lp_of, values: Mapping[str, torch.Tensor], local: torch.Tensor, 
     for j, d in enumerate(grads):
         if d is None or not d.requires_grad:
             continue
-        # the Hessian is symmetric: column j below the diagonal, mirrored above
         col = torch.autograd.grad(d.sum(), leaves[j:], retain_graph=j < last, allow_unused=True)
         for k, c in enumerate(col, start=j):
             if c is not None:
-                H[:, k, j].index_add_(0, local, c)
-                if k != j:
-                    H[:, j, k].index_add_(0, local, c)
+                H[:, k, j].index_add_(0, local, c)  # the lower triangle; mirrored once at the end
 
 
 def _grad_or_zero(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

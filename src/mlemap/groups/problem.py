@@ -114,19 +114,15 @@ class GroupedProblem:
 
     def _all_equal_groups(self) -> torch.Tensor:
         flat = self.x.reshape(self.n_rows, -1)
-        equal = torch.ones(self.n_groups, dtype=torch.bool, device=self.device)
+        first = self.index.start[self.codes]  # each row's group's first row (rows are in group order)
+        equal = None
         for values in (flat, torch.remainder(flat, 2 * torch.pi)):
-            lo = _scatter(values, self.codes, self.n_groups, "amin")
-            hi = _scatter(values, self.codes, self.n_groups, "amax")
-            same = (lo == hi).all(dim=1)
-            equal = same if values is flat else equal | same
+            differs = (values != values[first]).any(1).to(self.dtype)
+            count = torch.zeros(self.n_groups, dtype=self.dtype, device=self.device).index_add_(0, self.codes, differs)
+            equal = count == 0 if equal is None else equal | (count == 0)
         return torch.nonzero(equal).reshape(-1)
 
 
 def _per_row(value: torch.Tensor, n: int) -> bool:
     return value.dim() > 0 and value.shape[0] == n and n > 1
 
-
-def _scatter(values: torch.Tensor, codes: torch.Tensor, n_groups: int, reduce: str) -> torch.Tensor:
-    out = torch.empty((n_groups, values.shape[1]), dtype=values.dtype, device=values.device)
-    return out.scatter_reduce_(0, codes.unsqueeze(1).expand_as(values), values, reduce, include_self=False)

@@ -98,10 +98,15 @@ def numerical_groups(problem, ok: torch.Tensor, init: dict, max_iter: int) -> Gr
     for n in watch:
         past = (theta[n] > family.limits[n]).cpu().numpy()
         reasons[n][ok.cpu().numpy()[past]] = family.boundary_note(n) or f"{n} grows without bound"
+    solved = {n: v.clone() for n, v in theta.items()}
     theta = _snap_runaways(problem, objective, names, result, u0, theta, ok, reasons)
     values = {**theta, **{n: v[ok] for n, v in extremes.items()}}
     params = _spread(problem, values, ok)
-    est = _finish(problem, params, reasons, ok, method="numerical")
+    known = None
+    if not extremes:  # the solver's last evaluation, in natural coordinates, where the estimate is its point
+        same = torch.stack([(theta[n] == solved[n]) for n in names], 1).all(1)
+        known = (same, *objective.to_natural(result.u, result.f, result.g, result.H))
+    est = _finish(problem, params, reasons, ok, method="numerical", known=known)
     est.converged[ok] = converged
     est.n_iter[ok] = n_iter
     est.messages = GroupMessages(messages, ok, problem.n_groups)
@@ -272,8 +277,12 @@ def _spread(problem, values: dict[str, torch.Tensor], ok: torch.Tensor) -> dict[
     return out
 
 
-def _finish(problem, params, reasons, ok, *, method: str, posterior=None) -> GroupEstimates:
-    """Boundary flags, standard errors, log-likelihood and log-prior of the groups ``ok``."""
+def _finish(problem, params, reasons, ok, *, method: str, posterior=None, known=None) -> GroupEstimates:
+    """Boundary flags, standard errors, log-likelihood and log-prior of the groups ``ok``.
+
+    ``known`` may give ``(mask, f, g, H)`` over ``ok``: the objective, gradient and Hessian in the
+    natural parameters already computed at the estimates where ``mask`` holds (the solver's last point).
+    """
     G = problem.n_groups
     reasons, held = boundary_flags(problem, params, reasons)
     estimator = "MAP" if problem.priors else "MLE"
@@ -287,7 +296,13 @@ def _finish(problem, params, reasons, ok, *, method: str, posterior=None) -> Gro
     se = {n: torch.full((G,), math.nan, dtype=problem.dtype, device=problem.device) for n in free}
     rows = torch.nonzero(finite & ~held_ok.all(1)).reshape(-1)
     if rows.numel():
-        _, _, H = objective.natural_derivatives({n: theta[n][rows] for n in free}, ok[rows])
+        H = torch.empty(rows.numel(), len(free), len(free), dtype=problem.dtype, device=problem.device)
+        reuse = known[0][rows] if known is not None else torch.zeros(rows.numel(), dtype=torch.bool)
+        if bool(reuse.any()):
+            H[reuse] = known[3][rows[reuse]]
+        if not bool(reuse.all()):
+            fresh = rows[~reuse]
+            H[~reuse] = objective.natural_derivatives({n: theta[n][fresh] for n in free}, ok[fresh])[2]
         values, failures = standard_errors(H, held_ok[rows], what)
         for j, n in enumerate(free):
             se[n][ok[rows]] = values[:, j]
@@ -306,10 +321,13 @@ def _finish(problem, params, reasons, ok, *, method: str, posterior=None) -> Gro
             se_reasons[key][ok.cpu().numpy()] = None
     loglik = torch.full((G,), math.nan, dtype=problem.dtype, device=problem.device)
     log_prior = torch.zeros(G, dtype=problem.dtype, device=problem.device)
-    loglik[ok] = objective.log_likelihood(theta, ok)
     if problem.priors:
         with torch.no_grad():
             log_prior[ok] = objective.log_prior(theta)
+    if known is not None and bool(known[0].all()):
+        loglik[ok] = -known[1] - log_prior[ok]  # the minimised objective is minus log-likelihood minus log-prior
+    else:
+        loglik[ok] = objective.log_likelihood(theta, ok)
     converged = torch.zeros(G, dtype=torch.bool, device=problem.device)
     converged[ok] = True
     return GroupEstimates(
