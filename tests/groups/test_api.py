@@ -46,7 +46,7 @@ def test_one_group_is_a_fit_result(machines):
     frame, g = machines
     one = g["M-7"]
     assert isinstance(one, mm.FitResult) and one.n == g.n["M-7"]
-    assert one.converged and one.solver == "newton (batched)"
+    assert one.converged and one.solver == "batched trust-region Newton"
     assert one.conf_int(method="profile")["scale"][0] < one.params["scale"]
     with pytest.raises(KeyError, match="No group 'M-77'.*Close labels"):
         g["M-77"]

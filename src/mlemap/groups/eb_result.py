@@ -10,6 +10,7 @@ import pandas as pd
 from ..errors import MethodError
 from ..inference.intervals import check_level, normal_quantile
 from .empirical_bayes import warn_at_limit
+from .posterior import Priors
 from .result import GroupedFit, quietly
 
 
@@ -36,7 +37,7 @@ class EmpiricalBayesFit(GroupedFit):
         super().__init__(problem, estimates, notes=notes)
         self.marginal = marginal
         self.hyper = hyper
-        self.prior = {marginal.parameter: prior}
+        self.prior = Priors({marginal.parameter: prior})
         self.exposure = exposure
         message = warn_at_limit(hyper)
         if message:

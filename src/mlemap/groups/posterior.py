@@ -90,3 +90,10 @@ def describe_distribution(dist) -> str:
         if isinstance(v, torch.Tensor) and v.dim() == 0:
             values.append(f"{float(v):.3g}")
     return f"{type(dist).__name__}({', '.join(values)})"
+
+
+class Priors(dict):
+    """``{parameter: distribution}``, shown with the distributions' parameters (torch's repr hides them)."""
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{k!r}: {describe_distribution(v)}" for k, v in self.items()) + "}"

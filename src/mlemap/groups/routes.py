@@ -111,7 +111,7 @@ def numerical_groups(problem, ok: torch.Tensor, init: dict, max_iter: int) -> Gr
     est.n_iter[ok] = n_iter
     est.messages = GroupMessages(messages, ok, problem.n_groups)
     est.reports = (ok, report, result.g.abs().amax(1))
-    est.solver = "newton (batched)"
+    est.solver = "batched trust-region Newton"
     return est
 
 

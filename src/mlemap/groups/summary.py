@@ -36,7 +36,7 @@ class GroupSummary:
 
     def lines(self) -> list[str]:
         fit = self.fit
-        how = fit.method + (f" ({fit.estimates.solver})" if fit.estimates.solver else "")
+        how = fit.method + (f", {fit.estimates.solver}" if fit.estimates.solver else "")
         out = [f"Grouped fit: {fit.family_name}, {fit.estimator}, {how}"]
         sizes = fit.n.to_numpy()
         out.append(f"groups {_count(len(fit))}   rows {_count(fit.n_obs.sum())}   group size "
