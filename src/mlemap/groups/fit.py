@@ -24,7 +24,7 @@ from typing import Any
 import torch
 
 from ..closed_form import canonical_prior, find_closed_form
-from ..errors import BoundaryWarning, ConvergenceWarning, MethodError, PriorError, warn
+from ..errors import BoundaryWarning, ConvergenceWarning, IdentifiabilityWarning, MethodError, PriorError, warn
 from ..families.base import DataContext
 from ..families.registry import FAMILIES
 from ..priors.resolve import resolve_priors
@@ -170,6 +170,15 @@ def _warn_about_groups(result: GroupedFit) -> list[str]:
             "A profile interval (g[label].conf_int(method='profile')) still applies; a prior keeps the estimates inside."
         )
         warn(messages[-1], BoundaryWarning)
+    singular = sorted({c for n, why in est.se_reasons.items() for c, r in enumerate(why)
+                       if r is not None and not r.startswith("the estimate is on the boundary") and c not in est.failed})
+    if singular and est.held:  # the batched routes (the group-by-group route warned in each single fit)
+        shown = "; ".join(f"{_label(labels[c])}: {next(r for r in (w[c] for w in est.se_reasons.values()) if r)}"
+                          for c in singular[:SHOWN])
+        messages.append(f"{len(singular)} of {G} groups have no standard errors ({shown}"
+                        f"{'; ...' if len(singular) > SHOWN else ''}): some parameters are not identified by their data, "
+                        "or the estimate is not a maximum; see g.se_reasons.")
+        warn(messages[-1], IdentifiabilityWarning)
     stuck = [c for c in torch.nonzero(~est.converged).reshape(-1).tolist() if c not in est.failed]
     if stuck:
         shown = ", ".join(_label(labels[c]) for c in stuck[:SHOWN])

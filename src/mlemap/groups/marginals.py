@@ -57,10 +57,8 @@ def lgamma_ratio(a: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
 class BetaBinomialMarginal:
     """``probs ~ Beta(a, b)`` for Bernoulli or binomial rows (see the module docstring)."""
 
-    family_names = ("bernoulli", "binomial")
     parameter = "probs"
     hyper_names = ("concentration1", "concentration0")
-    spread = "concentration"
     limit_description = ("the groups' proportions vary no more than binomial sampling predicts: the marginal "
                          "likelihood keeps increasing as the prior's concentration a + b grows, so the learned prior "
                          "is a point mass at the pooled proportion (complete pooling)")
@@ -120,10 +118,8 @@ class BetaBinomialMarginal:
 class GammaPoissonMarginal:
     """``rate ~ Gamma(alpha, beta)`` for Poisson counts with exposures (see the module docstring)."""
 
-    family_names = ("poisson",)
     parameter = "rate"
     hyper_names = ("concentration", "rate")
-    spread = "concentration"
     limit_description = ("the groups' rates vary no more than Poisson sampling predicts: the marginal likelihood "
                          "keeps increasing as the prior's concentration grows, so the learned prior is a point mass "
                          "at the pooled rate (complete pooling)")
@@ -179,9 +175,7 @@ class GammaPoissonMarginal:
 class NormalNormalMarginal:
     """``loc ~ Normal(mu, tau)`` for normal rows with a known or a common estimated scale (see the module docstring)."""
 
-    family_names = ("normal",)
     parameter = "loc"
-    spread = "scale"
     limit_description = ("the group means vary no more than the within-group noise predicts: the marginal "
                          "likelihood is largest at a prior scale tau = 0, so the learned prior is a point mass at "
                          "the common mean (complete pooling)")

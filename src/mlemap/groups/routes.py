@@ -86,7 +86,7 @@ def numerical_groups(problem, ok: torch.Tensor, init: dict, max_iter: int) -> Gr
         return out
 
     result = batched_trust_region(lambda u, local: objective.evaluate(u, ok[local]), u0, max_iter=max_iter,
-                                  stop=beyond if watch else None)
+                                  stop=beyond if watch else None, **tolerances(problem.dtype))
     theta = objective.natural(result.u)
     messages = result.messages()
     converged, n_iter, report = result.converged.clone(), result.n_iter.clone(), result.report
@@ -116,6 +116,16 @@ def numerical_groups(problem, ok: torch.Tensor, init: dict, max_iter: int) -> Gr
 
 
 # ---------------------------------------------------------------------- pieces of the numerical route
+def tolerances(dtype: torch.dtype) -> dict[str, float]:
+    """The criteria's tolerances: the single fit's in float64; in a lower precision (float32, opted in)
+    the rounding level of that precision (10 eps for the decrement, sqrt(eps) for the gradient)."""
+    if dtype == torch.float64:
+        return {"ftol": 1e-15, "gtol": 1e-6}
+    eps = torch.finfo(dtype).eps
+    return {"ftol": 10 * eps, "gtol": math.sqrt(eps)}
+
+
+
 def _data_extremes(problem) -> dict[str, torch.Tensor]:
     """Parameters whose estimate is a sample extreme (free, no prior): each group's extreme."""
     out = {}
@@ -199,7 +209,8 @@ def _hold_at_limit(problem, objective, names, watch, extremes, ok, limited, thet
     sub = BatchObjective(problem, rest, held_values)
     codes = ok[limited]
     u0 = sub.unconstrained({n: theta[n][limited] for n in rest})
-    again = batched_trust_region(lambda u, local: sub.evaluate(u, codes[local]), u0, max_iter=max_iter)
+    again = batched_trust_region(lambda u, local: sub.evaluate(u, codes[local]), u0, max_iter=max_iter,
+                                 **tolerances(problem.dtype))
     solved = sub.natural(again.u)
     theta = {n: v.clone() for n, v in theta.items()}
     for n in rest:
