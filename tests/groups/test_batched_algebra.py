@@ -182,3 +182,26 @@ def test_small_eigendecompositions_in_closed_form_match_lapack(p):
     assert torch.allclose(V.transpose(1, 2) @ V, torch.eye(p, dtype=A.dtype).expand(B, p, p), atol=1e-14)
     rebuilt = V @ torch.diag_embed(w) @ V.transpose(1, 2)
     assert bool(((rebuilt - A).abs() <= 1e-14 * size[:, None, None]).all())
+
+
+@pytest.mark.parametrize("family_name", ["weibull"])
+def test_closed_form_row_derivatives_equal_autograd(family_name):
+    from mlemap.groups.kernels import kernel_of
+
+    rng = np.random.default_rng(8)
+    family = resolve_family(family_name)
+    x = torch.as_tensor(rng.weibull(1.3, 500) * 4.0)
+    feats = family.features(x, {})
+    params = {n: torch.as_tensor(rng.uniform(0.3, 5.0, 500)) for n in family.parameters}
+    lp, grad, hess = kernel_of(family)(feats, params)
+    leaves = {n: v.clone().requires_grad_(True) for n, v in params.items()}
+    auto = family.log_prob(feats, leaves)
+    firsts = torch.autograd.grad(auto.sum(), list(leaves.values()), create_graph=True)
+    assert torch.allclose(lp, auto.detach(), rtol=1e-13, atol=0)
+    names = list(leaves)
+    for j, (a, d) in enumerate(zip(names, firsts)):
+        assert torch.allclose(grad[a], d.detach(), rtol=1e-12, atol=1e-12), a
+        seconds = torch.autograd.grad(d.sum(), list(leaves.values()), retain_graph=True)
+        for b, h in zip(names, seconds):
+            value = hess.get((a, b), hess.get((b, a)))
+            assert torch.allclose(value, h, rtol=1e-12, atol=1e-12), (a, b)

@@ -91,3 +91,27 @@ def assess_batch(f: torch.Tensor, g: torch.Tensor, H: torch.Tensor, *, ftol: flo
     failed = torch.stack([~(scaled_gradient <= gtol), ~(decrement <= decrement_tol), ~(min_curvature > curvature_tol)], 1)
     failed |= ~finite[:, None]  # a non-finite point fails every criterion
     return BatchReport(scaled_gradient, decrement, decrement_tol, min_curvature, curvature_tol, gtol, failed)
+
+
+class ReportCache:
+    """The criteria of every group at its current point, recomputed only for groups whose point has
+    changed since they were last judged (``version`` counts each group's accepted points)."""
+
+    def __init__(self, n_groups: int, dtype, device, *, ftol: float, gtol: float):
+        self.ftol, self.gtol = ftol, gtol
+        self.version = torch.full((n_groups,), -1, dtype=torch.int64, device=device)
+        self.values = torch.zeros(n_groups, 4, dtype=dtype, device=device)
+        self.failed = torch.zeros(n_groups, 3, dtype=torch.bool, device=device)
+        self.curvature_tol = float("nan")
+
+    def report(self, groups: torch.Tensor, version: torch.Tensor, f, g, H) -> BatchReport:
+        stale = groups[self.version[groups] != version[groups]]
+        if stale.numel():
+            fresh = assess_batch(f[stale], g[stale], H[stale], ftol=self.ftol, gtol=self.gtol)
+            self.values[stale] = torch.stack(
+                [fresh.scaled_gradient, fresh.decrement, fresh.decrement_tol, fresh.min_curvature], 1)
+            self.failed[stale] = fresh.failed
+            self.version[stale] = version[stale]
+            self.curvature_tol = fresh.curvature_tol
+        v = self.values[groups]
+        return BatchReport(v[:, 0], v[:, 1], v[:, 2], v[:, 3], self.curvature_tol, self.gtol, self.failed[groups])

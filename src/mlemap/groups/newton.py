@@ -31,7 +31,7 @@ from typing import Callable
 import torch
 
 from ..optim.convergence import EPS
-from .convergence import BatchReport, assess_batch
+from .convergence import BatchReport, ReportCache, assess_batch
 from .subproblem import exact_steps, newton_length, symmetric_eigh
 
 ACCEPT = 1e-4
@@ -127,6 +127,7 @@ def batched_trust_region(
     code = torch.zeros(G, dtype=torch.int64, device=dev)
     d = torch.zeros(G, p, dtype=dt, device=dev)  # 0: not yet set
     delta = torch.full((G,), float("nan"), dtype=dt, device=dev)  # NaN: not yet set
+    reports = ReportCache(G, dt, dev, ftol=ftol, gtol=gtol)  # every accepted point bumps n_iter
     start_ok = torch.isfinite(f) & torch.isfinite(g).all(1) & torch.isfinite(H).all(2).all(1)
     code[~start_ok] = NONFINITE_START
 
@@ -135,7 +136,7 @@ def batched_trust_region(
         if running.numel() == 0:
             break
         r = running
-        report = assess_batch(f[r], g[r], H[r], ftol=ftol, gtol=gtol)
+        report = reports.report(r, n_iter, f, g, H)
         if stop is not None:
             stopped = stop(u[r], r)
             code[r[stopped]] = CALLBACK
@@ -187,7 +188,7 @@ def batched_trust_region(
         u[won], f[won], g[won], H[won] = polish_u[kept], fp[kept], gp[kept], Hp[kept]
         n_iter[won] += 1
         polished[won] += 1
-    report = assess_batch(f, g, H, ftol=ftol, gtol=gtol)
+    report = reports.report(everyone, n_iter, f, g, H)
     return BatchResult(u, f, g, H, n_iter, code, report, nonfinite, max_iter)
 
 

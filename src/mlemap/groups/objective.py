@@ -23,6 +23,7 @@ from typing import Mapping
 import torch
 
 from ..families.transforms import unconstrained_bijection
+from .kernels import kernel_of
 from .statistics import take
 
 #: rows evaluated together (bounds the memory of the derivative graph)
@@ -89,7 +90,8 @@ class BatchObjective:
         f = torch.zeros(B, dtype=dtype, device=device)
         g = torch.zeros(B, p, dtype=dtype, device=device)
         H = torch.zeros(B, p, p, dtype=dtype, device=device)
-        for rows, local, lp_of in self._pieces(groups):
+        kernel = kernel_of(self.family) if self.stats is None else None
+        for rows, local, lp_of in self._pieces(groups, kernel if order == 2 else None):
             _accumulate(lp_of, {n: theta[n][local] for n in self.names}, local, f, g, H, order)
         if self.priors:
             _accumulate(self.log_prior, dict(theta), torch.arange(B, device=device), f, g, H, order)
@@ -101,8 +103,9 @@ class BatchObjective:
                 H[:, j, i] = H[:, i, j]
         return f, -g, -H
 
-    def _pieces(self, groups: torch.Tensor):
-        """``(rows, local group of each row, log-density function of the row parameters)`` per piece."""
+    def _pieces(self, groups: torch.Tensor, kernel=None):
+        """``(rows, local group of each row, log-density function of the row parameters)`` per piece;
+        with a ``kernel`` (:mod:`.kernels`) the function returns the rows' derivatives in closed form."""
         p = self.problem
         held = {k: v[groups] for k, v in self.held.items()}
         if self.stats is not None:
@@ -132,6 +135,8 @@ class BatchObjective:
                 lp = self.family.log_prob(chunk, {**fixed, **held_rows, **params})
                 return lp if w is None else w * lp
 
+            if kernel is not None:
+                lp_of = _closed_form_rows(kernel, chunk, fixed, held_rows, w)
             yield r, local, lp_of
 
     def log_prior(self, theta: Mapping[str, torch.Tensor]) -> torch.Tensor:
@@ -152,9 +157,33 @@ class BatchObjective:
         return f
 
 
+class _closed_form_rows:
+    """A piece's rows evaluated by a kernel: log-densities with their derivatives, weighted."""
+
+    def __init__(self, kernel, chunk, fixed, held_rows, w):
+        self.kernel, self.chunk, self.fixed, self.held_rows, self.w = kernel, chunk, fixed, held_rows, w
+
+    def __call__(self, params):
+        lp, grad, hess = self.kernel(self.chunk, {**self.fixed, **self.held_rows, **params})
+        if self.w is not None:
+            lp, grad = self.w * lp, {k: self.w * v for k, v in grad.items()}
+            hess = {k: self.w * v for k, v in hess.items()}
+        return lp, grad, hess
+
+
 def _accumulate(lp_of, values: Mapping[str, torch.Tensor], local: torch.Tensor, f, g, H, order: int) -> None:
     """Add the log-density terms (and their derivatives in ``values``) of one piece into their groups."""
     names = list(values)
+    if isinstance(lp_of, _closed_form_rows):
+        with torch.no_grad():
+            lp, grad, hess = lp_of(dict(values))
+            f.index_add_(0, local, lp)
+            for j, a in enumerate(names):
+                g[:, j].index_add_(0, local, grad[a])
+                for i in range(j, len(names)):
+                    pair = (names[i], a) if (names[i], a) in hess else (a, names[i])
+                    H[:, i, j].index_add_(0, local, hess[pair])
+        return
     if order == 0:
         with torch.no_grad():
             f.index_add_(0, local, lp_of(values).reshape(-1).expand(local.shape[0]))
