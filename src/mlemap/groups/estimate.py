@@ -56,14 +56,14 @@ class GroupEstimates:
 
     def boundary_text(self) -> list[str]:
         """One line per group: ``"name: reason; ..."`` for parameters on the boundary ("" if none)."""
-        out = []
-        for code in range(self.n_groups):
-            if code in self.failed:
-                out.append(f"no estimate: {self.failed[code]}")
-                continue
-            parts = [f"{n}: {r[code]}" for n, r in self.boundary.items() if r[code] is not None]
-            out.append("; ".join(parts))
-        return out
+        out = np.full(self.n_groups, "", dtype=object)
+        for name, why in self.boundary.items():
+            for code in np.flatnonzero(~_none(why)):
+                text = f"{name}: {why[code]}"
+                out[code] = f"{out[code]}; {text}" if out[code] else text
+        for code, why in self.failed.items():
+            out[code] = f"no estimate: {why}"
+        return out.tolist()
 
 
 def no_reasons(n_groups: int, names) -> Reasons:
@@ -106,4 +106,5 @@ def boundary_flags(problem, params: dict[str, torch.Tensor], reasons: Reasons) -
 
 
 def _none(values: np.ndarray) -> np.ndarray:
-    return np.array([v is None for v in values], dtype=bool)
+    """Elementwise ``is None`` of an object array."""
+    return np.equal(values, None)

@@ -18,7 +18,7 @@ from typing import Mapping
 import torch
 
 from ..errors import DataError
-from ..families.base import DataContext
+from ..families.base import DataContext, Family
 from ..problem import Problem
 from .labels import GroupIndex
 from .statistics import StatisticsUnavailable, grouped_statistics
@@ -104,6 +104,8 @@ class GroupedProblem:
         a full turn, for circular data): the only samples for which the built-in checks refuse a fit.
         """
         out = {}
+        if type(self.family).check_identifiable is Family.check_identifiable:
+            return out  # the family refuses no sample
         for code in self._all_equal_groups().tolist():
             problem = self.group(code)
             try:

@@ -88,6 +88,7 @@ def numerical_groups(problem, ok: torch.Tensor, init: dict, max_iter: int) -> Gr
     result = batched_trust_region(lambda u, local: objective.evaluate(u, ok[local]), u0, max_iter=max_iter,
                                   stop=beyond if watch else None, **tolerances(problem.dtype))
     theta = objective.natural(result.u)
+    solved = {n: v.clone() for n, v in theta.items()}  # where the solver's last evaluation was made
     messages = result.messages()
     converged, n_iter, report = result.converged.clone(), result.n_iter.clone(), result.report
     reasons = no_reasons(problem.n_groups, problem.free)
@@ -98,7 +99,6 @@ def numerical_groups(problem, ok: torch.Tensor, init: dict, max_iter: int) -> Gr
     for n in watch:
         past = (theta[n] > family.limits[n]).cpu().numpy()
         reasons[n][ok.cpu().numpy()[past]] = family.boundary_note(n) or f"{n} grows without bound"
-    solved = {n: v.clone() for n, v in theta.items()}
     theta = _snap_runaways(problem, objective, names, result, u0, theta, ok, reasons)
     values = {**theta, **{n: v[ok] for n, v in extremes.items()}}
     params = _spread(problem, values, ok)
@@ -123,7 +123,6 @@ def tolerances(dtype: torch.dtype) -> dict[str, float]:
         return {"ftol": 1e-15, "gtol": 1e-6}
     eps = torch.finfo(dtype).eps
     return {"ftol": 10 * eps, "gtol": math.sqrt(eps)}
-
 
 
 def _data_extremes(problem) -> dict[str, torch.Tensor]:
