@@ -97,12 +97,12 @@ def fit(
     if fam.event_ndim == 0 and x.dim() == 2 and x.shape[1] == 1:
         x = x.reshape(-1)  # a single column of observations
     w = as_weights(weights, n=x.shape[0], dtype=x.dtype, device=x.device)
-    fixed_t = resolve_fixed(fam, fixed, x)
     if groups is not None or exposure is not None or isinstance(prior, str):
         from .groups import fit_groups
 
-        return fit_groups(fam, x, w, fixed_t, groups, prior=prior, init=init, method=method, max_iter=max_iter,
-                          solver=solver, exposure=exposure)
+        return fit_groups(fam, x, w, resolve_fixed(fam, fixed, x), groups, prior=prior, init=init, method=method,
+                          max_iter=max_iter, solver=solver, exposure=exposure)
+    fixed_t = resolve_fixed(fam, fixed, x)
     problem = Problem(fam, x, w, fixed_t, {})
     fam.check_support(x, fixed_t, problem.ctx)
     terms = resolve_priors(fam, prior, fixed_t, problem.shapes, problem.ctx, x.dtype, x.device)

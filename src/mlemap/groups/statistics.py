@@ -8,18 +8,28 @@ for the extremes. The terms are merged per group by the same rules as
 moments by the grouped weighted mean and the centred sum :math:`\\sum_{i \\in g} w_i (t_i - \\bar t_g)^2`
 (two passes, no cancellation), extremes by ``scatter_reduce`` (``amin``/``amax``).
 
+Log-gaps (the mean of a positive quantity, its rounding residual and
+:math:`W(\\log\\bar t - \\overline{\\log t})`, where a family keeps them) are formed per group as
+``weighted_log_gap`` forms them for one sample. A kind of field without a grouped rule makes the
+statistics unavailable (the routes then use the rows), never a silently wrong merge.
+
 The result is a :class:`~mlemap.families.statistics.SufficientStatistics` whose tensors have a
 leading dimension of the number of groups; :func:`take` slices one group or a subset.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Mapping
 
 import torch
 from torch.func import vmap
 
 from ..families.statistics import SufficientStatistics
+
+
+#: the kinds of field merged here (other kinds: the statistics are refused, and the rows are used instead)
+KINDS = ("weight", "sums", "moments", "extremes", "log_gaps")
 
 
 class StatisticsUnavailable(Exception):
@@ -38,11 +48,15 @@ def grouped_statistics(
 
     def one(row, wi):
         s = family.statistics({**{k: v.unsqueeze(0) for k, v in row.items()}, **constants}, wi.unsqueeze(0))
-        return s.weight, dict(s.sums), {k: m[0] for k, m in s.moments.items()}, dict(s.extremes)
+        unknown = [f.name for f in dataclasses.fields(s) if f.name not in KINDS and getattr(s, f.name)]
+        if unknown:
+            raise StatisticsUnavailable(f"no grouped merge rule for the statistics' {', '.join(unknown)}")
+        gaps = {k: g[0] for k, g in getattr(s, "log_gaps", {}).items()}
+        return s.weight, dict(s.sums), {k: m[0] for k, m in s.moments.items()}, dict(s.extremes), gaps
 
     try:
-        weight, sums, means, extremes = vmap(one)(rows, weights)
-    except (RuntimeError, NotImplementedError, TypeError, ValueError) as exc:
+        weight, sums, means, extremes, gaps = vmap(one)(rows, weights)
+    except (RuntimeError, NotImplementedError, TypeError, ValueError, StatisticsUnavailable) as exc:
         raise StatisticsUnavailable(str(exc)) from exc
 
     def scatter_sum(values: torch.Tensor) -> torch.Tensor:
@@ -60,13 +74,30 @@ def grouped_statistics(
         else:
             m2 = scatter_sum(wt.unsqueeze(-1) * centred.unsqueeze(-1) * centred.unsqueeze(-2))
         moments[key] = (mean, m2)
+    extra = {}
+    if gaps:
+        extra["log_gaps"] = {k: _grouped_log_gap(t, weights, W, codes, scatter_sum) for k, t in gaps.items()}
     return SufficientStatistics(
         weight=W,
         sums={k: scatter_sum(v) for k, v in sums.items()},
         moments=moments,
         extremes={k: (_scatter_extreme(lo, codes, n_groups, "amin"), _scatter_extreme(hi, codes, n_groups, "amax"))
                   for k, (lo, hi) in extremes.items()},
+        **extra,
     )
+
+
+def _grouped_log_gap(t, weights, W, codes, scatter_sum):
+    """Each group's ``(m, c, G)`` of a positive quantity, as ``weighted_log_gap`` computes it for one
+    sample: the mean :math:`m`, its residual :math:`c = m\\bar u` and :math:`G = \\sum w_i\\psi(u_i) - W\\psi(\\bar u)`
+    with :math:`u_i = (t_i - m)/m`."""
+    from ..families.statistics import excess_log  # where statistics carry log-gaps, the family module has it
+
+    mean = scatter_sum(weights * t) / W
+    m = mean[codes]
+    u = (t - m) / m
+    u_bar = scatter_sum(weights * u) / W
+    return mean, mean * u_bar, scatter_sum(weights * excess_log(u)) - W * excess_log(u_bar)
 
 
 def _scatter_extreme(values: torch.Tensor, codes: torch.Tensor, n_groups: int, reduce: str) -> torch.Tensor:
@@ -77,9 +108,13 @@ def _scatter_extreme(values: torch.Tensor, codes: torch.Tensor, n_groups: int, r
 
 def take(s: SufficientStatistics, index) -> SufficientStatistics:
     """The statistics of one group (an integer) or of a subset of groups (an index tensor)."""
+    extra = {}
+    if getattr(s, "log_gaps", None):
+        extra["log_gaps"] = {k: tuple(v[index] for v in parts) for k, parts in s.log_gaps.items()}
     return SufficientStatistics(
         weight=s.weight[index],
         sums={k: v[index] for k, v in s.sums.items()},
         moments={k: (m[index], m2[index]) for k, (m, m2) in s.moments.items()},
         extremes={k: (lo[index], hi[index]) for k, (lo, hi) in s.extremes.items()},
+        **extra,
     )
