@@ -84,10 +84,10 @@ if TYPE_CHECKING:  # what static tools and editors see
     from .fitting import fit
     from .formula import FormulaError, regress
     from .inference.lrt import LRTResult, lrt
-    from .groups import EmpiricalBayesFit, GroupedFit
     from .models import LaplaceRegression, LinearRegression, LogisticRegression, PoissonRegression, SoftmaxRegression
     from .paths import RegularizationPath, regularization_path
     from .priors import DiscretePrior
+    from .groups import EmpiricalBayesFit, GroupedFit
     from .results import FitResult
 
 __version__ = "0.1.0"

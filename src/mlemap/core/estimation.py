@@ -143,16 +143,6 @@ def _discrete_prior_route(problem: Problem, method: str, init, max_iter: int, so
                    predictive=predictive, extra_reasons=reasons)
 
 
-def estimate_at(problem: Problem, params, method: str, convergence: Convergence, boundary: dict[str, str]) -> Estimate:
-    """The :class:`Estimate` of ``problem`` at ``params`` found by another solver (the batched Newton of
-    many groups): the boundary bookkeeping, notes, covariance and log-likelihood of the numerical route."""
-    boundary, held = _boundary(problem, params, dict(boundary))
-    with warnings.catch_warnings(record=True):
-        warnings.simplefilter("always", MlemapWarning)
-        notes, warns = _boundary_warnings(problem, boundary)
-    return _result(problem, params, method, convergence, boundary, held, notes=notes, warns=warns)
-
-
 def _result(problem: Problem, params, method: str, convergence: Convergence, boundary, held, *, notes=(), warns=(),
             posterior=None, predictive=None, hessian_cache=None, extra_reasons=None) -> Estimate:
     """The :class:`Estimate` of a route: covariance, log-likelihood and log-prior computed on first use."""
@@ -266,3 +256,13 @@ def _no_closed_form_message(problem: Problem, prior_types: dict[str, type]) -> s
         f"The '{fam.name}' family has no closed-form estimator. Use method='auto' (the default) or "
         "method='numerical'."
     )
+
+
+def estimate_at(problem, params, method: str, convergence: Convergence, boundary: dict[str, str]) -> Estimate:
+    """The :class:`Estimate` of ``problem`` at ``params`` found by another solver (the batched Newton of
+    many groups): the boundary bookkeeping, notes, covariance and log-likelihood of the numerical route."""
+    boundary, held = _boundary(problem, params, dict(boundary))
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always", MlemapWarning)
+        notes, warns = _boundary_warnings(problem, boundary)
+    return _result(problem, params, method, convergence, boundary, held, notes=notes, warns=warns)
