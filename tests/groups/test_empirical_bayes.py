@@ -276,3 +276,34 @@ def test_the_shrinkage_plot_is_drawn(tmp_path):
     plt.close("all")
     text = str(eb.summary())
     assert "learned prior on 'probs': Beta(" in text and all(len(line) <= 80 for line in text.splitlines())
+
+
+def test_log_gamma_differences_keep_their_digits():
+    import mpmath
+
+    from mlemap.groups.marginals import lgamma_ratio
+
+    a = torch.tensor([1e-3, 0.5, 3.0, 40.0, 999.0, 2e3, 1e5, 3.3e7, 1e12, 1e12, 7e15], dtype=torch.float64)
+    k = torch.tensor([0.0, 2.0, 1.0, 17.0, 1.0, 1.0, 40.0, 1e4, 0.0, 3.0, 12.0], dtype=torch.float64)
+    got = lgamma_ratio(a, k)
+    with mpmath.workdps(60):
+        for ai, ki, gi in zip(a.tolist(), k.tolist(), got.tolist()):
+            exact = mpmath.loggamma(mpmath.mpf(ai) + mpmath.mpf(ki)) - mpmath.loggamma(mpmath.mpf(ai))
+            assert abs(gi - float(exact)) <= 1e-14 * max(1.0, abs(float(exact))), (ai, ki, gi, float(exact))
+
+
+def test_gamma_poisson_counts_without_extra_variation_reach_the_poisson_limit():
+    rng = np.random.default_rng(6)
+    labels = np.repeat(np.arange(12), rng.integers(8, 40, 12))
+    years = rng.uniform(0.5, 3.0, len(labels))
+    claims = rng.poisson(0.8 * years).astype(float)
+    Y, T = np.bincount(labels, claims), np.bincount(labels, years)
+    pooled = Y.sum() / T.sum()
+    # the negative-binomial marginal rises towards the Poisson limit as the concentration grows
+    values = [stats.nbinom.logpmf(Y, c, (c / pooled) / (c / pooled + T)).sum() for c in (1.0, 1e2, 1e4)]
+    assert values[0] < values[1] < values[2] < stats.poisson.logpmf(Y, pooled * T).sum()
+    with pytest.warns(mm.BoundaryWarning, match="Poisson sampling"):
+        eb = mm.fit("poisson", claims, groups=labels, prior="estimate", exposure=years)
+    assert eb.hyper.at_limit
+    assert eb.hyperparameters.loc["mean", "estimate"] == pytest.approx(pooled, rel=1e-12)
+    np.testing.assert_allclose(eb.params["rate"], pooled, rtol=1e-12)

@@ -78,9 +78,7 @@ def cmd_fit_groups(args) -> None:
     if args.out:
         _write(table, args.out, fmt)
     if args.json:
-        from .main import print_json
-
-        print_json(_payload(args, result, table))
+        sys.stdout.write(json.dumps(_payload(args, result, table), allow_nan=False) + "\n")
         return
     sys.stdout.write(str(result.summary(level=args.level)) + "\n")
     if args.out:

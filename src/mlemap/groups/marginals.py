@@ -35,20 +35,34 @@ from ..closed_form.conjugate import beta_mode, gamma_mode
 LOG_2PI = math.log(2 * math.pi)
 
 
-#: above this many times the increment, log-gamma differences use Stirling's series
-STIRLING = 1e7
+#: from this argument on, log-gamma differences use Stirling's series
+STIRLING = 30.0
+
+
+def _stirling_correction(x: torch.Tensor) -> torch.Tensor:
+    """:math:`\\log\\Gamma(x) - [(x - \\tfrac12)\\log x - x + \\tfrac12\\log 2\\pi] \\approx 1/(12x) - 1/(360x^3) + 1/(1260x^5)`."""
+    inv = 1 / x
+    inv2 = inv * inv
+    return inv * (1 / 12 - inv2 * (1 / 360 - inv2 / 1260))
 
 
 def lgamma_ratio(a: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-    """:math:`\\log\\Gamma(a + k) - \\log\\Gamma(a)` for :math:`a > 0, k \\ge 0`, accurate when :math:`a \\gg k`.
+    """:math:`\\log\\Gamma(a + k) - \\log\\Gamma(a)` for :math:`a > 0, k \\ge 0`, with its digits when :math:`a \\gg k`.
 
-    Where :math:`a > 10^7 \\max(1, k)` the difference of Stirling's series is used,
-    :math:`(a - \\tfrac12)\\operatorname{log1p}(k/a) + k \\log(a + k) - k - \\tfrac{k}{12 a (a + k)}` (the next
-    term is below :math:`10^{-21}`), where the two log-gammas would cancel to nothing; else ``lgamma``.
+    For :math:`a \\ge 30` the difference of Stirling's series, with the leading terms combined so that
+    nothing cancels (the two log-gammas themselves would cancel to their rounding error, about
+    :math:`\\epsilon\\, a \\log a`):
+
+    .. math:: (a - \\tfrac12)\\operatorname{log1p}(k/a) + k \\log(a + k) - k + r(a + k) - r(a),
+
+    :math:`r(x) = 1/(12x) - 1/(360x^3) + 1/(1260x^5)` (the first omitted term is below
+    :math:`10^{-14}/x^2` relative); ``lgamma`` directly for smaller :math:`a`.
     """
-    big = a > STIRLING * k.clamp_min(1.0)
+    big = a >= STIRLING
     a_big = torch.where(big, a, torch.full_like(a, STIRLING))
-    series = (a_big - 0.5) * torch.log1p(k / a_big) + k * torch.log(a_big + k) - k - k / (12 * a_big * (a_big + k))
+    b_big = a_big + k
+    series = ((a_big - 0.5) * torch.log1p(k / a_big) + k * torch.log(b_big) - k
+              + (_stirling_correction(b_big) - _stirling_correction(a_big)))
     a_small = torch.where(big, torch.ones_like(a), a)
     direct = torch.lgamma(a_small + k) - torch.lgamma(a_small)
     return torch.where(big, series, direct)

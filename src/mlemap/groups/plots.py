@@ -79,6 +79,7 @@ def shrinkage(fit, *, ax=None, level=None, path=None):
     tidy(a)
     a.legend(frameon=False, fontsize=8, loc="best", markerscale=3 if n > 200 else 1)
     if path is not None:
-        a.figure.tight_layout()
+        if a.figure.get_layout_engine() is None:
+            a.figure.tight_layout()
         a.figure.savefig(path, dpi=130)
     return a
