@@ -39,7 +39,7 @@ def data(tmp_path_factory):
         "clicked": rng.binomial(1, rng.beta(2, 8, 12)[np.repeat(np.arange(12), sizes)]),
         "years": rng.uniform(0.5, 3.0, sizes.sum()),
     })
-    frame["claims"] = rng.poisson(0.8 * frame["years"])
+    frame["claims"] = rng.poisson(rng.gamma(2.0, 0.5, 12)[np.repeat(np.arange(12), sizes)] * frame["years"])
     frame.to_csv(d / "machines.csv", index=False)
     broken = frame.copy()
     broken.loc[3, "machine"] = None
