@@ -67,6 +67,9 @@ def test_grouped_statistics_are_each_groups_own(name, weighted):
             assert _close(batch.moments[k][0][g], mean) and _close(batch.moments[k][1][g], m2), k
         for k, (lo, hi) in alone.extremes.items():
             assert _close(batch.extremes[k][0][g], lo) and _close(batch.extremes[k][1][g], hi), k
+        for k, parts in getattr(alone, "log_gaps", {}).items():  # where a family keeps log-gaps
+            for got, want in zip((v[g] for v in batch.log_gaps[k]), parts):
+                assert _close(got, want), k
 
 
 def test_binomial_statistics_with_a_total_count_per_row():
