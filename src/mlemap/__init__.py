@@ -56,6 +56,8 @@ _LAZY = {
     "regularization_path": ("paths", "regularization_path"),
     "RegularizationPath": ("paths", "RegularizationPath"),
     "DiscretePrior": ("priors", "DiscretePrior"),
+    "GroupedFit": ("groups", "GroupedFit"),
+    "EmpiricalBayesFit": ("groups", "EmpiricalBayesFit"),
     "Family": ("families", "Family"),
     "family_names": ("families", "family_names"),
     "families": ("families", None),
@@ -98,6 +100,7 @@ if TYPE_CHECKING:  # what static tools and editors see
     )
     from .paths import RegularizationPath, regularization_path
     from .priors import DiscretePrior
+    from .groups import EmpiricalBayesFit, GroupedFit
     from .results import FitResult
     from .survival import SurvivalRegression
 
@@ -124,6 +127,8 @@ __all__ = [
     "regularization_path",
     "RegularizationPath",
     "DiscretePrior",
+    "GroupedFit",
+    "EmpiricalBayesFit",
     "Family",
     "family_names",
     "families",

@@ -49,6 +49,8 @@ def fit(
     max_iter: int = 200,
     solver: str = "auto",
     truncation: Any = None,
+    groups: Any = None,
+    exposure: Any = None,
 ) -> FitResult:
     """Fit ``family`` to ``data`` by maximum likelihood, or by MAP when ``prior`` is given.
 
@@ -83,6 +85,12 @@ def fit(
     truncation : (low, high), optional
         The sample only holds values in ``(low, high]`` (``None`` for an open end): each observation's
         likelihood is divided by the probability of that range (see :mod:`mlemap.censoring.family`).
+    groups : array-like, optional
+        One group label per observation: the family is fitted in every group at once (vectorised) and a
+        :class:`~mlemap.groups.GroupedFit` is returned; with ``prior="estimate"`` the prior is learned
+        from the groups (empirical Bayes, :class:`~mlemap.groups.EmpiricalBayesFit`).
+    exposure : array-like, optional
+        Per-observation exposures of Poisson counts for empirical Bayes (rate times exposure).
     """
     if method not in METHODS:
         raise MethodError(f"The 'method' argument must be one of {', '.join(METHODS)}. Got {method!r} instead.")
@@ -96,6 +104,11 @@ def fit(
     if fam.event_ndim == 0 and x.dim() == 2 and x.shape[1] == 1:
         x = x.reshape(-1)  # a single column of observations
     w = as_weights(weights, n=x.shape[0], dtype=x.dtype, device=x.device)
+    if groups is not None or exposure is not None or isinstance(prior, str):
+        from .groups import fit_groups
+
+        return fit_groups(fam, x, w, resolve_fixed(fam, fixed, x), groups, prior=prior, init=init, method=method,
+                          max_iter=max_iter, solver=solver, exposure=exposure)
     fixed_t = resolve_fixed(fam, fixed, x)
     problem = DistributionProblem(fam, x, w, fixed_t, {})
     fam.check_support(x, fixed_t, problem.ctx)

@@ -87,6 +87,10 @@ def _weights(table, name: str | None):
 
 
 def cmd_fit(args) -> None:
+    if args.group_by or args.out or args.exposure:
+        from .groups import cmd_fit_groups
+
+        return cmd_fit_groups(args)
     fam_module.resolve_family(args.family)  # an unknown family fails before the data are read
     if censoring.wanted(args):
         table, x = censoring.load(args)

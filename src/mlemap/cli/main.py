@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
     fit.add_argument("--plot", metavar="PNG", help="save the fitted density over the data and a Q-Q plot")
     censoring.add_options(fit)
+    fit.add_argument("--group-by", metavar="COLUMN", help="fit the family in every group of this column (one row per "
+                     "group); with --prior estimate the prior is learned from the groups (empirical Bayes)")
+    fit.add_argument("--out", metavar="FILE", help="with --group-by: write the table of groups (.csv, .parquet, .json)")
+    fit.add_argument("--exposure", metavar="COLUMN", help="with --group-by and --prior estimate: Poisson exposures")
     _common(fit)
 
     compare = sub.add_parser("compare", help="fit several families to one column and rank them by AIC",
