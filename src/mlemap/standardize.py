@@ -8,7 +8,8 @@ Jacobian: :math:`\\ell_x(\\theta) = \\ell_z(\\theta') - W \\log s`. The engine f
 is near 0 and spread near 1 whatever the units of :math:`x`, so that the optimiser's path and its
 tolerances are the same for :math:`x` and :math:`a x + b` up to rounding; the estimate is mapped back.
 :math:`s` is a power of two, so :math:`z` carries no rounding from the division. The centre and
-spread are the (weighted) median and inter-quartile range, of the engine's subsample on large data.
+spread are the (weighted) median and inter-quartile range (the mean of :math:`|x|` for a scale
+family), of the engine's subsample on large data.
 
 Fits with priors are left as they are (a prior is a density in the original units).
 """
@@ -71,7 +72,7 @@ def standardisation(problem: Problem, sample_size: int, sample_above: int) -> tu
             spread = float(x.max() - x.min())
     else:
         centre = 0.0
-        spread = float(weighted_quantile(x.abs(), w, 0.5)) or float(x.abs().max())
+        spread = float((x.abs().mean() if w is None else (w * x.abs()).sum() / w.sum()))
     if not (math.isfinite(spread) and spread > 0 and math.isfinite(centre)):
         return None
     rescaling = Rescaling(centre, 2.0 ** round(math.log2(spread)), dict(kinds))
