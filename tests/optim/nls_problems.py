@@ -383,6 +383,31 @@ PROBLEMS = [
 
 BY_NAME = {p.name: p for p in PROBLEMS}
 
+#: maps between equivalent minimisers of problems with symmetric terms: index permutations and sign
+#: flips (the model is unchanged, so a fit may land on any of them)
+SYMMETRIES = {
+    # b3 exp(-t b1) and b6 exp(-t b5) swap
+    "biggs_exp6": [((4, 1, 5, 3, 0, 2), (1, 1, 1, 1, 1, 1))],
+    # exp(-t b1) - exp(-t b2) - b3 (...) equals exp(-t b2) - exp(-t b1) + b3 (...): (b1, b2, b3) -> (b2, b1, -b3)
+    "box_3d": [((1, 0, 2), (1, 1, -1))],
+    # the three Gaussian peaks (b2, b6, b9), (b3, b7, b10), (b4, b8, b11) in any order
+    "osborne_2": [
+        (tuple([0] + [a, b, c] + [4] + [a + 4, b + 4, c + 4] + [a + 7, b + 7, c + 7]), (1,) * 11)
+        for a, b, c in ((1, 2, 3), (1, 3, 2), (2, 1, 3), (2, 3, 1), (3, 1, 2), (3, 2, 1))
+        if (a, b, c) != (1, 2, 3)
+    ],
+}
+
+
+def equivalent_minima(name: str) -> list[tuple[str, ...]]:
+    """The reference minimiser and its images under the problem's symmetries (as decimal strings)."""
+    ref = MINIMUM[name]
+    out = [ref]
+    for order, signs in SYMMETRIES.get(name, []):
+        out.append(tuple(ref[i] if s > 0 else (ref[i][1:] if ref[i].startswith("-") else "-" + ref[i])
+                         for i, s in zip(order, signs)))
+    return out
+
 
 #: the reference minimiser of each problem, 40 significant digits (exact zeros where the minimiser is 0 by symmetry): mpmath Newton at 90 digits from a
 #: nearby point (:func:`nls_reference.mp_minimum`; its gradient is checked by the tests)
