@@ -16,9 +16,10 @@ Hessian are evaluated); :math:`\\rho < 1/4` shrinks :math:`\\Delta` to a quarter
 :math:`\\rho > 3/4` on the boundary doubles it. A non-finite trial value (or gradient) rejects the
 step and shrinks the radius.
 
-Where the predicted decrease is below ``1e-10`` of :math:`\\max(1, |f|)`, differences of ``f`` no
-longer resolve it; the trial is then evaluated with ``fg`` and the step accepted when ``f`` does
-not rise beyond that level and the gradient shrinks in the :math:`H^{-1}` norm.
+Where the predicted decrease is below ``1e-10`` of :math:`\\max(1, |f|)`, differences of ``f`` may
+no longer resolve it: a step that the ratio rejects there is evaluated once more with ``fg`` and
+accepted when ``f`` does not rise beyond that level and the gradient shrinks in the
+:math:`H^{-1}` norm (a positive definite model only).
 
 Convergence is judged only at accepted points, on the exact derivatives there
 (:mod:`mlemap.optim.convergence`): the scaled gradient, the Newton decrement at the rounding level
