@@ -76,6 +76,10 @@ def data_extremes(problem) -> dict[str, torch.Tensor]:
 
 
 def solve_numerically(problem, init: dict[str, torch.Tensor], *, max_iter: int = 200, solver: str = "auto") -> NumericalOutcome:
+    if solver == "auto" and not problem.priors and not init:
+        fast = _fast_path(problem, max_iter)  # the profile solvers are unit-free by construction
+        if fast is not None:
+            return fast
     found = standardisation(problem, SUBSAMPLE_SIZE, SUBSAMPLE_ABOVE)
     if found is None:
         return _solve(problem, init, max_iter, solver)
@@ -108,17 +112,19 @@ def _map_back(outcome: NumericalOutcome, problem, standard, rescaling: Rescaling
     return NumericalOutcome(params, res, names, outcome.infinite, extremes)
 
 
+def _fast_path(problem, max_iter: int) -> NumericalOutcome | None:
+    fast = problem.family.fast_mle(problem, max_iter=max_iter)
+    if fast is None:
+        return None
+    params, n_iter, converged = fast
+    zero = torch.zeros(0, dtype=problem.dtype)
+    message = "profile Newton converged" if converged else "profile Newton did not converge"
+    result = OptimizeResult(zero, math.nan, zero, None, n_iter, n_iter, converged, message, "profile-newton")
+    result.grad = None
+    return NumericalOutcome(params, result, list(problem.free), {}, {})
+
+
 def _solve(problem, init: dict[str, torch.Tensor], max_iter: int, solver: str) -> NumericalOutcome:
-    if solver == "auto" and not problem.priors and not init:
-        fast = problem.family.fast_mle(problem, max_iter=max_iter)
-        if fast is not None:
-            params, n_iter, converged = fast
-            names = list(problem.free)
-            zero = torch.zeros(0, dtype=problem.dtype)
-            message = "profile Newton converged" if converged else "profile Newton did not converge"
-            result = OptimizeResult(zero, math.nan, zero, None, n_iter, n_iter, converged, message, "profile-newton")
-            result.grad = None
-            return NumericalOutcome(params, result, names, {}, {})
     extremes = data_extremes(problem)
     names = [n for n in problem.free if n not in extremes]
     if not names:
@@ -156,6 +162,7 @@ def _solve(problem, init: dict[str, torch.Tensor], max_iter: int, solver: str) -
             fg=objective.value_and_grad,
             max_iter=max_iter,
             callback=stop,
+            polish=problem.n_obs <= SUBSAMPLE_ABOVE,
         )
     elif solver == "lbfgs":
         result = lbfgs(objective.value_and_grad, u_start, max_iter=max(max_iter, 1000))

@@ -53,6 +53,14 @@ class Rescaling:
         return value
 
 
+def _median_and_iqr(x: torch.Tensor, w: torch.Tensor | None) -> tuple[float, float]:
+    if w is not None:
+        return float(weighted_quantile(x, w, 0.5)), float(weighted_quantile(x, w, 0.75) - weighted_quantile(x, w, 0.25))
+    xs = torch.sort(x).values  # one sort, three order statistics
+    at = lambda q: float(xs[int(round(q * (xs.numel() - 1)))])  # noqa: E731
+    return at(0.5), at(0.75) - at(0.25)
+
+
 def standardisation(problem: Problem, sample_size: int, sample_above: int) -> tuple[Problem, Rescaling] | None:
     """The standardised problem and its rescaling, or None when the family has no such symmetry (or priors)."""
     fam = problem.family
@@ -66,8 +74,7 @@ def standardisation(problem: Problem, sample_size: int, sample_above: int) -> tu
         x, w = problem.x, problem.weights
     located = "location" in kinds.values()
     if located:
-        centre = float(weighted_quantile(x, w, 0.5))
-        spread = float(weighted_quantile(x, w, 0.75) - weighted_quantile(x, w, 0.25))
+        centre, spread = _median_and_iqr(x, w)
         if not spread > 0:
             spread = float(x.max() - x.min())
     else:

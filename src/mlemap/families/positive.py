@@ -107,8 +107,8 @@ class Gamma(Family):
 
     def statistics(self, f, w):
         x = f["x"]
-        W, mean, residual, gap = weighted_log_gap(x, w)
-        return SufficientStatistics(W, sums={"x": weighted_sum(x, w)}, log_gaps={"x": (mean, residual, gap)})
+        W, mean, residual, gap = weighted_log_gap(x, w, f["log_x"])
+        return SufficientStatistics(W, sums={"x": W * mean}, log_gaps={"x": (mean, residual, gap)})
 
     def log_likelihood_stats(self, s, p):
         """:math:`-W\\,\\mathrm{st}(\\alpha) - W\\alpha\\,\\psi(\\beta\\bar x/\\alpha - 1) - W\\log\\bar x - (\\alpha - 1) G`."""
@@ -144,7 +144,7 @@ class Gamma(Family):
         return {"concentration": alpha, "rate": alpha / mean}, it, converged
 
     def initial(self, f, w, fixed):
-        W, mean, _, gap = weighted_log_gap(f["x"], w)
+        W, mean, _, gap = weighted_log_gap(f["x"], w, f["log_x"])
         s = float(gap / W)
         a = fixed.get("concentration", torch.as_tensor(_minka(s) if s > 0 else 1e12, dtype=mean.dtype, device=mean.device))
         return {"concentration": a, "rate": a / mean}

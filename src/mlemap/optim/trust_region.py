@@ -123,6 +123,7 @@ def trust_region_newton(
     gtol: float = 1e-6,
     max_step: float = 10.0,
     exact_max: int = EXACT_MAX,
+    polish: bool = True,
     callback: Callable[[torch.Tensor, float], bool | None] | None = None,
 ) -> OptimizeResult:
     """Minimise ``f`` by trust-region Newton (see the module docstring).
@@ -131,8 +132,10 @@ def trust_region_newton(
     gradient (derived from ``fgh`` when not given). ``ftol`` and ``gtol`` are the tolerances of
     the convergence criteria; ``max_step`` bounds the first step to that many times
     :math:`\\max(1, \\|x_0\\|_\\infty)` per coordinate. ``max_iter`` bounds the accepted steps (each
-    may take several trial points). ``callback(x, f)`` is called at every accepted iterate;
-    returning True stops there.
+    may take several trial points). ``polish=False`` skips the Newton steps after convergence (each
+    costs a gradient and a Hessian; where the objective is a sum over many rows the criteria's
+    accuracy suffices). ``callback(x, f)`` is called at every accepted iterate; returning True
+    stops there.
     """
     if fg is None:
         fg = lambda x: fgh(x)[:2]  # noqa: E731
@@ -166,7 +169,7 @@ def trust_region_newton(
         if callback is not None and callback(x, float(fx)):
             return done(it, "stopped by the callback", "callback")
         if report.converged:
-            if it < max_iter and polished < MAX_POLISH and report.decrement > POLISH * report.decrement_tol:
+            if polish and it < max_iter and polished < MAX_POLISH and report.decrement > POLISH * report.decrement_tol:
                 better = _polish(fgh, fg, evaluate, x, fx, g, H, ftol, gtol)
                 if better is not None:
                     x, fx, g, H = better
