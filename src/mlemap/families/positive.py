@@ -209,7 +209,7 @@ class Weibull(Family):
         L = weighted_sum(lx, w)
         c = lx.max()
         y = lx - c
-        k = self.initial(problem.features if problem.n_obs <= 200_000 else {"log_x": lx[problem.subsample_index(50_000)]}, None if problem.n_obs > 200_000 else w, {})["concentration"]
+        k = self.initial(problem.features, w, {})["concentration"]  # two passes over log x
         converged, it = False, 0
         for it in range(1, max_iter + 1):
             e = torch.exp(k * y)
