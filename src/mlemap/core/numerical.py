@@ -77,6 +77,10 @@ def data_extremes(problem) -> dict[str, torch.Tensor]:
 
 
 def solve_numerically(problem, init: dict[str, torch.Tensor], *, max_iter: int = 200, solver: str = "auto") -> NumericalOutcome:
+    if solver == "auto" and not problem.priors and not init:
+        fast = _fast_path(problem, max_iter)  # the profile solvers are unit-free by construction
+        if fast is not None:
+            return fast
     found = standardisation(problem, SUBSAMPLE_SIZE, SUBSAMPLE_ABOVE)
     if found is None:
         return _solve(problem, init, max_iter, solver)
@@ -109,20 +113,23 @@ def _map_back(outcome: NumericalOutcome, problem, standard, rescaling: Rescaling
     return NumericalOutcome(params, res, names, outcome.infinite, extremes)
 
 
+def _fast_path(problem, max_iter: int) -> NumericalOutcome | None:
+    fast = problem.family.fast_mle(problem, max_iter=max_iter)
+    if fast is None:
+        return None
+    params, n_iter, converged, *hessian = fast
+    names = list(problem.free)
+    zero = torch.zeros(0, dtype=problem.dtype)
+    x, hess = zero, None
+    if hessian:  # the exact Hessian in the unconstrained coordinates: the standard errors reuse it
+        x, hess = problem.layout(names).pack(params).to(problem.dtype), hessian[0]
+    message = "profile Newton converged" if converged else "profile Newton did not converge"
+    result = OptimizeResult(x, math.nan, zero, hess, n_iter, n_iter, converged, message, "profile-newton")
+    result.grad = None
+    return NumericalOutcome(params, result, names, {}, {})
+
+
 def _solve(problem, init: dict[str, torch.Tensor], max_iter: int, solver: str) -> NumericalOutcome:
-    if solver == "auto" and not problem.priors and not init:
-        fast = problem.family.fast_mle(problem, max_iter=max_iter)
-        if fast is not None:
-            params, n_iter, converged, *hessian = fast
-            names = list(problem.free)
-            zero = torch.zeros(0, dtype=problem.dtype)
-            x, hess = zero, None
-            if hessian:  # the exact Hessian in the unconstrained coordinates: the standard errors reuse it
-                x, hess = problem.layout(names).pack(params).to(problem.dtype), hessian[0]
-            message = "profile Newton converged" if converged else "profile Newton did not converge"
-            result = OptimizeResult(x, math.nan, zero, hess, n_iter, n_iter, converged, message, "profile-newton")
-            result.grad = None
-            return NumericalOutcome(params, result, names, {}, {})
     extremes = data_extremes(problem)
     names = [n for n in problem.free if n not in extremes]
     if not names:
@@ -153,7 +160,8 @@ def _solve(problem, init: dict[str, torch.Tensor], max_iter: int, solver: str) -
     if solver == "newton":
         watch = [n for n in problem.family.limits if n in names and n not in problem.priors]
         stop = (lambda u, f: bool(_beyond_limits(problem, names, layout.unpack(u)))) if watch else None
-        result = minimize(objective, u_start, solver="newton", max_iter=max_iter, callback=stop)
+        result = minimize(objective, u_start, solver="newton", max_iter=max_iter, callback=stop,
+                          polish=problem.n_obs <= SUBSAMPLE_ABOVE)
     else:
         result = minimize(objective, u_start, solver=solver, max_iter=max_iter)
     params = layout.unpack(result.x)
