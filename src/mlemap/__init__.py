@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from . import errors
 from .errors import (
+    ArgumentError,
     BoundaryWarning,
     ConvergenceWarning,
     DataError,
@@ -130,6 +131,7 @@ __all__ = [
     "FamilyError",
     "LogDensityError",
     "ParameterError",
+    "ArgumentError",
     "PriorError",
     "MethodError",
     "EstimationError",

@@ -294,7 +294,12 @@ def check_scale_representable(family: Family, ctx: DataContext, spread: bool) ->
     """Raise :class:`DataError` when the data's scale (their range when ``spread``, else their
     largest value) is so large or so small that its square overflows or underflows float64."""
     size = float(ctx.max - ctx.min) if spread else float(max(abs(float(ctx.max)), abs(float(ctx.min))))
-    what = "range" if spread else "largest magnitude"
+    check_size_representable(family, size, "range" if spread else "largest magnitude")
+
+
+def check_size_representable(family: Family, size: float, what: str) -> None:
+    """Raise :class:`DataError` when a size of the data (``what``: their range, a column's range)
+    squared leaves float64."""
     if size > HUGE_SCALE:
         raise DataError(
             f"The data's {what} is {size:.3g}: squared, as in the '{family.name}' family's curvature and the variance "

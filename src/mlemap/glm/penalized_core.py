@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError, ParameterError, ShapeError, WeightsError
+from .design import refuse_dates
 
 #: below this many observations the per-observation family terms run on one torch thread: their
 #: parallel regions gain nothing there and stall when another process holds the second core
@@ -85,6 +86,8 @@ def _to_numpy(data, name: str) -> np.ndarray:
     values = getattr(data, "to_numpy", None)
     if callable(values):
         data = values()
+    if isinstance(data, np.ndarray):
+        refuse_dates(data, name=name)
     try:
         arr = np.asarray(data, dtype=np.float64)
     except (TypeError, ValueError) as exc:
