@@ -192,6 +192,14 @@ class Family:
     #: indistinguishable from its limit (Student's t with df -> inf is the normal)
     limits: ClassVar[dict[str, float]] = {}
 
+    def limit_estimates(self, problem) -> Params:
+        """Free parameters whose likelihood keeps increasing towards an infinite limit, decided from the
+        data before optimising (the negative binomial's ``total_count`` when the variance does not
+        exceed the mean), each with a value at which the model equals its limit to double precision.
+        The numerical route holds them there, estimates the others given them, and reports them as
+        boundary estimates with :meth:`boundary_note`."""
+        return {}
+
     def fast_mle(self, problem, max_iter: int = 100) -> tuple[Params, int, bool] | None:
         """Optional specialised MLE solver: ``(params, iterations, converged)`` or ``None`` (use the engine).
 
