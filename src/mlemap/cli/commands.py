@@ -11,7 +11,8 @@ from .. import families as fam_module
 from ..errors import DataError, MlemapError
 from ..fitting import fit
 from . import data as cli_data
-from .output import saved, show
+from .figures import check_plot_path, save_figure
+from .output import show
 from .spec import parse_fixed, parse_priors
 
 
@@ -87,6 +88,7 @@ def _weights(table, name: str | None):
 
 def cmd_fit(args) -> None:
     fam_module.resolve_family(args.family)  # an unknown family fails before the data are read
+    check_plot_path(args.plot)
     table, names = _load(args, args.column, args.weights)
     x = _values(table, names, args.family)
     result = fit(
@@ -102,7 +104,7 @@ def cmd_fit(args) -> None:
     if args.plot:
         from ..plots import fit_figure
 
-        saved(fit_figure(result, args.plot, xlabel=",".join(names)))
+        save_figure(fit_figure(result, xlabel=",".join(names)), args.plot)
     if args.json:
         from .output import print_json
 
@@ -116,6 +118,7 @@ def cmd_fit(args) -> None:
 
 
 def cmd_compare(args) -> None:
+    check_plot_path(args.plot)
     table, names = _load(args, args.column, args.weights)
     if len(names) != 1:
         raise DataError("compare works on one column; give a single --column.")
@@ -145,7 +148,7 @@ def cmd_compare(args) -> None:
     if args.plot:
         from ..plots import comparison_figure
 
-        saved(comparison_figure(comparison, args.plot, xlabel=names[0]))
+        save_figure(comparison_figure(comparison, xlabel=names[0]), args.plot)
     if args.json:
         from .output import print_json
 
