@@ -14,6 +14,15 @@ import torch
 
 from ..families.transforms import finite_bounds, is_positive_definite, is_simplex
 
+#: what to use for an estimate that is a sample extreme (the uniform's end points, the Pareto scale),
+#: where the usual intervals fail; for the uniform the exact law is P((min - low) / (max - min) > t) =
+#: (1 + t)^-(n - 1) (a ratio of independent gamma variables: one spacing over n - 1 of them)
+EXTREME_INTERVALS = (
+    "Neither the Wald, the profile nor the bootstrap interval is valid for a sample extreme (a non-regular "
+    "estimate); an exact interval comes from the sampling distribution of the extreme (for the uniform, "
+    "(min - low) / (max - min) exceeds t with probability (1 + t)^-(n - 1))."
+)
+
 #: an unconstrained coordinate that moved this far from its start has run to the boundary
 RUNAWAY = 22.0
 #: simplex components below this are on the edge of the simplex
