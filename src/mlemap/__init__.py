@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from . import errors
 from .errors import (
+    ArgumentError,
     BoundaryWarning,
     ConvergenceWarning,
     DataError,
@@ -143,6 +144,7 @@ __all__ = [
     "FamilyError",
     "LogDensityError",
     "ParameterError",
+    "ArgumentError",
     "PriorError",
     "MethodError",
     "EstimationError",

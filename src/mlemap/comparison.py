@@ -2,9 +2,18 @@
 
 Each candidate is fitted by maximum likelihood; the table ranks successful fits by AIC
 (:math:`\\Delta_i = \\text{AIC}_i - \\min\\text{AIC}`, Akaike weights :math:`e^{-\\Delta_i/2} / \\sum_j e^{-\\Delta_j/2}`)
-and shows BIC, the log-likelihood and goodness-of-fit statistics. A fit that failed, did not
-converge, or does not apply to the data (observations outside its support) is listed with the
-reason and never ranked above a successful one; a boundary estimate is ranked but marked.
+and shows BIC, the log-likelihood and goodness-of-fit statistics. The order is:
+
+1. regular fits (``ok``), by AIC;
+2. boundary estimates (a parameter on the edge of its space or at a limit, such as a negative
+   binomial at the Poisson limit), by AIC, after every regular fit: their AIC counts a parameter
+   the data did not estimate, so it is not on the scale of the others. Their ΔAIC is shown against
+   the best regular fit, without an Akaike weight (the weights are over the regular fits);
+3. fits that did not converge, failed (including a non-finite log-likelihood at the estimate), or
+   do not apply to the data (observations outside the support), unranked, each with its reason.
+
+Data that no family can use (empty, not numbers) give a table of failures whose ``best`` is
+``None``; only an empty list of families is an error.
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ from typing import Any, Callable, Sequence
 
 from .censoring import is_censored
 from .censoring.family import accepts_censoring
-from .errors import MlemapError, MlemapWarning, SupportError
+from .errors import MlemapError, MlemapWarning, ParameterError, SupportError
 from .families.registry import continuous_family_names, discrete_family_names
 from .fitting import fit
 from .inference.goodness import GoodnessOfFit, goodness_of_fit
@@ -188,7 +197,10 @@ def compare(
             families = [f.strip() for f in families.split(",") if f.strip()]
     families = list(families)
     if not families:
-        raise MlemapError("compare() needs at least one family.")
+        raise ParameterError(
+            "compare() needs at least one family: pass names such as ['normal', 'gamma'], or 'continuous' or "
+            "'discrete'."
+        )
     candidates = []
     n = math.nan
     for name in families:
@@ -197,14 +209,17 @@ def compare(
         candidates.append(_fit_candidate(name, data, weights, method, truncation))
         if candidates[-1].result is not None:
             n = candidates[-1].result.n
-    usable = [c for c in candidates if c.usable]
-    if usable:
-        best = min(c.result.aic for c in usable)
-        total = sum(math.exp(-(c.result.aic - best) / 2) for c in usable)
-        for c in usable:
+    regular = sorted((c for c in candidates if c.status == "ok"), key=lambda c: c.result.aic)
+    boundary = sorted((c for c in candidates if c.status == "boundary"), key=lambda c: c.result.aic)
+    weighted = regular or boundary
+    if weighted:
+        best = weighted[0].result.aic
+        total = sum(math.exp(-(c.result.aic - best) / 2) for c in weighted)
+        for c in regular + boundary:
             c.delta_aic = c.result.aic - best
-            c.weight = math.exp(-c.delta_aic / 2) / total
-    ranked = sorted(usable, key=lambda c: c.result.aic) + [c for c in candidates if not c.usable]
+            if c in weighted:
+                c.weight = math.exp(-c.delta_aic / 2) / total
+    ranked = regular + boundary + [c for c in candidates if not c.usable]
     return Comparison(ranked, n)
 
 
@@ -217,6 +232,8 @@ def _fit_candidate(name: str, data, weights, method: str, truncation=None) -> Ca
         return Candidate(name, "not applicable", reason="data outside its support")
     except MlemapError as exc:
         return Candidate(name, "failed", reason=_first_sentence(str(exc)))
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (result.loglik, result.aic, result.bic)):
+        return Candidate(name, "failed", reason=f"the log-likelihood at the estimate is {result.loglik}, not a finite number")
     if not result.converged:
         return Candidate(name, "not converged", result, reason=result.message)
     # support bounds estimated by sample extremes (uniform, Pareto) are on the boundary by design

@@ -24,7 +24,7 @@ from .censoring.family import censoring_family
 from .closed_form import canonical_prior
 from .core.distribution_problem import DistributionProblem, resolve_fixed, resolve_init
 from .core.estimation import estimate
-from .data.convert import as_weights, resolve_dtype
+from .data.convert import as_weights, resolve_device, resolve_dtype
 from .errors import MethodError
 from .families import resolve_family
 from .priors.resolve import resolve_priors
@@ -98,9 +98,9 @@ def fit(
         raise MethodError(f"The 'solver' argument must be one of {', '.join(SOLVERS)}. Got {solver!r} instead.")
     if not isinstance(max_iter, int) or max_iter < 1:
         raise MethodError(f"The 'max_iter' argument must be a positive integer. Got {max_iter!r} instead.")
-    fam = resolve_family(family, init=init, support=support)
+    fam = resolve_family(family, init=init, support=support, fixed=fixed)
     fam, data = censoring_family(fam, data, truncation)
-    x, fam = fam.prepare(data, dtype=resolve_dtype(dtype), device=device)
+    x, fam = fam.prepare(data, dtype=resolve_dtype(dtype), device=None if device is None else resolve_device(device))
     if fam.event_ndim == 0 and x.dim() == 2 and x.shape[1] == 1:
         x = x.reshape(-1)  # a single column of observations
     w = as_weights(weights, n=x.shape[0], dtype=x.dtype, device=x.device)

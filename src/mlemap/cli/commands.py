@@ -12,7 +12,8 @@ from ..errors import DataError, MlemapError
 from ..fitting import fit
 from . import censoring
 from . import data as cli_data
-from .output import saved, show
+from .figures import check_plot_path, save_figure
+from .output import show
 from .spec import parse_fixed, parse_priors
 
 
@@ -92,6 +93,7 @@ def cmd_fit(args) -> None:
 
         return cmd_fit_groups(args)
     fam_module.resolve_family(args.family)  # an unknown family fails before the data are read
+    check_plot_path(args.plot)
     if censoring.wanted(args):
         table, x = censoring.load(args)
         names = [args.column] if args.column else []
@@ -112,7 +114,7 @@ def cmd_fit(args) -> None:
     if args.plot:
         from ..plots import fit_figure
 
-        saved(fit_figure(result, args.plot, xlabel=",".join(names)))
+        save_figure(fit_figure(result, xlabel=",".join(names)), args.plot)
     if args.json:
         from .output import print_json
 
@@ -129,6 +131,7 @@ def cmd_fit(args) -> None:
 
 
 def cmd_compare(args) -> None:
+    check_plot_path(args.plot)
     if censoring.wanted(args):
         table, x = censoring.load(args)
         names = [args.column] if args.column else []
@@ -168,7 +171,7 @@ def cmd_compare(args) -> None:
     if args.plot:
         from ..plots import comparison_figure
 
-        saved(comparison_figure(comparison, args.plot, xlabel=names[0] if names else None))
+        save_figure(comparison_figure(comparison, xlabel=names[0] if names else None), args.plot)
     if args.json:
         from .output import print_json
 

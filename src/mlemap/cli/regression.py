@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError
+from .figures import check_plot_path, save_figure
 
 FAMILIES = ("gaussian", "bernoulli", "poisson", "categorical", "laplace")
 SURVIVAL_FAMILIES = ("weibull", "exponential", "rayleigh", "lognormal", "loglogistic", "normal", "logistic")
@@ -128,6 +129,7 @@ def cmd_path(args) -> None:
     from ..paths import regularization_path
 
     family = _family(args.family)
+    check_plot_path(args.plot)
     frame = _frame(args, {"--weights": args.weights})
     d = design(args.formula, frame, args.missing)
     _check_target(d, family)
@@ -149,11 +151,7 @@ def cmd_path(args) -> None:
     if args.select:
         path.select(args.select, cv=args.folds) if args.select == "cv" else path.select("bic")
     if args.plot:
-        from .output import saved
-
-        ax = path.plot()
-        ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
-        saved(ax.figure)
+        save_figure(path.plot().figure, args.plot, tight=True)
     from .output import print_json, show
 
     summary = path.summary()

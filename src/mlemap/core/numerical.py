@@ -23,7 +23,7 @@ import torch
 from ..errors import ConvergenceWarning, EstimationError, warn
 from ..families.base import clamp_interior
 from ..families.transforms import finite_bounds, is_positive_definite, is_simplex
-from ..inference.boundary import RUNAWAY, snap_runaways
+from ..inference.boundary import RUNAWAY, no_maximum_message, runs_to_infinity, snap_runaways
 from ..optim import OptimizeResult
 from .optimize import minimize
 from .standardize import Rescaling, standardisation
@@ -130,11 +130,13 @@ def _fast_path(problem, max_iter: int) -> NumericalOutcome | None:
 
 
 def _solve(problem, init: dict[str, torch.Tensor], max_iter: int, solver: str) -> NumericalOutcome:
-    extremes = data_extremes(problem)
+    at_limit = problem.family.limit_estimates(problem)
+    extremes = {**data_extremes(problem), **at_limit}
     names = [n for n in problem.free if n not in extremes]
+    held_infinite = {n: "infinite" for n in at_limit}
     if not names:
         dummy = OptimizeResult(torch.zeros(0), 0.0, torch.zeros(0), None, 0, 0, True, "closed by the data extremes", "none")
-        return NumericalOutcome(dict(extremes), dummy, [], {}, extremes)
+        return NumericalOutcome(dict(extremes), dummy, [], held_infinite, extremes)
 
     start = starting_values(problem, names, {k: v for k, v in init.items() if k in names})
     problem.family.validate_start(problem.features, {**problem.fixed, **extremes, **start}, names)
@@ -164,6 +166,10 @@ def _solve(problem, init: dict[str, torch.Tensor], max_iter: int, solver: str) -
                           polish=problem.n_obs <= SUBSAMPLE_ABOVE)
     else:
         result = minimize(objective, u_start, solver=solver, max_iter=max_iter)
+    if not result.converged:
+        diverging = runs_to_infinity(objective.value, layout, u0, result.x)
+        if diverging:
+            raise EstimationError(no_maximum_message(problem.family.name, diverging, bool(problem.priors)))
     params = layout.unpack(result.x)
     beyond = _beyond_limits(problem, names, params)
     if beyond and len(beyond) < len(names):
@@ -184,7 +190,7 @@ def _solve(problem, init: dict[str, torch.Tensor], max_iter: int, solver: str) -
         curvature = torch.diagonal(hess)
     params, infinite = snap_runaways(layout.slots, u_final, u0, params, curvature, problem.total_weight)
     params = {**params, **extremes}
-    return NumericalOutcome(params, result, names, infinite, extremes)
+    return NumericalOutcome(params, result, names, {**infinite, **held_infinite}, extremes)
 
 
 def _beyond_limits(problem, names: list[str], params: dict[str, torch.Tensor]) -> list[str]:

@@ -192,6 +192,14 @@ class Family:
     #: indistinguishable from its limit (Student's t with df -> inf is the normal)
     limits: ClassVar[dict[str, float]] = {}
 
+    def limit_estimates(self, problem) -> Params:
+        """Free parameters whose likelihood keeps increasing towards an infinite limit, decided from the
+        data before optimising (the negative binomial's ``total_count`` when the variance does not
+        exceed the mean), each with a value at which the model equals its limit to double precision.
+        The numerical route holds them there, estimates the others given them, and reports them as
+        boundary estimates with :meth:`boundary_note`."""
+        return {}
+
     def fast_mle(self, problem, max_iter: int = 100) -> tuple[Params, int, bool] | None:
         """Optional specialised MLE solver: ``(params, iterations, converged)`` or ``None`` (use the engine);
         a fourth element, when given, is the exact Hessian of the negative log-likelihood in the
@@ -320,7 +328,12 @@ def check_scale_representable(family: Family, ctx: DataContext, spread: bool) ->
     """Raise :class:`DataError` when the data's scale (their range when ``spread``, else their
     largest value) is so large or so small that its square overflows or underflows float64."""
     size = float(ctx.max - ctx.min) if spread else float(max(abs(float(ctx.max)), abs(float(ctx.min))))
-    what = "range" if spread else "largest magnitude"
+    check_size_representable(family, size, "range" if spread else "largest magnitude")
+
+
+def check_size_representable(family: Family, size: float, what: str) -> None:
+    """Raise :class:`DataError` when a size of the data (``what``: their range, a column's range)
+    squared leaves float64."""
     if size > HUGE_SCALE:
         raise DataError(
             f"The data's {what} is {size:.3g}: squared, as in the '{family.name}' family's curvature and the variance "

@@ -74,10 +74,15 @@ def discrete_family_names() -> list[str]:
 
 
 def resolve_family(
-    spec: Any, *, init: Mapping[str, Any] | None = None, support: Mapping[str, Any] | None = None
+    spec: Any,
+    *,
+    init: Mapping[str, Any] | None = None,
+    support: Mapping[str, Any] | None = None,
+    fixed: Mapping[str, Any] | None = None,
 ) -> Family:
     """Turn a name, a :class:`Family` (class or instance), a torch distribution class or a
-    log-density function into a :class:`Family`."""
+    log-density function into a :class:`Family` (a log-density's parameters are the function's
+    arguments, with ``init`` and ``fixed`` naming those it takes through defaults or ``**kwargs``)."""
     if isinstance(spec, Family):
         return spec
     if isinstance(spec, type) and issubclass(spec, Family):
@@ -103,7 +108,7 @@ def resolve_family(
             f"(td.{type(spec).__name__}) or a name such as '{_BY_TORCH_CLASS.get(type(spec), Normal).name}'."
         )
     if callable(spec):
-        return LogDensity(spec, init=init, support=support)
+        return LogDensity(spec, init=init, support=support, fixed=fixed if isinstance(fixed, Mapping) else ())
     raise FamilyError(
         f"The 'family' argument must be a family name, a torch.distributions class or a log-density "
         f"function. Got {type(spec).__name__} instead. Valid names are: {', '.join(family_names())}."

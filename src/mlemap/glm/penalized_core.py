@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError, ParameterError, ShapeError, WeightsError
+from .design import refuse_dates
 from .gram import torch_single_thread
 
 #: below this many observations the per-observation family terms run on one torch thread: their
@@ -77,6 +78,8 @@ def _to_numpy(data, name: str) -> np.ndarray:
     values = getattr(data, "to_numpy", None)
     if callable(values):
         data = values()
+    if isinstance(data, np.ndarray):
+        refuse_dates(data, name=name)
     try:
         arr = np.asarray(data, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -38,6 +38,7 @@ class Separation:
     reference: str | None
     n_boundary: int
     diverging: np.ndarray  # bool, (rows, p1)
+    cause: str = "separation"
 
     def combination(self, row: int) -> str:
         v = self.direction[row]
