@@ -174,8 +174,9 @@ def test_chunked_objective_sums_chunks_exactly(family, chunk_rows):
     np.testing.assert_allclose(float(f2), float(f1), rtol=1e-12)
     np.testing.assert_allclose(g2.numpy(), g1.numpy(), rtol=1e-10, atol=1e-10 * float(g1.abs().max()))
     np.testing.assert_allclose(H2.numpy(), H1.numpy(), rtol=1e-10, atol=1e-10 * float(H1.abs().max()))
-    g_fd, H_fd = fd_grad_hess(chunked.value, u)
-    np.testing.assert_allclose(H2.numpy(), H_fd, rtol=1e-5, atol=1e-5 * float(H2.abs().max()))
+    if chunk_rows == 3000:  # the chunked Hessians equal this one to 1e-10 (above)
+        g_fd, H_fd = fd_grad_hess(whole.value, u)
+        np.testing.assert_allclose(H2.numpy(), H_fd, rtol=1e-5, atol=1e-5 * float(H2.abs().max()))
 
 
 def test_gradient_vanishes_and_hessian_is_positive_definite_at_the_mle():

@@ -32,11 +32,16 @@ from ..priors.discrete import DiscretePrior
 from .distribution_problem import DistributionProblem
 from .estimate import Convergence, Estimate
 from .numerical import solve_numerically, warn_if_not_converged
+from .threads import family_threads
 
 
 def estimate(problem: DistributionProblem, *, method: str = "auto", init=None, max_iter: int = 200, solver: str = "auto") -> Estimate:
     """Run the chosen route on a validated problem and return its :class:`Estimate`."""
-    init = init or {}
+    with family_threads(problem.n_obs):
+        return _estimate(problem, method, init or {}, max_iter, solver)
+
+
+def _estimate(problem: DistributionProblem, method: str, init, max_iter: int, solver: str) -> Estimate:
     if any(t.is_discrete for t in problem.priors.values()):
         return _discrete_prior_route(problem, method, init, max_iter, solver)
     prior_types = {t.key: type(t.prior) for t in problem.priors.values()}
@@ -155,7 +160,8 @@ def _result(problem: DistributionProblem, params, method: str, convergence: Conv
         for name, why in boundary.items():
             reasons.setdefault(name, f"the estimate is on the boundary ({why})")
         kind = "negative log-posterior Hessian" if estimator == "MAP" else "observed information"
-        return hessian_covariance(problem, params, held, reasons, kind, cached=hessian_cache)
+        with family_threads(problem.n_obs):
+            return hessian_covariance(problem, params, held, reasons, kind, cached=hessian_cache)
 
     estimate = Estimate(
         params=params,

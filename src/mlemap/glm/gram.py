@@ -10,10 +10,11 @@ computed as a symmetric rank-k update (BLAS ``dsyrk``, half the work of a genera
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 
 import numpy as np
 from scipy.linalg import blas
+
+from ..core.threads import single_threaded_torch, torch_single_thread  # noqa: F401 (the estimators import them here)
 
 _BLOCK = 8192
 _PARALLEL_ROWS = 200_000
@@ -59,37 +60,3 @@ def weighted_cross(X: np.ndarray, h: np.ndarray, intercept: bool) -> np.ndarray:
     """:math:`\\tilde X^\\top \\tilde h` -- the gradient :math:`\\tilde X^\\top g` for a vector ``g``."""
     out = X.T @ h
     return np.concatenate([out, [h.sum()]]) if intercept else out
-
-
-@contextmanager
-def torch_single_thread():
-    """Run torch's elementwise kernels on one thread while the BLAS runs on all cores.
-
-    The solvers alternate torch elementwise operations (the family's log-likelihood pieces) with
-    BLAS products from NumPy/SciPy. torch's OpenMP threads busy-wait after each parallel region and
-    starve the BLAS threads that follow (several-fold slowdowns on a few cores), so torch is held to
-    one thread inside the solvers and restored afterwards.
-    """
-    import torch
-
-    before = torch.get_num_threads()
-    if before == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-def single_threaded_torch(method):
-    """Decorator: run ``method`` inside :func:`torch_single_thread` (the estimators' ``fit``)."""
-    import functools
-
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        with torch_single_thread():
-            return method(*args, **kwargs)
-
-    return wrapper

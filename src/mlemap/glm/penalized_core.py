@@ -17,24 +17,14 @@ violate them, so screening never changes the answer.
 from __future__ import annotations
 
 import numbers
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from ..core.threads import family_threads  # noqa: F401 (the solvers import it here)
 from ..errors import DataError, ParameterError, ShapeError, WeightsError
 from .design import refuse_dates
-from .gram import torch_single_thread
-
-#: below this many observations the per-observation family terms run on one torch thread: their
-#: parallel regions gain nothing there and stall when another process holds the second core
-SERIAL_BELOW = 200_000
-
-
-def family_threads(n: int):
-    """Evaluate elementwise family terms single-threaded for small ``n`` (restores the setting)."""
-    return torch_single_thread() if n < SERIAL_BELOW else nullcontext()
 
 
 @dataclass

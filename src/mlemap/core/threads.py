@@ -1,0 +1,50 @@
+"""How many threads torch may use while a fit runs.
+
+torch's OpenMP threads busy-wait after each parallel region. On small problems (a few hundred
+numbers per operation, a 2x2 Cholesky factor) a parallel region gains nothing, and when another
+process holds a core every barrier waits for it: a 20-row bivariate-normal fit took 3 s on two
+threads of a busy machine and 0.05 s on one. Fits below :data:`SERIAL_BELOW` observations therefore
+run torch on one thread (the setting is restored afterwards); larger ones keep every thread. The
+solvers that alternate torch with NumPy/SciPy BLAS products hold torch to one thread whatever the
+size, so that its waiting threads do not starve the BLAS.
+"""
+
+from __future__ import annotations
+
+import functools
+from contextlib import contextmanager, nullcontext
+
+#: below this many observations the per-observation terms run on one torch thread
+SERIAL_BELOW = 200_000
+
+
+@contextmanager
+def torch_single_thread():
+    """Run torch on one thread inside the block and restore the previous setting."""
+    import torch
+
+    before = torch.get_num_threads()
+    if before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def family_threads(n: int):
+    """One torch thread for ``n`` below :data:`SERIAL_BELOW` observations, else torch's own setting."""
+    return torch_single_thread() if n < SERIAL_BELOW else nullcontext()
+
+
+def single_threaded_torch(method):
+    """Decorator: run ``method`` inside :func:`torch_single_thread` (the estimators' ``fit``)."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with torch_single_thread():
+            return method(*args, **kwargs)
+
+    return wrapper
