@@ -24,6 +24,7 @@ from .censoring.family import censoring_family
 from .closed_form import canonical_prior
 from .core.distribution_problem import DistributionProblem, resolve_fixed, resolve_init
 from .core.estimation import estimate
+from .core.threads import serial_when_busy
 from .data.convert import as_weights, resolve_device, resolve_dtype
 from .errors import MethodError
 from .families import resolve_family
@@ -34,6 +35,7 @@ METHODS = ("auto", "closed-form", "numerical")
 SOLVERS = ("auto", "newton", "lbfgs", "powell")
 
 
+@serial_when_busy
 def fit(
     family: Any,
     data: Any,

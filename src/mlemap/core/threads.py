@@ -6,12 +6,15 @@ process holds a core every barrier waits for it: a 20-row bivariate-normal fit t
 threads of a busy machine and 0.05 s on one. Fits below :data:`SERIAL_BELOW` observations therefore
 run torch on one thread (the setting is restored afterwards); larger ones keep every thread. The
 solvers that alternate torch with NumPy/SciPy BLAS products hold torch to one thread whatever the
-size, so that its waiting threads do not starve the BLAS.
+size, so that its waiting threads do not starve the BLAS. Larger fits also run on one thread when
+the machine is busy (its load average at least its number of cores), as OpenMP's dynamic
+adjustment of threads would do: their parallel regions would wait for the other processes.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from contextlib import contextmanager, nullcontext
 
 #: below this many observations the per-observation terms run on one torch thread
@@ -34,9 +37,24 @@ def torch_single_thread():
         torch.set_num_threads(before)
 
 
+def machine_is_busy() -> bool:
+    """Whether the other processes already occupy this process's cores: the one-minute load average
+    is at least the number of cores it may run on (parallel regions would wait for them)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows has no load average
+        return False
+    return load >= cores
+
+
 def family_threads(n: int):
-    """One torch thread for ``n`` below :data:`SERIAL_BELOW` observations, else torch's own setting."""
-    return torch_single_thread() if n < SERIAL_BELOW else nullcontext()
+    """One torch thread for ``n`` below :data:`SERIAL_BELOW` observations or on a busy machine, else
+    torch's own setting."""
+    return torch_single_thread() if n < SERIAL_BELOW or machine_is_busy() else nullcontext()
 
 
 def single_threaded_torch(method):
@@ -46,5 +64,17 @@ def single_threaded_torch(method):
     def wrapper(*args, **kwargs):
         with torch_single_thread():
             return method(*args, **kwargs)
+
+    return wrapper
+
+
+def serial_when_busy(function):
+    """Decorator: run ``function`` on one torch thread when :func:`machine_is_busy` (``mm.fit``: its
+    data checks and statistics are single passes that a busy machine's barriers would slow down)."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with torch_single_thread() if machine_is_busy() else nullcontext():
+            return function(*args, **kwargs)
 
     return wrapper
