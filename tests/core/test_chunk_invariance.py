@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from sklearn.base import clone
 
 import mlemap as mm
