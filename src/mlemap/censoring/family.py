@@ -37,6 +37,7 @@ import torch
 from ..errors import DataError, IdentifiabilityWarning, ParameterError, ShapeError, SupportError, warn
 from ..families.base import DataContext, Family
 from ..families.special import LN2, log1mexp
+from ..families.tails_registry import tails_of
 from . import weibull
 from .data import EXACT, INTERVAL, KIND_NAMES, LEFT, RIGHT, as_censored, describe_counts, kinds_of
 
@@ -123,7 +124,7 @@ class CensoredFamily(Family):
             raise ParameterError(
                 f"Censored '{self.name}' data need one 'total_count' for every observation; got {n.numel()} values."
             )
-        lo, hi = self.base._tails().support(params)
+        lo, hi = tails_of(self.base).support(params)
         return float(lo), float(hi)
 
     def _open_edges(self, fixed) -> tuple[float, float]:
