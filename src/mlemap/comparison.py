@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from .censoring import is_censored
-from .censoring.family import accepts_censoring
+from .censoring.choice import accepts_censoring
 from .errors import MlemapError, MlemapWarning, ParameterError, SupportError
 from .families.registry import continuous_family_names, discrete_family_names
 from .fitting import fit

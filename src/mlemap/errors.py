@@ -116,6 +116,14 @@ def warn(message: str, category: type[Warning]) -> None:
     warnings.warn(message, category, stacklevel=level)
 
 
+def quietly(fn, *args, **kwargs):
+    """Run ``fn`` with mlemap's warnings recorded instead of shown; return its value and the messages."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MlemapWarning)
+        value = fn(*args, **kwargs)
+    return value, [str(w.message) for w in caught if issubclass(w.category, MlemapWarning)]
+
+
 __all__ = [
     "MlemapError",
     "DataError",

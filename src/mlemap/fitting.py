@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 import torch.distributions as td
 
-from .censoring.family import censoring_family
+from .censoring.choice import censoring_family
 from .closed_form import canonical_prior
 from .core.distribution_problem import DistributionProblem, resolve_fixed, resolve_init
 from .core.estimation import estimate

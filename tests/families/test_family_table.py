@@ -302,6 +302,38 @@ def test_log_likelihood_from_statistics_matches_scipy(case):
             np.testing.assert_allclose(got, expected, rtol=1e-10, err_msg=case.name)
 
 
+def _close(got: torch.Tensor, want: torch.Tensor, what: str) -> None:
+    scale = float(want.abs().max()) if want.numel() else 0.0
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12, atol=1e-12 * scale, err_msg=what)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("case", [c for c in CASES if c.instance().has_statistics], ids=lambda c: c.name)
+def test_statistics_of_parts_add_up_to_the_statistics_of_the_union(case, weighted):
+    """``s(a) + s(b) == s(a u b)`` field by field, for parts of 1, 22 and 37 rows, to 1e-12 relative."""
+    rng = np.random.default_rng(_seed("additive", case.name, weighted))
+    fam = case.instance()
+    x = _t(case.sample(rng, case.true, 60))
+    w = _t(rng.uniform(0.5, 3.0, 60)) if weighted else None
+    options = {k: _t(case.fixed[k]) for k in fam.options}
+    whole = fam.statistics(fam.features(x, options), w)
+    parts = [slice(0, 1), slice(1, 23), slice(23, 60)]
+    summed = sum(fam.statistics(fam.features(x[s], options), None if w is None else w[s]) for s in parts)
+    _close(summed.weight, whole.weight, "weight")
+    for key, value in whole.sums.items():
+        _close(summed.sums[key], value, f"sum of {key}")
+    for key, (mean, m2) in whole.moments.items():
+        _close(summed.moments[key][0], mean, f"mean of {key}")
+        _close(summed.moments[key][1], m2, f"centred second moment of {key}")
+    for key, (low, high) in whole.extremes.items():
+        assert torch.equal(summed.extremes[key][0], low) and torch.equal(summed.extremes[key][1], high), key
+    for key, (mean, residual, gap) in whole.log_gaps.items():
+        _close(summed.log_gaps[key][0] + summed.log_gaps[key][1], mean + residual, f"mean of {key}")
+        _close(summed.log_gaps[key][2], gap, f"log-gap of {key}")
+    p = {k: _t(v) for k, v in case.true.items()}
+    _close(fam.log_likelihood_stats(summed, p), fam.log_likelihood_stats(whole, p), "log-likelihood")
+
+
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_fitted_loglik_is_the_scipy_sum_at_the_estimate(case):
     rng = np.random.default_rng(_seed("loglik", case.name))

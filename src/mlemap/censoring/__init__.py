@@ -1,5 +1,5 @@
 """Censored and truncated observations: the data type (:mod:`.data`, light: NumPy only) and the
-likelihood (:mod:`.family`, loaded on first use)."""
+likelihood (:mod:`.family`, chosen per fit by :mod:`.choice`; both loaded on first use)."""
 
 from .data import CensoredData, as_censored, censored, is_censored
 
@@ -8,8 +8,12 @@ __all__ = ["CensoredData", "CensoredFamily", "censored", "as_censored", "is_cens
 
 
 def __getattr__(name: str):
-    if name in ("CensoredFamily", "censoring_family", "check_truncation"):
+    if name in ("CensoredFamily", "check_truncation"):
         from . import family
 
         return getattr(family, name)
+    if name == "censoring_family":
+        from .choice import censoring_family
+
+        return censoring_family
     raise AttributeError(f"module 'mlemap.censoring' has no attribute {name!r}")

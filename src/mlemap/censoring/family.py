@@ -34,9 +34,10 @@ import weakref
 import numpy as np
 import torch
 
-from ..errors import DataError, FamilyError, IdentifiabilityWarning, ParameterError, ShapeError, SupportError, warn
+from ..errors import DataError, IdentifiabilityWarning, ParameterError, ShapeError, SupportError, warn
 from ..families.base import DataContext, Family
 from ..families.special import LN2, log1mexp
+from ..families.tails_registry import tails_of
 from . import weibull
 from .data import EXACT, INTERVAL, KIND_NAMES, LEFT, RIGHT, as_censored, describe_counts, kinds_of
 
@@ -123,7 +124,7 @@ class CensoredFamily(Family):
             raise ParameterError(
                 f"Censored '{self.name}' data need one 'total_count' for every observation; got {n.numel()} values."
             )
-        lo, hi = self.base._tails().support(params)
+        lo, hi = tails_of(self.base).support(params)
         return float(lo), float(hi)
 
     def _open_edges(self, fixed) -> tuple[float, float]:
@@ -372,51 +373,3 @@ def check_truncation(truncation) -> tuple[float, float]:
 def _raise_rows(mask: np.ndarray, error) -> None:
     if mask.any():
         raise error(int(np.flatnonzero(mask)[0]))
-
-
-def censoring_family(family: Family, data, truncation):
-    """``(family, data)`` for :func:`mlemap.fit`: the family wrapped for censored or truncated data.
-
-    Plain data without truncation, and censored data whose every value is exact, go to the family
-    itself (the same fit, bit for bit). A family without a cdf, or one whose support bound is estimated
-    from the data, is refused with the list of families that accept censored data.
-    """
-    cd = as_censored(data)
-    if cd is None and truncation is None:
-        return family, data
-    if cd is not None and cd.all_exact and truncation is None:
-        return family, cd.low
-    if isinstance(family, CensoredFamily):
-        return family, data
-    _check_family(family, cd is not None)
-    from .closed_form import CensoredExponential, exponential_applies
-
-    if exponential_applies(family, cd, check_truncation(truncation)):
-        return CensoredExponential(family, truncation), data
-    return CensoredFamily(family, truncation), data
-
-
-def accepts_censoring(name: str) -> bool:
-    """Whether the named family can be fitted to censored or truncated data."""
-    from ..families.registry import resolve_family
-
-    family = resolve_family(name)
-    return family.event_ndim == 0 and family.has_cdf and not family.bounded_by_data
-
-
-def _check_family(family: Family, censored: bool) -> None:
-    what = "Censored data" if censored else "A truncated fit"
-    if family.bounded_by_data:
-        bound = next(iter(family.bounded_by_data))
-        raise FamilyError(
-            f"{what} cannot be fitted with the '{family.name}' family: its '{bound}' is estimated as a sample extreme, "
-            "which censoring and truncation do not determine. Choose another family."
-        )
-    if family.event_ndim != 0 or not family.has_cdf:
-        from ..families.registry import family_names
-
-        names = [name for name in family_names() if accepts_censoring(name)]
-        raise FamilyError(
-            f"{what} need{'s' if not censored else ''} a family with a cumulative distribution function, and "
-            f"'{family.name}' has none. Families that accept censored data: {', '.join(names)}."
-        )

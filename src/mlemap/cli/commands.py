@@ -157,7 +157,7 @@ def cmd_compare(args) -> None:
         list(DEFAULT_CONTINUOUS) if candidates == "continuous" else list(DEFAULT_DISCRETE) if candidates == "discrete" else candidates
     )
     if censoring.wanted(args) and candidates in ("continuous", "discrete"):
-        from ..censoring.family import accepts_censoring
+        from ..censoring.choice import accepts_censoring
 
         names_list = [n for n in names_list if accepts_censoring(n)]
     with _progress(args, len(names_list), "fitting") as progress:

@@ -1,5 +1,6 @@
 """Probability families: name -> parameters, constraints, log-density, statistics, starting values."""
 
+from . import tails  # noqa: F401  (registers every family's log cdf and log survival function)
 from .base import DataContext, Derived, Family
 from .bounded import Beta, Uniform, VonMises
 from .categorical import Categorical, Dirichlet, Multinomial

@@ -28,6 +28,7 @@ from ..data import parallel
 from ..data.convert import as_float_tensor, known_extremes
 from ..errors import DataError, ParameterError, ShapeError, SupportError
 from .statistics import SufficientStatistics
+from .tails_registry import tails_of
 
 Params = dict[str, torch.Tensor]
 
@@ -235,8 +236,6 @@ class Family:
     @property
     def has_cdf(self) -> bool:
         """Whether :meth:`log_cdf` and :meth:`log_sf` are available (see :mod:`mlemap.families.tails`)."""
-        from .tails import tails_of
-
         return tails_of(self) is not None
 
     def log_cdf(self, x: torch.Tensor, p: Params) -> torch.Tensor:
@@ -248,8 +247,6 @@ class Family:
         return self._tails().log_sf(x, p)
 
     def _tails(self):
-        from .tails import tails_of
-
         tails = tails_of(self)
         if tails is None:
             raise NotImplementedError(f"the '{self.name}' family has no cumulative distribution function")

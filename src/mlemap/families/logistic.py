@@ -19,7 +19,7 @@ import torch
 import torch.distributions as td
 from torch.distributions import constraints
 
-from .base import Family, check_all_equal_degenerate, log_of, require_support
+from .base import Family, check_all_equal_degenerate, check_scale_representable, log_of, require_support
 from .location_scale import weighted_median, weighted_quantile
 
 LOG3 = math.log(3.0)
@@ -57,6 +57,7 @@ class Logistic(Family):
     name = "logistic"
     parameters = ("loc", "scale")
     scipy_name = "logistic"
+    equivariance = {"loc": "location", "scale": "scale"}
 
     def constraint(self, name, ctx=None):
         return constraints.real if name == "loc" else constraints.positive
@@ -65,6 +66,8 @@ class Logistic(Family):
         check_all_equal_degenerate(
             self, x, ("scale",), free, has_prior, "the likelihood grows without bound as scale shrinks to 0", ctx
         )
+        if x.dim() == 1:
+            check_scale_representable(self, ctx, spread=True)
 
     def log_prob(self, f, p):
         return logistic_log_density((f["x"] - p["loc"]) / p["scale"]) - torch.log(p["scale"])
@@ -85,6 +88,7 @@ class LogLogistic(Family):
     parameters = ("scale", "concentration")
     support_description = "positive numbers"
     scipy_name = "fisk"
+    equivariance = {"scale": "scale"}
 
     def constraint(self, name, ctx=None):
         return constraints.positive
@@ -96,6 +100,7 @@ class LogLogistic(Family):
         check_all_equal_degenerate(
             self, x, ("concentration",), free, has_prior, "the concentration grows without bound", ctx
         )
+        check_scale_representable(self, ctx, spread=False)
 
     def features(self, x, fixed):
         return {"log_x": log_of(x)}

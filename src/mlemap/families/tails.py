@@ -38,63 +38,20 @@ bernoulli          :math:`P(X \\le 0) = 1 - p`
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Callable
 
 import torch
 
-from .base import Family
 from .bounded import Beta
 from .counts import Bernoulli, Binomial, Geometric, NegativeBinomial, Poisson
 from .location_scale import Cauchy, Gumbel, HalfNormal, Laplace, LogNormal, Normal, StudentT, lgamma_half_difference
 from .logistic import LogLogistic, Logistic, softplus
 from .positive import Exponential, Gamma, Weibull
 from .special import LN2, apply_beta_fraction, log1mexp, log1mexp_exp, log_betainc, log_gammainc
+from .tails_registry import Tails, register_tails, tails_of
+
+__all__ = ["Tails", "register_tails", "tails_of"]
 
 LOG_PI = math.log(math.pi)
-
-
-@dataclass(frozen=True)
-class Tails:
-    """``log_cdf(x, params)``, ``log_sf(x, params)`` and the support edges ``support(params)``."""
-
-    log_cdf: Callable
-    log_sf: Callable
-    support: Callable
-
-
-_REGISTRY: dict[type, Tails] = {}
-
-
-def register_tails(family: type[Family], *, lower=-math.inf, upper=math.inf):
-    """Register ``fn(x, params) -> (log_cdf, log_sf)`` for ``family``; ``lower``/``upper`` are the support
-    edges (numbers, or functions of the parameters)."""
-
-    def support(params):
-        lo = lower(params) if callable(lower) else lower
-        hi = upper(params) if callable(upper) else upper
-        return lo, hi
-
-    def decorate(fn):
-        _REGISTRY[family] = Tails(lambda x, p: fn(x, p)[0], lambda x, p: fn(x, p)[1], support)
-        _lookup.cache_clear()
-        return fn
-
-    return decorate
-
-
-@lru_cache(maxsize=None)
-def _lookup(family_type: type) -> Tails | None:
-    for cls in family_type.__mro__:
-        if cls in _REGISTRY:
-            return _REGISTRY[cls]
-    return None
-
-
-def tails_of(family: Family) -> Tails | None:
-    """The registered tails of ``family`` (``None`` for a family without a cdf)."""
-    return _lookup(type(family))
 
 
 def _sides(small: torch.Tensor, lower_side: torch.Tensor):

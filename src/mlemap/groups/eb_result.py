@@ -7,11 +7,10 @@ from functools import cached_property
 
 import pandas as pd
 
-from ..errors import MethodError
+from ..errors import BoundaryWarning, MethodError, quietly, warn
 from ..inference.intervals import check_level, normal_quantile
-from .empirical_bayes import warn_at_limit
 from .posterior import Priors
-from .result import GroupedFit, quietly
+from .result import GroupedFit
 
 
 class EmpiricalBayesFit(GroupedFit):
@@ -132,3 +131,12 @@ class EmpiricalBayesFit(GroupedFit):
 def _pair_name(marginal) -> str:
     return {"BetaBinomialMarginal": "beta-binomial", "GammaPoissonMarginal": "negative-binomial",
             "NormalNormalMarginal": "normal-normal"}[type(marginal).__name__]
+
+
+def warn_at_limit(hyper) -> str | None:
+    """Warn, and return the message, when the learned prior is the limit of no spread between the groups."""
+    if not hyper.at_limit:
+        return None
+    message = f"Empirical Bayes: {hyper.reason}. Every group's estimate is the pooled value."
+    warn(message, BoundaryWarning)
+    return message

@@ -25,10 +25,11 @@ from ..closed_form import canonical_prior
 from ..core.contribution import autograd_contribution
 from ..core.optimize import minimize
 from ..data.convert import as_weights
-from ..errors import BoundaryWarning, ConvergenceWarning, MethodError, PriorError, warn
+from ..errors import ConvergenceWarning, MethodError, PriorError, warn
 from ..families.base import DataContext
 from ..inference.covariance import invert_information
 from ..priors.resolve import resolve_priors
+from .eb_result import EmpiricalBayesFit
 from .estimate import GroupEstimates, no_reasons
 from .marginals import BetaBinomialMarginal, GammaPoissonMarginal, NormalNormalMarginal
 from .posterior import PointMass
@@ -72,8 +73,6 @@ class Hyperparameters:
 
 def fit_empirical_bayes(family, x, weights, fixed: dict, index, *, exposure=None, max_iter: int = 200):
     """Learn the prior of a conjugate pair from the groups and return an :class:`EmpiricalBayesFit`."""
-    from .eb_result import EmpiricalBayesFit
-
     pair = PAIRS.get(family.name)
     if pair is None:
         raise PriorError(
@@ -220,11 +219,3 @@ def _group_estimates(problem, marginal, hyper: Hyperparameters, prior, exposure)
         n_iter=torch.zeros(G, dtype=torch.int64, device=problem.device), estimator="MAP",
         method="empirical Bayes", boundary=boundary, held={}, se_reasons=se_reasons, posterior={name: post},
     )
-
-
-def warn_at_limit(hyper: Hyperparameters) -> str | None:
-    if not hyper.at_limit:
-        return None
-    message = f"Empirical Bayes: {hyper.reason}. Every group's estimate is the pooled value."
-    warn(message, BoundaryWarning)
-    return message

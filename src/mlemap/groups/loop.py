@@ -15,15 +15,13 @@ import numpy as np
 import torch
 
 from ..core.estimation import estimate
-from ..errors import DataError, EstimationError, PriorError
+from ..errors import DataError, EstimationError, PriorError, quietly
 from ..results import FitResult
 from .estimate import GroupEstimates
 
 
 def loop_groups(problem, *, method: str, init: dict, max_iter: int, solver: str):
     """``(estimates, per-group FitResults, note)``; failed groups have ``None`` as their result."""
-    from .result import quietly
-
     G = problem.n_groups
     results: list = [None] * G
     failed: dict[int, str] = {}

@@ -10,7 +10,6 @@ from the batch and its standard errors computed from the group's own Hessian).
 
 from __future__ import annotations
 
-import warnings
 from functools import cached_property
 from typing import Any
 
@@ -237,14 +236,3 @@ class GroupedFit:
     def __repr__(self) -> str:
         return (f"<GroupedFit {self.estimator} {self.family_name}: {len(self)} groups, method={self.method}, "
                 f"{int(self.converged.sum())} converged>")
-
-
-def quietly(fn, *args, **kwargs):
-    """Run ``fn`` with mlemap's warnings recorded instead of shown; return its value and the messages."""
-    from ..errors import MlemapWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", MlemapWarning)
-        value = fn(*args, **kwargs)
-    return value, [str(w.message) for w in caught if issubclass(w.category, MlemapWarning)]
-

@@ -6,14 +6,13 @@ import torch
 
 from ..core.estimate import Convergence
 from ..core.estimation import estimate, estimate_at
+from ..errors import quietly
 from ..results import FitResult
 
 
 def group_result(fit, code: int) -> FitResult:
     """The fit of group ``code`` alone: a closed form re-run on the group's statistics, or the batched
     numerical estimate with the group's own boundary flags, covariance and log-likelihood."""
-    from .result import quietly
-
     problem = fit.problem.group(code)
     est = fit.estimates
     if est.method == "closed-form":

@@ -47,7 +47,7 @@ def lbfgs(
 
     opt.step(closure)
     f, g = fg(x.detach())
-    n_iter = opt.state[opt._params[0]].get("n_iter", 0)
+    n_iter = opt.state[x].get("n_iter", 0)
     converged = float(g.abs().max()) <= max(gtol * max(1.0, abs(float(f))), 1e-7 * max(1.0, abs(float(f))))
     message = "gradient below tolerance" if converged else f"stopped after {n_iter} iterations above the gradient tolerance"
     return OptimizeResult(x.detach(), float(f), g, None, int(n_iter), state["n_fev"], converged, message, "lbfgs")
