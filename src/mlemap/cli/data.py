@@ -153,7 +153,11 @@ def _read_csv_text(source, label: str, sep: str | None) -> pd.DataFrame:
     import pandas as pd
 
     try:
-        return pd.read_csv(source, sep=sep, engine="python" if sep is None else "c")
+        if sep is None:  # the python engine sniffs the separator and parses floats exactly
+            return pd.read_csv(source, sep=None, engine="python")
+        # correctly rounded decimal -> float (the C engine's fast parser can be one unit off in the last
+        # place, so the same file would give a different fit than the built-in numeric reader)
+        return pd.read_csv(source, sep=sep, engine="c", float_precision="round_trip")
     except pd.errors.EmptyDataError:
         raise DataError(f"{label} has no columns (is it empty?).") from None
     except pd.errors.ParserError as exc:
