@@ -33,7 +33,7 @@ from ..errors import DataError, MethodError, SupportError, WeightsError
 from ..families.base import DataContext
 from .distribution import WEIGHT, DistributionModel, PriorPenalty
 from .distribution_problem import DistributionProblem, feature_source
-from .objective import Objective
+from .objective import Objective, PassObjective
 from .source import DataSource
 from .sources_features import family_features
 from .sources_sample import RowSample
@@ -86,7 +86,7 @@ class DistributionSurvey:
             torch.minimum(self.low, other.low.to(self.low.device)),
             torch.maximum(self.high, other.high.to(self.high.device)),
             self.sample + other.sample,
-            None if self.stats is None else self.stats + other.stats,
+            None if self.stats is None or other.stats is None else self.stats + other.stats,
             outside,
             bad,
             self.dtype,
@@ -170,25 +170,6 @@ def locate(source: DataSource, row: int) -> str:
         return ""
     found = where(row)
     return "" if found is None else f" ({found})"
-
-
-# ---------------------------------------------------------------------- the objective
-class PassObjective(Objective):
-    """An objective over a source whose every evaluation reads the rows once and returns value,
-    gradient and Hessian together (kept for the point last evaluated): the optimiser's trial value
-    and the derivatives it asks for at the accepted point then cost one pass, not two."""
-
-    def __init__(self, model, source, *, penalty=None):
-        super().__init__(model, source, penalty=penalty)
-        self._last = None
-
-    def evaluate(self, x: torch.Tensor, order: int):
-        last = self._last
-        if last is not None and last[0].shape == x.shape and bool(torch.equal(last[0], x.detach().to(last[0].device))):
-            return last[1]
-        total = super().evaluate(x, 2)
-        self._last = (x.detach().clone(), total)
-        return total
 
 
 # ---------------------------------------------------------------------- the problem

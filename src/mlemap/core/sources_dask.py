@@ -87,6 +87,14 @@ class DaskSource(DataSource):
     def n_partitions(self) -> int:
         return len(self._parts)
 
+    def locate(self, row: int) -> str | None:
+        """``"row r of partition p"`` for the ``row``-th row counted over every partition (None past the end)."""
+        for index, n in enumerate(self._rows):
+            if row < n:
+                return f"row {row} of partition {index}"
+            row -= int(n)
+        return None
+
     def __repr__(self) -> str:
         return f"DaskSource({self.n_partitions} partitions, columns={list(self.columns)})"
 

@@ -1,0 +1,406 @@
+"""A regression whose rows stay where they are: a file scan, a formula over files, a Dask collection.
+
+:class:`SourceRegressionProblem` is a :class:`~mlemap.core.regression.RegressionProblem` whose rows
+``{"X", "y", "weight", "offset"}`` come from a source (a
+:class:`~mlemap.core.sources_design.DesignSource`, or Dask arrays). The routes read the rows only
+through reductions:
+
+* one first pass, the *survey* (:class:`RegressionSurvey`), adds up what the intercept-only start
+  needs (:class:`InitialSums`), the Gram matrix :math:`\\tilde X^\\top \\mathrm{diag}(1_{w>0})\\tilde X`
+  from which exact aliasing is read, and keeps an order-free sample of the rows
+  (:class:`~mlemap.core.sources_sample.RowSample`);
+* the warm start, the divergence watch and the separation diagnosis run on the sample (a separating
+  direction found there is then checked on every row, one pass);
+* each Newton step reads the rows once for the value, gradient and Hessian
+  (:class:`~mlemap.core.objective.PassObjective`), and the log-likelihood, the largest linear
+  predictor and the sandwich's meat are one more reduction (:class:`FitSummary`);
+* dropping aliased or inactive columns is a column-selecting map of the chunks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import MethodError
+from .objective import PassObjective
+from .regression import OFFSET, WEIGHT, RegressionProblem
+from .source import DataSource
+from .sources_sample import RowSample
+
+#: rows the sample keeps (the engine's subsample size)
+SAMPLE_ROWS = 50_000
+
+
+def _numpy(value) -> np.ndarray | None:
+    if value is None:
+        return None
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+# ---------------------------------------------------------------------- the intercept-only start
+@dataclass
+class InitialSums:
+    """:math:`W = \\sum w`, :math:`\\sum w y`, :math:`\\sum w o`, :math:`\\sum w e^{o}` and the class
+    weights: what the intercept-only maximum likelihood needs; ``a + b`` adds them."""
+
+    weight: float
+    wy: float = 0.0
+    wo: float = 0.0
+    w_exp_o: float = 0.0
+    classes: np.ndarray | None = None
+    has_offset: bool = False
+
+    @classmethod
+    def of(cls, family, n_classes: int | None, y: np.ndarray, w: np.ndarray | None, offset: np.ndarray | None):
+        w = np.ones(y.shape[0]) if w is None else w
+        W = float(w.sum())
+        if family.multiclass:
+            counts = np.bincount(y.astype(np.int64), weights=w, minlength=n_classes)
+            return cls(W, classes=counts, has_offset=offset is not None)
+        out = cls(W, float((w * y).sum()), has_offset=offset is not None)
+        if offset is not None and offset.ndim == 1:
+            out.wo = float((w * offset).sum())
+            out.w_exp_o = float((w * np.exp(offset)).sum())
+        return out
+
+    def __add__(self, other: "InitialSums") -> "InitialSums":
+        classes = None if self.classes is None else self.classes + other.classes
+        return InitialSums(self.weight + other.weight, self.wy + other.wy, self.wo + other.wo,
+                           self.w_exp_o + other.w_exp_o, classes, self.has_offset)
+
+    def initial(self, m) -> np.ndarray:
+        """The packed intercept-only MLE of the model ``m`` (zeros without an intercept)."""
+        theta = np.zeros(m.size)
+        if not m.intercept:
+            return theta
+        W, name = self.weight, m.family.name
+        if name == "bernoulli":
+            mean = float(np.clip(self.wy / W, 1e-10, 1 - 1e-10))
+            theta[m.d] = np.log(mean / (1 - mean))
+        elif name == "poisson":
+            base = self.w_exp_o if self.has_offset else W
+            theta[m.d] = np.log(max(self.wy, 1e-10 * W) / base)
+        elif name == "gaussian":
+            theta[m.d] = (self.wy - self.wo) / W
+        elif name == "categorical":
+            logf = np.log(np.maximum(self.classes / W, 1e-10))
+            ref = 0.0 if m.k == m.n_classes else logf[next(c for c in range(m.n_classes) if c not in m.free)]
+            for a, k in enumerate(m.free):
+                theta[a * m.p1 + m.d] = logf[k] - ref
+            if m.k == m.n_classes:
+                rows = theta.reshape(m.k, m.p1)
+                rows[:, m.d] -= rows[:, m.d].mean()
+        return theta
+
+
+# ---------------------------------------------------------------------- the first pass
+@dataclass
+class RegressionSurvey:
+    """What the first pass learns: rows, :class:`InitialSums`, the indicator Gram matrix and the sample."""
+
+    rows: int
+    sums: InitialSums
+    gram: np.ndarray
+    sample: RowSample
+    layout: tuple[int, bool, int] = (0, False, 0)  # (columns of X, weighted, offset columns) of a sample row
+
+    def __add__(self, other: "RegressionSurvey") -> "RegressionSurvey":
+        return RegressionSurvey(self.rows + other.rows, self.sums + other.sums, self.gram + other.gram,
+                                self.sample + other.sample, self.layout)
+
+
+@dataclass
+class SurveyMap:
+    """One regression chunk -> its :class:`RegressionSurvey` (picklable: it runs on workers).
+
+    ``check(y)`` (optional) validates the responses of a chunk (raising a typed error)."""
+
+    family: Any
+    n_classes: int | None
+    intercept: bool
+    check: Any = None
+    sample_rows: int = SAMPLE_ROWS
+
+    def __call__(self, chunk) -> RegressionSurvey:
+        from ..glm.gram import weighted_gram
+
+        X = np.ascontiguousarray(_numpy(chunk["X"]), dtype=np.float64)
+        y = _numpy(chunk["y"])
+        w, offset = _numpy(chunk.get(WEIGHT)), _numpy(chunk.get(OFFSET))
+        if self.check is not None:
+            self.check(y)
+        sums = InitialSums.of(self.family, self.n_classes, y, w, offset)
+        positive = np.ones(X.shape[0]) if w is None else (w > 0).astype(np.float64)
+        gram = weighted_gram(X, positive, self.intercept)
+        parts = [X, y.reshape(-1, 1).astype(np.float64)]
+        if w is not None:
+            parts.append(w.reshape(-1, 1))
+        if offset is not None:
+            parts.append(offset.reshape(X.shape[0], -1))
+        rows = np.hstack(parts)
+        layout = (X.shape[1], w is not None, 0 if offset is None else rows.shape[1] - X.shape[1] - 1 - int(w is not None))
+        return RegressionSurvey(X.shape[0], sums, gram, RowSample.of(rows, self.sample_rows), layout)
+
+
+# ---------------------------------------------------------------------- what a fit reports of the rows
+@dataclass
+class FitSummary:
+    """Log-likelihood, the largest :math:`|\\eta|` over rows of positive weight, and (optionally) the
+    outer product of the per-row scores :math:`\\sum_i w_i\\, g_i g_i^\\top`; ``a + b`` merges them."""
+
+    loglik: float
+    largest: float
+    meat: np.ndarray | None = None
+
+    def __add__(self, other: "FitSummary") -> "FitSummary":
+        meat = None if self.meat is None else self.meat + other.meat
+        return FitSummary(self.loglik + other.loglik, max(self.largest, other.largest), meat)
+
+
+@dataclass
+class SummaryMap:
+    """One chunk -> its :class:`FitSummary` at ``theta`` (picklable)."""
+
+    model: Any
+    theta: torch.Tensor
+    meat: bool = False
+
+    def __call__(self, chunk) -> FitSummary:
+        from ..glm.inference import score_outer
+
+        m = self.model
+        eta = m.eta_of(chunk, self.theta)
+        w = chunk.get(WEIGHT)
+        loglik = float(m.family.log_likelihood(chunk["y"], eta, w, None))
+        positive = eta if w is None else eta[(w > 0).to(eta.device)]
+        largest = float(positive.abs().max()) if positive.numel() else 0.0
+        meat = None
+        if self.meat:
+            r = m.family.grad(chunk["y"], eta)
+            r = r[:, m.free] if m.multiclass else r
+            X = np.ascontiguousarray(_numpy(chunk["X"]), dtype=np.float64)
+            meat = score_outer(X, _numpy(r), _numpy(w), m.intercept)
+        return FitSummary(loglik, largest, meat)
+
+
+# ---------------------------------------------------------------------- maps of the chunks
+@dataclass
+class SelectColumns:
+    """Chunks with the columns ``keep`` of X only (picklable)."""
+
+    keep: tuple[int, ...]
+
+    def __call__(self, chunk):
+        X = chunk["X"]
+        index = list(self.keep)
+        X = np.ascontiguousarray(X[:, index]) if isinstance(X, np.ndarray) else X[:, index]
+        return {**chunk, "X": X}
+
+
+@dataclass
+class LabelCodes:
+    """Responses -> the index of their class in the sorted ``classes`` (float 0/1, or int64 for the softmax)."""
+
+    classes: np.ndarray
+    integer: bool = False
+
+    def __call__(self, chunk):
+        y = _numpy(chunk["y"])
+        codes = np.searchsorted(self.classes, y)
+        if codes.size and (codes.max() >= self.classes.size or np.any(self.classes[np.minimum(codes, self.classes.size - 1)] != y)):
+            raise ValueError("a label outside the classes found by the first pass")  # pragma: no cover - same data
+        out = torch.from_numpy(codes.astype(np.int64 if self.integer else np.float64))
+        return {**chunk, "y": out}
+
+
+@dataclass
+class UniqueLabels:
+    """The distinct responses of a chunk, as a set (``|`` merges them)."""
+
+    def __call__(self, chunk):
+        return _LabelSet(set(np.unique(_numpy(chunk["y"])).tolist()))
+
+
+@dataclass
+class _LabelSet:
+    values: set = field(default_factory=set)
+
+    def __add__(self, other: "_LabelSet") -> "_LabelSet":
+        return _LabelSet(self.values | other.values)
+
+
+# ---------------------------------------------------------------------- the problem
+class SourceRegressionProblem(RegressionProblem):
+    """A regression over the rows of a source (see the module docstring); built by :meth:`open`."""
+
+    in_memory = False
+
+    def __init__(self, family, source: DataSource, found: RegressionSurvey, *, intercept: bool = True,
+                 n_classes: int | None = None, free: list[int] | None = None, l2: float = 0.0,
+                 penalize_intercept: bool = False, features=None, row_names=None, class_names=None):
+        self.source = source
+        self.found = found
+        self._setup(family, found.layout[0], intercept, n_classes, free, l2, penalize_intercept, features, row_names,
+                    class_names)
+
+    @classmethod
+    def open(cls, family, source: DataSource, *, check=None, intercept: bool = True, n_classes: int | None = None,
+             **options) -> "SourceRegressionProblem":
+        """Survey ``source`` (one pass: see :class:`RegressionSurvey`) and return the problem."""
+        found = source.map_reduce(SurveyMap(family, n_classes, intercept, check))
+        return cls(family, source, found, intercept=intercept, n_classes=n_classes, **options)
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def total_weight(self) -> float:
+        return float(self.found.sums.weight)
+
+    @property
+    def n_obs(self) -> int:
+        return int(self.found.rows)
+
+    X = property(lambda self: _refuse("the design matrix"))
+    y = property(lambda self: _refuse("the responses"))
+    weight = property(lambda self: _refuse("the weights"))
+    offset = property(lambda self: _refuse("the offsets"))
+
+    def rows(self, index):
+        _refuse("rows by position")
+
+    def rows_all(self):
+        _refuse("every row at once")
+
+    def _options(self) -> dict:
+        m = self.model
+        return dict(intercept=m.intercept, n_classes=m.n_classes if m.multiclass else None,
+                    free=m.free if m.multiclass else None, l2=self.l2, penalize_intercept=self.penalize_intercept,
+                    features=self.features, row_names=self.row_names, class_names=self.class_names)
+
+    def _replace(self, **changes) -> "SourceRegressionProblem":
+        args = self._options()
+        unknown = set(changes) - set(args)
+        if unknown:
+            _refuse(f"changing {', '.join(sorted(unknown))}")
+        args.update(changes)
+        return SourceRegressionProblem(self.family, self.source, self.found, **args)
+
+    def restrict(self, columns: list[int]) -> "SourceRegressionProblem":
+        columns = list(columns)
+        d = self.model.d
+        if columns == list(range(d)):
+            return self
+        f = self.found
+        keep_gram = columns + ([d] if self.model.intercept else [])
+        sample_cols = columns + list(range(d, f.sample.values.shape[1]))
+        sample = RowSample(f.sample.size, f.sample.hashes, f.sample.values[:, sample_cols], f.sample.counts)
+        found = RegressionSurvey(f.rows, f.sums, f.gram[np.ix_(keep_gram, keep_gram)], sample,
+                                 (len(columns),) + tuple(f.layout[1:]))
+        args = {**self._options(), "features": [self.features[j] for j in columns]}
+        return SourceRegressionProblem(self.family, self.source.map(SelectColumns(tuple(columns))), found, **args)
+
+    # ------------------------------------------------------------------ the rows, through reductions
+    def _objective(self, model, penalty):
+        return PassObjective(model, self.source, penalty=penalty)
+
+    def initial(self) -> torch.Tensor:
+        return self.coordinates(self.found.sums.initial(self.model))
+
+    def aliasing(self):
+        from ..glm.design import INTERCEPT, gram_aliasing
+
+        d, intercept = self.model.d, self.model.intercept
+        labels = self.features + ([INTERCEPT] if intercept else [])
+        order = ([d] if intercept else []) + list(range(d))
+        return gram_aliasing(self.found.gram, labels, order=order)
+
+    def sample_arrays(self):
+        """``(X, y, weight, offset)`` of the sample's distinct rows, the weight being the count times the row's weight."""
+        d, weighted, n_offset = self.found.layout
+        values, counts = self.found.sample.values, self.found.sample.counts
+        X = np.ascontiguousarray(values[:, :d])
+        y = values[:, d].copy()
+        w = counts * values[:, d + 1] if weighted else counts.copy()
+        start = d + 1 + int(weighted)
+        offset = None
+        if n_offset:
+            offset = values[:, start:start + n_offset]
+            offset = np.ascontiguousarray(offset[:, 0] if n_offset == 1 else offset)
+        return X, (y.astype(np.int64) if self.family.multiclass else y), w, offset
+
+    def sample_problem(self, scaled: bool = True) -> RegressionProblem:
+        """The same model on the sample, in memory (weights scaled to the data's total when ``scaled``)."""
+        X, y, w, offset = self.sample_arrays()
+        if scaled:
+            w = w * (self.total_weight / float(w.sum()))
+        m = self.model
+        return RegressionProblem(self.family, X, y, weight=w, offset=offset, intercept=m.intercept,
+                                 n_classes=m.n_classes if m.multiclass else None, free=m.free if m.multiclass else None,
+                                 l2=self.l2, penalize_intercept=self.penalize_intercept, features=self.features,
+                                 row_names=self.row_names, class_names=self.class_names)
+
+    def subsample(self, size: int, seed: int = 0) -> RegressionProblem:
+        return self.sample_problem()
+
+    def watch_rows(self, size: int, seed: int = 2):
+        return self.sample_problem(scaled=False).watch_rows(size, seed)
+
+    def separation_rows(self):
+        X, y, w, _ = self.sample_arrays()
+        return X, y, w, True
+
+    def fit_summary(self, theta, meat: bool = False) -> FitSummary:
+        return self.source.map_reduce(SummaryMap(self.model, torch.as_tensor(theta), meat))
+
+    def confirm_separation(self, separation):
+        """The separation found on the sample, checked on every row (one pass): the same separation
+        (complete, or quasi-complete with the rows on its boundary counted), or None when a row violates it."""
+        import dataclasses
+
+        check = self.source.map_reduce(_SeparationCheck(separation.direction, self.model.free if self.model.multiclass
+                                                        else None, self.model.n_classes, self.model.intercept))
+        if check.violations:
+            return None
+        kind = "complete" if check.boundary == 0 else "quasi-complete"
+        return dataclasses.replace(separation, kind=kind, n_boundary=int(check.boundary))
+
+
+@dataclass
+class _Margins:
+    violations: int = 0
+    boundary: int = 0
+
+    def __add__(self, other: "_Margins") -> "_Margins":
+        return _Margins(self.violations + other.violations, self.boundary + other.boundary)
+
+
+@dataclass
+class _SeparationCheck:
+    """Rows violating :math:`A v \\ge 0` (beyond rounding) and rows on its boundary, per chunk."""
+
+    direction: np.ndarray
+    free: list[int] | None
+    n_classes: int
+    intercept: bool
+
+    def __call__(self, chunk) -> _Margins:
+        from ..glm.separation import margin_rows
+
+        X = np.ascontiguousarray(_numpy(chunk["X"]), dtype=np.float64)
+        y = _numpy(chunk["y"]).astype(np.int64)
+        w = _numpy(chunk.get(WEIGHT))
+        if w is not None:
+            X, y = X[w > 0], y[w > 0]
+        margins, size = margin_rows(X, y, self.direction, self.free, self.n_classes, self.intercept)
+        tol = 1e-9 * np.maximum(size, 1e-300)
+        return _Margins(int((margins < -tol).sum()), int((np.abs(margins) <= tol).sum()))
+
+
+def _refuse(what: str):
+    raise MethodError(f"This needs {what}, and the regression reads its rows from a source chunk by chunk (a file "
+                      "scan, a formula over files, or a Dask collection). Fit on data in memory for it.")
