@@ -109,10 +109,14 @@ class RegressionSurvey:
     gram: np.ndarray
     sample: RowSample
     layout: tuple[int, bool, int] = (0, False, 0)  # (columns of X, weighted, offset columns) of a sample row
+    #: (Gaussian family) the triangular factor of :math:`\sqrt{w}\,[1, X, y - o]` (intercept column
+    #: first when fitted): a QR of the stacked factors of two parts is the factor of their union (TSQR)
+    r: np.ndarray | None = None
 
     def __add__(self, other: "RegressionSurvey") -> "RegressionSurvey":
+        r = None if self.r is None else np.linalg.qr(np.vstack([self.r, other.r]), mode="r")
         return RegressionSurvey(self.rows + other.rows, self.sums + other.sums, self.gram + other.gram,
-                                self.sample + other.sample, self.layout)
+                                self.sample + other.sample, self.layout, r)
 
 
 @dataclass
@@ -145,7 +149,27 @@ class SurveyMap:
             parts.append(offset.reshape(X.shape[0], -1))
         rows = np.hstack(parts)
         layout = (X.shape[1], w is not None, 0 if offset is None else rows.shape[1] - X.shape[1] - 1 - int(w is not None))
-        return RegressionSurvey(X.shape[0], sums, gram, RowSample.of(rows, self.sample_rows), layout)
+        r = None
+        if self.family.name == "gaussian":
+            r = triangular_factor(X, y, w, offset, self.intercept)
+        return RegressionSurvey(X.shape[0], sums, gram, RowSample.of(rows, self.sample_rows), layout, r)
+
+
+def triangular_factor(X: np.ndarray, y: np.ndarray, w, offset, intercept: bool) -> np.ndarray:
+    """R of the QR of :math:`\\sqrt{w}\\,[1, X, y - o]` (the intercept column only when fitted), ``(p + 1)`` square."""
+    n, d = X.shape
+    p = d + int(intercept)
+    A = np.empty((n, p + 1))
+    root = None if w is None else np.sqrt(w)
+    if intercept:
+        A[:, 0] = 1.0 if root is None else root
+    A[:, int(intercept):p] = X if root is None else X * root[:, None]
+    target = y if offset is None else y - offset
+    A[:, p] = target if root is None else target * root
+    R = np.linalg.qr(A, mode="r")
+    if R.shape[0] < p + 1:
+        R = np.vstack([R, np.zeros((p + 1 - R.shape[0], p + 1))])
+    return R
 
 
 # ---------------------------------------------------------------------- what a fit reports of the rows
@@ -299,8 +323,13 @@ class SourceRegressionProblem(RegressionProblem):
         keep_gram = columns + ([d] if self.model.intercept else [])
         sample_cols = columns + list(range(d, f.sample.values.shape[1]))
         sample = RowSample(f.sample.size, f.sample.hashes, f.sample.values[:, sample_cols], f.sample.counts)
+        r = None
+        if f.r is not None:  # the factor of the kept columns (and the target) from that of them all
+            shift = int(self.model.intercept)
+            cols = list(range(shift)) + [shift + j for j in columns] + [f.r.shape[1] - 1]
+            r = np.linalg.qr(f.r[:, cols], mode="r")
         found = RegressionSurvey(f.rows, f.sums, f.gram[np.ix_(keep_gram, keep_gram)], sample,
-                                 (len(columns),) + tuple(f.layout[1:]))
+                                 (len(columns),) + tuple(f.layout[1:]), r)
         args = {**self._options(), "features": [self.features[j] for j in columns]}
         return SourceRegressionProblem(self.family, self.source.map(SelectColumns(tuple(columns))), found, **args)
 
