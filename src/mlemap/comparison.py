@@ -172,7 +172,10 @@ def compare(
     method: str = "auto",
     on_progress: Callable[[str], None] | None = None,
 ) -> Comparison:
-    """Fit each family in ``families`` (names, or ``"continuous"`` / ``"discrete"``) and rank them by AIC."""
+    """Fit each family in ``families`` (names, or ``"continuous"`` / ``"discrete"``) and rank them by AIC.
+
+    ``data`` may be a file scan or a Dask collection (each candidate then reads it in passes, with the
+    in-memory estimates; the goodness-of-fit statistics, which sort every row, are left out)."""
     if isinstance(families, str):
         if families == "continuous":
             families = DEFAULT_CONTINUOUS
@@ -183,6 +186,9 @@ def compare(
     families = list(families)
     if not families:
         raise MlemapError("compare() needs at least one family.")
+    from .core.sources_input import as_data_source
+
+    data = as_data_source(data) or data  # a Dask collection is wrapped (and persisted) once for every candidate
     candidates = []
     n = math.nan
     for name in families:

@@ -433,3 +433,40 @@ class _SeparationCheck:
 def _refuse(what: str):
     raise MethodError(f"This needs {what}, and the regression reads its rows from a source chunk by chunk (a file "
                       "scan, a formula over files, or a Dask collection). Fit on data in memory for it.")
+
+
+@dataclass
+class _PathLikelihood:
+    """Per chunk: the log-likelihood at every penalty of a path (the residual sum of squares for the
+    Gaussian family, whose dispersion is then set to its maximum-likelihood value)."""
+
+    model: Any
+    thetas: np.ndarray  # (n_alphas, size)
+
+    def __call__(self, chunk) -> np.ndarray:
+        m = self.model
+        out = np.empty(self.thetas.shape[0])
+        w = chunk.get(WEIGHT)
+        for k, theta in enumerate(self.thetas):
+            eta = m.eta_of(chunk, torch.from_numpy(theta))
+            if m.family.name == "gaussian":
+                r = chunk["y"] - eta
+                out[k] = float((r * r).sum() if w is None else (w * r * r).sum())
+            else:
+                out[k] = float(m.family.log_likelihood(chunk["y"], eta, w, None))
+        return out
+
+
+def path_log_likelihood(problem: "SourceRegressionProblem", coefs: np.ndarray, intercepts: np.ndarray) -> np.ndarray:
+    """The log-likelihood at every penalty of a path, in one pass over the problem's source."""
+    m = problem.model
+    n = coefs.shape[0]
+    rows = np.zeros((n, m.k, m.p1))
+    rows[:, :, :m.d] = coefs.reshape(n, m.k, m.d)
+    if m.intercept:
+        rows[:, :, m.d] = intercepts.reshape(n, m.k)
+    values = problem.source.map_reduce(_PathLikelihood(m, rows.reshape(n, -1)))
+    if m.family.name != "gaussian":
+        return values
+    W = problem.total_weight
+    return -0.5 * W * (np.log(2 * np.pi * values / W) + 1.0)

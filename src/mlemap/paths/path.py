@@ -20,9 +20,15 @@ from .result import RegularizationPath
 from .solve import solve_path
 
 
+def is_source_input(X) -> bool:
+    from ..models.sources import is_source_input as source
+
+    return source(X)
+
+
 def regularization_path(
     X,
-    y,
+    y=None,
     family="gaussian",
     penalty="l1",
     *,
@@ -57,14 +63,20 @@ def regularization_path(
     ``intercepts``, ``loglik``, ``nnz``, ``n_iter``, and ``select``, ``plot``, ``summary``.
     """
     name, ratio = grid.resolve_penalty(penalty, l1_ratio)
-    columns = getattr(X, "columns", None)
-    feature_names = [str(c) for c in columns] if columns is not None else None
-    problem = prepare(X, y, family, sample_weight, offset, bool(fit_intercept))
-    family, X, y, w, offset = problem.family, problem.X, problem.y, problem.weight, problem.offset
-    grid.check_family_penalty(family.name, ratio)
+    if is_source_input(X):
+        problem, solver = source_solver(X, y, family, sample_weight, offset, bool(fit_intercept))
+        family, data, feature_names = problem.family, problem, problem.features
+        grid.check_family_penalty(family.name, ratio)
+    else:
+        columns = getattr(X, "columns", None)
+        feature_names = [str(c) for c in columns] if columns is not None else None
+        problem = prepare(X, y, family, sample_weight, offset, bool(fit_intercept))
+        family, X, y, w, offset = problem.family, problem.X, problem.y, problem.weight, problem.offset
+        data = (X, y, w, offset)
+        grid.check_family_penalty(family.name, ratio)
+        solver = make_solver(problem)
     tol = check_tol(tol, grid.OWNER)
     max_iter = check_positive_int(max_iter, "max_iter", grid.OWNER)
-    solver = make_solver(problem)
     c1, c2 = grid.penalty_factors(name, ratio, family.name, solver.total_weight)
     a_max = grid.alpha_max(solver.scale, name, ratio, c1, c2)
     if alphas is None:
@@ -88,9 +100,40 @@ def regularization_path(
         alphas=alpha_grid,
         alpha_max=a_max,
         solution=solution,
-        data=(X, y, w, offset),
+        data=data,
         fit_intercept=bool(fit_intercept),
         settings={"tol": tol, "max_iter": max_iter},
     )
     result.feature_names = feature_names or [f"x{j}" for j in range(result.n_features)]
     return result
+
+
+class _PathOwner:
+    """What :func:`~mlemap.models.sources.source_problem` reads of its caller, for a path."""
+
+    def __init__(self, fit_intercept: bool):
+        self.fit_intercept = fit_intercept
+
+    def _owner(self) -> str:
+        return grid.OWNER
+
+
+def source_solver(X, y, family, sample_weight, offset, fit_intercept: bool):
+    """``(problem, solver)`` of a path over a source: the Gaussian solver from the survey's factor, the
+    others by proximal Newton on the aggregated Gram matrix, a pass per step
+    (:mod:`mlemap.glm.penalized_gram`)."""
+    from ..errors import MethodError
+    from ..glm.cd_gaussian import GaussianCDSolver
+    from ..glm.family import resolve_glm_family
+    from ..glm.penalized_gram import SourcePenalizedSolver
+    from ..models.sources import source_problem
+
+    family = resolve_glm_family(family)
+    if family.name == "laplace":
+        raise MethodError("A laplace-family path solves linear programs on every row at once; fit it in memory.")
+    owner = _PathOwner(fit_intercept)
+    problem = source_problem(owner, X, y, sample_weight, offset, family=family,
+                             labels=family.name in ("bernoulli", "categorical"))
+    if family.name == "gaussian":
+        return problem, GaussianCDSolver.from_factor(problem.found.r, problem.total_weight, fit_intercept)
+    return problem, SourcePenalizedSolver(problem)
