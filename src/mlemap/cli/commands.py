@@ -85,16 +85,39 @@ def _weights(table, name: str | None):
     return np.asarray(cli_data.numeric(table[name], name), dtype=float)
 
 
+def _stream(args, spec: str | None, weights: str | None):
+    """``(source, names)`` of DATA read chunk by chunk (see :mod:`.streaming`), the fitted column and the weights."""
+    from .streaming import column_names, open_source, refuse_missing_drop
+
+    refuse_missing_drop(args, f"mlemap {args.command}")
+    available = column_names(args)
+    names = _columns(available, spec)
+    if len(names) != 1:
+        raise DataError(f"mlemap {args.command} reads one column when it streams the data; give a single --column.")
+    if weights is not None:
+        cli_data.check_column(available, weights, "--weights")
+    return open_source(args, names + ([weights] if weights is not None else [])), names
+
+
 def cmd_fit(args) -> None:
+    from .streaming import wants_stream
+
     fam_module.resolve_family(args.family)  # an unknown family fails before the data are read
-    table, names = _load(args, args.column, args.weights)
-    x = _values(table, names, args.family)
+    if wants_stream(args):
+        if args.plot:
+            raise DataError("--plot draws the data, so it needs them in memory; leave it out when the data stream.")
+        x, names = _stream(args, args.column, args.weights)
+        weights = args.weights
+    else:
+        table, names = _load(args, args.column, args.weights)
+        x = _values(table, names, args.family)
+        weights = _weights(table, args.weights)
     result = fit(
         args.family,
         x,
         prior=parse_priors(args.prior),
         fixed=parse_fixed(args.fixed),
-        weights=_weights(table, args.weights),
+        weights=weights,
         method=args.method,
     )
     ci = "wald" if result.estimator == "MAP" else args.ci
@@ -116,10 +139,21 @@ def cmd_fit(args) -> None:
 
 
 def cmd_compare(args) -> None:
-    table, names = _load(args, args.column, args.weights)
-    if len(names) != 1:
-        raise DataError("compare works on one column; give a single --column.")
-    x = _numbers(table, names)
+    from .streaming import looks_like_counts, wants_stream
+
+    if wants_stream(args):
+        if args.plot:
+            raise DataError("--plot draws the data, so it needs them in memory; leave it out when the data stream.")
+        x, names = _stream(args, args.column, args.weights)
+        weights = args.weights
+        counts = lambda: looks_like_counts(x, names[0])  # noqa: E731 - one pass, only when asked
+    else:
+        table, names = _load(args, args.column, args.weights)
+        if len(names) != 1:
+            raise DataError("compare works on one column; give a single --column.")
+        x = _numbers(table, names)
+        weights = _weights(table, args.weights)
+        counts = lambda: bool(np.all(x >= 0) and np.all(x == np.round(x)))  # noqa: E731
     if args.families:
         candidates = [f.strip() for f in args.families.split(",") if f.strip()]
         for name in candidates:
@@ -129,7 +163,7 @@ def cmd_compare(args) -> None:
     elif args.all_continuous:
         candidates = "continuous"
     else:  # whole numbers of 0 or more look like counts
-        candidates = "discrete" if bool(np.all(x >= 0) and np.all(x == np.round(x))) else "continuous"
+        candidates = "discrete" if counts() else "continuous"
     from ..comparison import DEFAULT_CONTINUOUS, DEFAULT_DISCRETE, compare
 
     names_list = (
@@ -141,7 +175,7 @@ def cmd_compare(args) -> None:
         def step(name: str) -> None:
             progress.update(task, description=f"fitting {name}", advance=1)
 
-        comparison = compare(x, names_list, weights=_weights(table, args.weights), on_progress=step)
+        comparison = compare(x, names_list, weights=weights, on_progress=step)
     if args.plot:
         from ..plots import comparison_figure
 

@@ -33,6 +33,8 @@ from .penalized_core import kkt_violation
 
 MAX_OUTER = 100
 ARMIJO = 1e-4
+#: share of max(1, |F|) below which differences of F are rounding
+RESOLUTION = 1e-12
 
 
 def _penalty(theta: np.ndarray, mask: np.ndarray, l1: float, l2: float) -> float:
@@ -181,12 +183,17 @@ class SourcePenalizedSolver:
             step = z - theta
             F0 = f + _penalty(theta, mask, lam, l2)
             decrease = float(g @ step) + _penalty(z, mask, lam, l2) - _penalty(theta, mask, lam, l2)
+            # where the predicted decrease is below the resolution of F, F cannot judge the step: the full
+            # step is kept when F does not rise beyond that resolution (the next KKT check judges it)
+            resolution = RESOLUTION * max(1.0, abs(F0))
             t = 1.0
             while True:
                 trial = theta + t * step
                 F = float(self.objective.value(_tensor(trial))) + _penalty(trial, mask, lam, l2)
                 self.passes += 1
                 if F <= F0 + ARMIJO * t * min(decrease, 0.0) or t < 1e-10:
+                    break
+                if t == 1.0 and -decrease <= resolution and F <= F0 + resolution:
                     break
                 t *= 0.5
             if t < 1e-10 and not F <= F0:
