@@ -4,6 +4,7 @@ import math
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch.distributions as td
@@ -94,6 +95,31 @@ CASES = [
      mm.SupportError, ["'c'", "row 1", "not one of the categories"]),
     ("custom-needs-init", lambda: mm.fit(lambda x, a: -(x - a) ** 2, [1.0, 2.0]), mm.ParameterError,
      ["needs a starting value", "'a'"]),
+    ("dates", lambda: mm.fit("normal", pd.date_range("2020-01-01", periods=5)), mm.errors.DataTypeError,
+     ["'data'", "holds dates", "datetime64", "np.timedelta64(1, 'D')"]),
+    ("timedeltas", lambda: mm.fit("exponential", pd.to_timedelta([1, 2, 3], unit="D")), mm.errors.DataTypeError,
+     ["'data'", "time differences", "timedelta64"]),
+    ("dates-as-labels", lambda: mm.fit("poisson", np.array(["2020-01-01", "2020-01-03"], dtype="datetime64[D]")),
+     mm.errors.DataTypeError, ["holds dates"]),
+    ("device-unknown", lambda: mm.fit("normal", [1.0, 2.0, 4.0], device="nonsense"), mm.DataError,
+     ["'device'", "'nonsense'", "'cpu' or 'cuda'"]),
+    ("device-absent", lambda: mm.fit("normal", [1.0, 2.0, 4.0], device="cuda:64"), mm.DataError,
+     ["'device'", "'cuda:64'", "device='cpu'"]),
+    ("torch-class-without-shapes", lambda: mm.fit(td.LowRankMultivariateNormal, np.ones((4, 2))), mm.ParameterError,
+     ["LowRankMultivariateNormal", "'loc' (a vector)", "'cov_factor' (a matrix)", "init={"]),
+    ("torch-class-without-option", lambda: mm.fit(td.RelaxedBernoulli, [0.2, 0.7]), mm.ParameterError,
+     ["needs 'temperature'", "fixed={'temperature'"]),
+    ("torch-class-instance-constraints", lambda: mm.fit(td.Wishart, np.ones((3, 2, 2))), mm.FamilyError,
+     ["Wishart", "arg_constraints", "log_prob(x, **params)"]),
+    ("categorical-huge-integer-label", lambda: mm.fit("categorical", [2**62, 0]), mm.SupportError,
+     ["'categorical'", "row 0", "at most 16,777,216 categories", "np.unique"]),
+    ("categorical-huge-float-label", lambda: mm.fit("categorical", [1e300, 0.0]), mm.SupportError,
+     ["1e+300", "row 0", "at most 16,777,216"]),
+    ("categorical-too-many", lambda: mm.families.Categorical(n_categories=2**40), mm.ParameterError,
+     ["'n_categories'", "from 2 to 16,777,216"]),
+    ("mvn-near-1e200", lambda: mm.fit("multivariate_normal",
+     1e200 * (1 + np.random.default_rng(0).normal(size=(20, 2)))), mm.DataError,
+     ["range in column", "overflows float64", "Divide the data by a power of ten"]),
     ("custom-returns-sum", lambda: mm.fit(lambda x, a: (-(x - a) ** 2).sum(), [1.0, 2.0], init={"a": 0.0}),
      mm.FamilyError, ["single number", "one log-density per observation"]),
 ]
@@ -137,3 +163,13 @@ def test_lrt_rejects_non_results():
     r = mm.fit("normal", [1.0, 2.0, 4.0])
     with pytest.raises(mm.MethodError, match="FitResult"):
         mm.lrt(r, 3.0)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this torch build has CUDA")
+def test_cuda_on_a_cpu_build_is_a_typed_error():
+    with pytest.raises(mm.DataError, match="this torch build has no cuda support .available: cpu"):
+        mm.fit("normal", [1.0, 2.0, 4.0], device="cuda")
+
+
+def test_an_unknown_constructor_argument_is_a_type_error_as_in_python():
+    assert issubclass(mm.ArgumentError, TypeError) and issubclass(mm.ArgumentError, mm.ParameterError)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from . import errors
 from .errors import (
+    ArgumentError,
     BoundaryWarning,
     ConvergenceWarning,
     DataError,
@@ -39,6 +40,8 @@ _LAZY = {
     "fit": ("fitting", "fit"),
     "FitResult": ("results", "FitResult"),
     "compare": ("comparison", "compare"),
+    "censored": ("censoring", "censored"),
+    "CensoredData": ("censoring", "CensoredData"),
     "Comparison": ("comparison", "Comparison"),
     "lrt": ("inference.lrt", "lrt"),
     "LRTResult": ("inference.lrt", "LRTResult"),
@@ -50,9 +53,12 @@ _LAZY = {
     "SoftmaxRegression": ("models", "SoftmaxRegression"),
     "PoissonRegression": ("models", "PoissonRegression"),
     "LaplaceRegression": ("models", "LaplaceRegression"),
+    "SurvivalRegression": ("survival", "SurvivalRegression"),
     "regularization_path": ("paths", "regularization_path"),
     "RegularizationPath": ("paths", "RegularizationPath"),
     "DiscretePrior": ("priors", "DiscretePrior"),
+    "GroupedFit": ("groups", "GroupedFit"),
+    "EmpiricalBayesFit": ("groups", "EmpiricalBayesFit"),
     "Family": ("families", "Family"),
     "family_names": ("families", "family_names"),
     "families": ("families", None),
@@ -79,6 +85,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what static tools and editors see
     from . import datasets, families, priors
+    from .censoring import CensoredData, censored
     from .comparison import Comparison, compare
     from .core.sources_files import scan
     from .families import Family, family_names
@@ -94,7 +101,9 @@ if TYPE_CHECKING:  # what static tools and editors see
     )
     from .paths import RegularizationPath, regularization_path
     from .priors import DiscretePrior
+    from .groups import EmpiricalBayesFit, GroupedFit
     from .results import FitResult
+    from .survival import SurvivalRegression
 
 __version__ = "0.1.0"
 
@@ -103,6 +112,8 @@ __all__ = [
     "FitResult",
     "compare",
     "Comparison",
+    "censored",
+    "CensoredData",
     "lrt",
     "LRTResult",
     "LinearRegression",
@@ -110,12 +121,15 @@ __all__ = [
     "SoftmaxRegression",
     "PoissonRegression",
     "LaplaceRegression",
+    "SurvivalRegression",
     "regress",
     "scan",
     "FormulaError",
     "regularization_path",
     "RegularizationPath",
     "DiscretePrior",
+    "GroupedFit",
+    "EmpiricalBayesFit",
     "Family",
     "family_names",
     "families",
@@ -130,6 +144,7 @@ __all__ = [
     "FamilyError",
     "LogDensityError",
     "ParameterError",
+    "ArgumentError",
     "PriorError",
     "MethodError",
     "EstimationError",

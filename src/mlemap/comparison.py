@@ -2,9 +2,18 @@
 
 Each candidate is fitted by maximum likelihood; the table ranks successful fits by AIC
 (:math:`\\Delta_i = \\text{AIC}_i - \\min\\text{AIC}`, Akaike weights :math:`e^{-\\Delta_i/2} / \\sum_j e^{-\\Delta_j/2}`)
-and shows BIC, the log-likelihood and goodness-of-fit statistics. A fit that failed, did not
-converge, or does not apply to the data (observations outside its support) is listed with the
-reason and never ranked above a successful one; a boundary estimate is ranked but marked.
+and shows BIC, the log-likelihood and goodness-of-fit statistics. The order is:
+
+1. regular fits (``ok``), by AIC;
+2. boundary estimates (a parameter on the edge of its space or at a limit, such as a negative
+   binomial at the Poisson limit), by AIC, after every regular fit: their AIC counts a parameter
+   the data did not estimate, so it is not on the scale of the others. Their ΔAIC is shown against
+   the best regular fit, without an Akaike weight (the weights are over the regular fits);
+3. fits that did not converge, failed (including a non-finite log-likelihood at the estimate), or
+   do not apply to the data (observations outside the support), unranked, each with its reason.
+
+Data that no family can use (empty, not numbers) give a table of failures whose ``best`` is
+``None``; only an empty list of families is an error.
 """
 
 from __future__ import annotations
@@ -15,7 +24,9 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from .errors import MlemapError, MlemapWarning, SupportError
+from .censoring import is_censored
+from .censoring.family import accepts_censoring
+from .errors import MlemapError, MlemapWarning, ParameterError, SupportError
 from .families.registry import continuous_family_names, discrete_family_names
 from .fitting import fit
 from .inference.goodness import GoodnessOfFit, goodness_of_fit
@@ -171,21 +182,28 @@ def compare(
     weights: Any = None,
     method: str = "auto",
     on_progress: Callable[[str], None] | None = None,
+    truncation: Any = None,
 ) -> Comparison:
     """Fit each family in ``families`` (names, or ``"continuous"`` / ``"discrete"``) and rank them by AIC.
+
+    ``data`` may be censored (:func:`mlemap.censored`); ``truncation=(low, high)`` is passed to every fit.
+    The default sets then hold the families that accept censored or truncated data.
 
     ``data`` may be a file scan or a Dask collection (each candidate then reads it in passes, with the
     in-memory estimates; the goodness-of-fit statistics, which sort every row, are left out)."""
     if isinstance(families, str):
-        if families == "continuous":
-            families = DEFAULT_CONTINUOUS
-        elif families == "discrete":
-            families = DEFAULT_DISCRETE
+        if families in ("continuous", "discrete"):
+            families = DEFAULT_CONTINUOUS if families == "continuous" else DEFAULT_DISCRETE
+            if truncation is not None or is_censored(data):
+                families = tuple(f for f in families if accepts_censoring(f))
         else:
             families = [f.strip() for f in families.split(",") if f.strip()]
     families = list(families)
     if not families:
-        raise MlemapError("compare() needs at least one family.")
+        raise ParameterError(
+            "compare() needs at least one family: pass names such as ['normal', 'gamma'], or 'continuous' or "
+            "'discrete'."
+        )
     from .core.sources_input import as_data_source
 
     data = as_data_source(data) or data  # a Dask collection is wrapped (and persisted) once for every candidate
@@ -194,29 +212,34 @@ def compare(
     for name in families:
         if on_progress is not None:
             on_progress(name)
-        candidates.append(_fit_candidate(name, data, weights, method))
+        candidates.append(_fit_candidate(name, data, weights, method, truncation))
         if candidates[-1].result is not None:
             n = candidates[-1].result.n
-    usable = [c for c in candidates if c.usable]
-    if usable:
-        best = min(c.result.aic for c in usable)
-        total = sum(math.exp(-(c.result.aic - best) / 2) for c in usable)
-        for c in usable:
+    regular = sorted((c for c in candidates if c.status == "ok"), key=lambda c: c.result.aic)
+    boundary = sorted((c for c in candidates if c.status == "boundary"), key=lambda c: c.result.aic)
+    weighted = regular or boundary
+    if weighted:
+        best = weighted[0].result.aic
+        total = sum(math.exp(-(c.result.aic - best) / 2) for c in weighted)
+        for c in regular + boundary:
             c.delta_aic = c.result.aic - best
-            c.weight = math.exp(-c.delta_aic / 2) / total
-    ranked = sorted(usable, key=lambda c: c.result.aic) + [c for c in candidates if not c.usable]
+            if c in weighted:
+                c.weight = math.exp(-c.delta_aic / 2) / total
+    ranked = regular + boundary + [c for c in candidates if not c.usable]
     return Comparison(ranked, n)
 
 
-def _fit_candidate(name: str, data, weights, method: str) -> Candidate:
+def _fit_candidate(name: str, data, weights, method: str, truncation=None) -> Candidate:
     try:
         with warnings.catch_warnings():  # the table reports what the warnings would say
             warnings.simplefilter("ignore", MlemapWarning)
-            result = fit(name, data, weights=weights, method=method)
+            result = fit(name, data, weights=weights, method=method, truncation=truncation)
     except SupportError:
         return Candidate(name, "not applicable", reason="data outside its support")
     except MlemapError as exc:
         return Candidate(name, "failed", reason=_first_sentence(str(exc)))
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (result.loglik, result.aic, result.bic)):
+        return Candidate(name, "failed", reason=f"the log-likelihood at the estimate is {result.loglik}, not a finite number")
     if not result.converged:
         return Candidate(name, "not converged", result, reason=result.message)
     # support bounds estimated by sample extremes (uniform, Pareto) are on the boundary by design

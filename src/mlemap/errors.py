@@ -65,6 +65,11 @@ class ParameterError(MlemapError, ValueError):
     """An unknown parameter name, an invalid fixed or initial value, or nothing left to estimate."""
 
 
+class ArgumentError(ParameterError, TypeError):
+    """A call with an argument the function or constructor does not take (a :class:`TypeError` too,
+    as Python's own error for an unexpected keyword)."""
+
+
 class PriorError(MlemapError, ValueError):
     """A prior that cannot be used for the parameter it is attached to."""
 
@@ -122,6 +127,7 @@ __all__ = [
     "WeightsError",
     "FamilyError",
     "ParameterError",
+    "ArgumentError",
     "PriorError",
     "MethodError",
     "EstimationError",

@@ -20,11 +20,12 @@ from typing import Any, Mapping
 
 import torch.distributions as td
 
+from .censoring.family import censoring_family
 from .closed_form import canonical_prior
 from .core.distribution_problem import DistributionProblem, resolve_fixed, resolve_init
 from .core.estimation import estimate
 from .core.sources_input import as_data_source
-from .data.convert import as_weights, resolve_dtype
+from .data.convert import as_weights, resolve_device, resolve_dtype
 from .errors import MethodError
 from .families import resolve_family
 from .priors.resolve import resolve_priors
@@ -48,6 +49,9 @@ def fit(
     device: Any = None,
     max_iter: int = 200,
     solver: str = "auto",
+    truncation: Any = None,
+    groups: Any = None,
+    exposure: Any = None,
     progress: bool | None = None,
 ) -> FitResult:
     """Fit ``family`` to ``data`` by maximum likelihood, or by MAP when ``prior`` is given.
@@ -58,11 +62,12 @@ def fit(
         A name from :func:`mlemap.family_names` (``"bernoulli"``, ``"normal"``, ``"studentt"``, ...), a
         ``torch.distributions`` class (``td.Gamma``), or a function ``log_prob(x, **params)`` returning
         one log-density per observation (then ``init`` names and starts the parameters).
-    data : array-like, source or Dask collection
+    data : array-like, censored data, source or Dask collection
         Observations: one number per observation, or one row per observation for the multivariate
-        families; labels (strings included) for ``"categorical"``. Data larger than memory: a file
-        scan (``mm.scan("big.parquet", column="x")``) or a dask array or Series, read chunk by chunk
-        (where the chunks live, for Dask) with the same estimate as in memory.
+        families; labels (strings included) for ``"categorical"``; or censored observations
+        (:func:`mlemap.censored`, or a ``scipy.stats.CensoredData``) for a family with a cdf. Data
+        larger than memory: a file scan (``mm.scan("big.parquet", column="x")``) or a dask array or
+        Series, read chunk by chunk (where the chunks live, for Dask) with the same estimate as in memory.
     prior : dict, optional
         ``{parameter: distribution}``; any ``torch.distributions`` object whose support covers the
         parameter's space, or :class:`~mlemap.DiscretePrior`. For the normal family the prior may be
@@ -82,6 +87,15 @@ def fit(
         Float64 by default (standard errors need it); the device follows the data.
     max_iter : int
         Iteration limit of the numerical route.
+    truncation : (low, high), optional
+        The sample only holds values in ``(low, high]`` (``None`` for an open end): each observation's
+        likelihood is divided by the probability of that range (see :mod:`mlemap.censoring.family`).
+    groups : array-like, optional
+        One group label per observation: the family is fitted in every group at once (vectorised) and a
+        :class:`~mlemap.groups.GroupedFit` is returned; with ``prior="estimate"`` the prior is learned
+        from the groups (empirical Bayes, :class:`~mlemap.groups.EmpiricalBayesFit`).
+    exposure : array-like, optional
+        Per-observation exposures of Poisson counts for empirical Bayes (rate times exposure).
     progress : bool, optional
         A progress bar per pass over a Dask collection (default: when standard error is a terminal;
         a file scan has its own ``progress``).
@@ -92,14 +106,26 @@ def fit(
         raise MethodError(f"The 'solver' argument must be one of {', '.join(SOLVERS)}. Got {solver!r} instead.")
     if not isinstance(max_iter, int) or max_iter < 1:
         raise MethodError(f"The 'max_iter' argument must be a positive integer. Got {max_iter!r} instead.")
-    fam = resolve_family(family, init=init, support=support)
+    fam = resolve_family(family, init=init, support=support, fixed=fixed)
     source = as_data_source(data, progress=progress, dtype=dtype, device=device)
     if source is not None:
+        unsupported = [name for name, value in (("truncation", truncation), ("groups", groups), ("exposure", exposure))
+                       if value is not None] + (["prior='estimate'"] if isinstance(prior, str) else [])
+        if unsupported:
+            verb = "needs" if len(unsupported) == 1 else "need"
+            raise MethodError(f"{' and '.join(unsupported)} {verb} the data in memory; a fit over a file scan or a Dask "
+                              "collection reads plain observations. Load the data (or a sample) and fit again.")
         return _fit_source(fam, source, prior, fixed, weights, init, method, max_iter, solver)
-    x, fam = fam.prepare(data, dtype=resolve_dtype(dtype), device=device)
+    fam, data = censoring_family(fam, data, truncation)
+    x, fam = fam.prepare(data, dtype=resolve_dtype(dtype), device=None if device is None else resolve_device(device))
     if fam.event_ndim == 0 and x.dim() == 2 and x.shape[1] == 1:
         x = x.reshape(-1)  # a single column of observations
     w = as_weights(weights, n=x.shape[0], dtype=x.dtype, device=x.device)
+    if groups is not None or exposure is not None or isinstance(prior, str):
+        from .groups import fit_groups
+
+        return fit_groups(fam, x, w, resolve_fixed(fam, fixed, x), groups, prior=prior, init=init, method=method,
+                          max_iter=max_iter, solver=solver, exposure=exposure)
     fixed_t = resolve_fixed(fam, fixed, x)
     problem = DistributionProblem(fam, x, w, fixed_t, {})
     fam.check_support(x, fixed_t, problem.ctx)

@@ -93,6 +93,13 @@ class Design:
     rows: np.ndarray  # positions of the rows used in the original data
     transform: FormulaTransform | None = None
 
+    @property
+    def survival(self) -> bool:
+        """Whether the response is a ``Surv(...)`` (censored data)."""
+        from .censoring import is_censored
+
+        return is_censored(self.y)
+
 
 def design(formula: str, data, missing: str = "error", *, unsafe_formula: bool = False) -> Design:
     """Expand ``formula`` on ``data`` into the response and the design (see the module docstring)."""
@@ -107,13 +114,20 @@ def design(formula: str, data, missing: str = "error", *, unsafe_formula: bool =
         raise FormulaError(f"The 'unsafe_formula' argument must be True or False. Got {unsafe_formula!r}.")
     data = _string_labels(data)
     parsed = _trusted(formula, data) if unsafe_formula else parse(formula, list(data.columns))
-    bad = _check_missing(data[list(parsed.columns)], missing, "the formula's columns")
+    # a missing bound of Surv(low, high, type='interval2') is an open end, not a missing value
+    open_ends = parsed.survival.columns if parsed.survival is not None and parsed.survival.type == "interval2" else ()
+    bad = _check_missing(data[[c for c in parsed.columns if c not in open_ends]], missing, "the formula's columns")
     if bad.any():
         data = data.loc[~bad]
     rows = np.flatnonzero(~bad)
     context = evaluation_context()
 
     def expand():
+        if parsed.survival is not None:  # Surv(...): the censored response, read by mlemap
+            from .survival.formula import surv_response
+
+            return surv_response(data, parsed.survival), formulaic.model_matrix(parsed.rhs, data, na_action="raise",
+                                                                                  context=context)
         if parsed.lhs_column is not None:  # the response as it is: class labels stay labels
             rest = data.drop(columns=[parsed.lhs_column]) if unsafe_formula else data
             return data[parsed.lhs_column], formulaic.model_matrix(parsed.rhs, rest, na_action="raise", context=context)
@@ -141,6 +155,8 @@ def _trusted(formula, data) -> ParsedFormula:
     if not isinstance(formula, str) or "~" not in formula:
         raise FormulaError(f"The 'formula' argument must look like 'y ~ x1 + x2'. Got {formula!r:.120} instead.")
     lhs, rhs = (part.strip() for part in formula.split("~", 1))
+    if lhs.startswith("Surv"):
+        raise FormulaError("A Surv(...) response is read by mlemap's own grammar; leave unsafe_formula off for it.")
     names = list(data.columns)
     try:
         parsed = formulaic.Formula(formula, _context={"__formulaic_variables_available__": names})
@@ -213,7 +229,7 @@ def estimator_for(family: str):
 def regress(
     formula: str,
     data,
-    family: str = "gaussian",
+    family: str | None = None,
     prior=None,
     *,
     sample_weight=None,
@@ -225,8 +241,10 @@ def regress(
 ):
     """Fit the regression ``formula`` on ``data`` and return the fitted estimator.
 
-    ``family`` picks the conditional distribution of the response (gaussian, bernoulli, poisson,
-    categorical, laplace); ``prior`` is ``None`` (MLE), a penalty such as ``mm.priors.lasso(0.1)`` or
+    ``family`` picks the conditional distribution of the response (gaussian, the default, bernoulli,
+    poisson, categorical, laplace); with a survival response ``Surv(time, status) ~ ...`` it is the
+    :class:`~mlemap.SurvivalRegression` family (weibull, the default, exponential, lognormal,
+    loglogistic, normal, logistic; see :mod:`mlemap.survival.formula`). ``prior`` is ``None`` (MLE), a penalty such as ``mm.priors.lasso(0.1)`` or
     a torch distribution for every coefficient. ``sample_weight``, ``offset`` and ``exposure`` may
     be column names of ``data`` or arrays with one value per row.
 
@@ -248,8 +266,14 @@ def regress(
         return _regress_source(formula, data, family, prior, sample_weight, offset, exposure, missing, unsafe_formula,
                                options)
     d = design(formula, data, missing, unsafe_formula=unsafe_formula)
-    cls = estimator_for(family)
-    model = cls(prior=prior, fit_intercept=d.fit_intercept, **options)
+    if d.survival:
+        from .survival import SurvivalRegression
+
+        cls, family = SurvivalRegression, ("weibull" if family is None else family)
+        model = cls(family=family, prior=prior, fit_intercept=d.fit_intercept, **options)
+    else:
+        cls = estimator_for("gaussian" if family is None else family)
+        model = cls(prior=prior, fit_intercept=d.fit_intercept, **options)
     extra = {}
     for key, value in (("sample_weight", sample_weight), ("offset", offset), ("exposure", exposure)):
         if value is not None:
@@ -279,7 +303,7 @@ def _regress_source(formula, data, family, prior, sample_weight, offset, exposur
     if unsafe_formula:
         raise FormulaError("unsafe_formula=True applies to data in memory only; formulas over files or Dask data are "
                            "checked by mlemap's grammar.")
-    cls = estimator_for(family)
+    cls = estimator_for("gaussian" if family is None else family)
     progress = options.pop("progress", None)
     columns = {}
     for key, value in (("sample_weight", sample_weight), ("offset", offset), ("exposure", exposure)):

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .errors import FormulaError
-from .formula_transforms import TERM_FUNCTIONS, CallChecker, _not_a_column
+from .formula_transforms import TERM_FUNCTIONS, CallChecker, SurvResponse, _not_a_column, check_surv
 
 MAX_LENGTH = 10_000
 MAX_DEPTH = 32
@@ -65,6 +65,7 @@ class ParsedFormula:
     columns: tuple[str, ...]  # every column the formula reads, in the data's order
     rhs_columns: tuple[str, ...]  # those the right-hand side reads
     categorical: tuple[str, ...]  # columns read inside C(...)
+    survival: SurvResponse | None = None  # a Surv(...) response (on the left only)
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ class _Parser:
         self.pos = 0
         self.read: list[str] = []
         self.categorical: list[str] = []
+        self.survival: SurvResponse | None = None
 
     # ------------------------------------------------------------------ tokens
     def _tokenize(self):
@@ -228,6 +230,9 @@ class _Parser:
                 f"The formula {quoted(self.text)} expands to about {terms} terms; the limit is {MAX_TERMS}."
             )
         lhs_column = lhs_tokens[0].text if len(lhs_tokens) == 1 and lhs_tokens[0].kind == "name" else None
+        if self.survival is not None and len(lhs_tokens) != 1:
+            first = lhs_tokens[0]
+            raise refusal(self.text, first.start, lhs_tokens[-1].end, "Surv(...) must be the whole left-hand side")
         used, used_rhs = set(self.read), set(self.read[lhs_count:])
         return ParsedFormula(
             lhs=lhs,
@@ -236,6 +241,7 @@ class _Parser:
             columns=tuple(c for c in self.columns if c in used),
             rhs_columns=tuple(c for c in self.columns if c in used_rhs),
             categorical=tuple(dict.fromkeys(self.categorical)),
+            survival=self.survival,
         )
 
     def _sum(self, depth: int, side: str) -> tuple[str, int]:
@@ -306,6 +312,8 @@ class _Parser:
             self.read.extend(self.dot_columns)
             return "(" + " + ".join(_name_text(c) for c in self.dot_columns) + ")", len(self.dot_columns)
         if token.kind == "call":
+            if token.text.split("(", 1)[0].strip() == "Surv":
+                return self._surv(token, side), 1
             return self._call(token, depth), 1
         if token.text == "(":
             if depth + 1 > MAX_DEPTH:
@@ -316,6 +324,27 @@ class _Parser:
                 raise refusal(self.text, close.start, close.end, "expected ')'", syntax=True)
             return f"({inner})", terms
         raise self._expect_operand(token)
+
+    def _surv(self, token: _Token, side: str) -> str:
+        """``Surv(...)``: the survival response, on the left of ``~`` only."""
+        start = token.start
+        if side != "lhs":
+            raise refusal(self.text, start, token.end, "Surv(...) is a response and belongs on the left of '~'")
+        code, names = _placeholders(token.text, set(self.columns))
+        try:
+            node = ast.parse(code, mode="eval").body
+        except SyntaxError as exc:
+            at = _char_offset(code, (exc.offset or 1) - 1)
+            raise refusal(self.text, start + at, start + at + 1, f"this is not valid in Surv ({exc.msg})", syntax=True) from None
+
+        def refuse(bad: ast.AST, reason: str) -> FormulaError:
+            first = _char_offset(code, getattr(bad, "col_offset", 0))
+            last = _char_offset(code, getattr(bad, "end_col_offset", None) or getattr(bad, "col_offset", 0) + 1)
+            return refusal(self.text, start + first, start + max(last, first + 1), reason)
+
+        self.survival = check_surv(node, self.columns, names, refuse)
+        self.read.extend(self.survival.columns)
+        return "Surv(" + ", ".join(_name_text(c) for c in self.survival.columns) + ")"
 
     def _call(self, token: _Token, depth: int) -> str:
         source, start = token.text, token.start

@@ -320,3 +320,43 @@ def _reads_data(node: ast.expr) -> bool:
 def _not_a_column(name: str, columns: Sequence[str]) -> str:
     hint = difflib.get_close_matches(name, list(columns), n=1)
     return f"'{name}' is not a column of the data" + (f" (did you mean '{hint[0]}'?)" if hint else "")
+
+
+# ---------------------------------------------------------------------- the survival response
+SURV_TYPES = ("right", "left", "interval2")
+
+
+@dataclass(frozen=True)
+class SurvResponse:
+    """``Surv(time)``, ``Surv(time, event[, type='right'|'left'])`` or ``Surv(low, high, type='interval2')``
+    on the left of ``~``: the columns it reads and how (survival's conventions)."""
+
+    columns: tuple[str, ...]
+    type: str = "right"
+
+
+def check_surv(node: ast.expr, columns: Sequence[str], aliases: dict[str, str],
+               refuse: Callable[[ast.AST, str], FormulaError]) -> SurvResponse:
+    """The survival response of a ``Surv(...)`` call: plain column names and one literal ``type``."""
+    if not isinstance(node, ast.Call) or _dotted(node.func) != "Surv":
+        raise refuse(node, "a survival response is written Surv(time, event)")
+    known = set(columns)
+    kind = "right"
+    for kw in node.keywords:
+        if kw.arg != "type" or not isinstance(kw.value, ast.Constant) or kw.value.value not in SURV_TYPES:
+            raise refuse(kw.value if kw.arg == "type" else kw, f"Surv takes type = one of {', '.join(map(repr, SURV_TYPES))}")
+        kind = kw.value.value
+    names = []
+    for arg in node.args:
+        if not isinstance(arg, ast.Name):
+            raise refuse(arg, "the arguments of Surv are column names (recode an event first; a 1/2 status "
+                              "column is read as survival's 2 = event)")
+        name = aliases.get(arg.id, arg.id)
+        if name not in known:
+            raise refuse(arg, _not_a_column(name, columns))
+        names.append(name)
+    wanted = (2, 2) if kind == "interval2" else (1, 2)
+    if not wanted[0] <= len(names) <= wanted[1]:
+        shape = "Surv(low, high, type='interval2')" if kind == "interval2" else "Surv(time) or Surv(time, event)"
+        raise refuse(node, f"write {shape}")
+    return SurvResponse(tuple(names), kind)

@@ -383,17 +383,22 @@ class FitResult:
         ``kind``: ``"density"`` (fitted density or pmf over the data), ``"qq"``, ``"pp"``,
         ``"loglik"`` (log-likelihood curve of one parameter, ``param=``), ``"contour"``
         (log-likelihood contour over two parameters, ``params=``), ``"posterior"`` (prior,
-        likelihood and posterior of one parameter; MAP fits). ``"auto"`` picks ``"posterior"`` for a
-        MAP fit of one free scalar parameter and ``"density"`` otherwise. ``options`` go to the
-        plotting function.
+        likelihood and posterior of one parameter; MAP fits), ``"survival"`` (the Kaplan–Meier or
+        Turnbull estimate of the data against the fitted survival function, ``what="cdf"`` for the
+        cdf; any fit of a univariate family with a cdf). ``"auto"`` picks ``"survival"`` for censored or
+        truncated data, ``"posterior"`` for a MAP fit of one free scalar parameter and ``"density"``
+        otherwise. ``options`` go to the plotting function.
         """
         from . import plots
 
         kinds = {"density": plots.density, "qq": plots.qq, "pp": plots.pp, "loglik": plots.loglik_curve,
-                 "contour": plots.loglik_contour, "posterior": plots.prior_likelihood_posterior}
+                 "contour": plots.loglik_contour, "posterior": plots.prior_likelihood_posterior,
+                 "survival": plots.survival}
         if kind == "auto":
             scalar = [k for k, v in self.params.items() if np.ndim(v) == 0]
             kind = "posterior" if self.estimator == "MAP" and len(scalar) == 1 else "density"
+            if hasattr(self.family, "truncation"):  # censored or truncated data
+                kind = "survival"
         if kind not in kinds:
             valid = ", ".join(repr(k) for k in ("auto", *kinds))
             raise MethodError(f"Unknown plot kind {kind!r}. Valid kinds are: {valid}.")

@@ -45,13 +45,14 @@ def _environment(columns: int | None):
             os.environ["COLUMNS"] = old
 
 
-def run_cli(*args: str, stdin: str = "", columns: int | None = 150) -> Done:
-    """``mlemap ARGS`` in this process: its exit code, standard output and standard error."""
+def run_cli(*args: str, stdin: str | bytes = "", columns: int | None = 150) -> Done:
+    """``mlemap ARGS`` in this process: its exit code, standard output and standard error. Bytes on
+    standard input arrive as in a process: a text stream over a byte buffer."""
     from mlemap.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     old_stdin = sys.stdin
-    sys.stdin = io.StringIO(stdin)
+    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8") if isinstance(stdin, bytes) else io.StringIO(stdin)
     try:
         with _environment(columns), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
                 warnings.catch_warnings():

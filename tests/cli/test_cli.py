@@ -162,6 +162,18 @@ BAD = [
     ("bad-weights", ["fit", "{d}/data.csv", "--column", "count", "--family", "poisson", "--weights", "label"], ["not numeric"]),
     ("compare-unknown-family", ["compare", "{d}/data.csv", "--column", "count", "--families", "poisson,gamm"],
      ["Unknown family 'gamm'"]),
+    ("unknown-weights-column", ["fit", "{d}/data.csv", "--column", "count", "--family", "poisson", "--weights", "nope"],
+     ["No column 'nope' (from --weights)", "'w'"]),
+    ("compare-unknown-weights", ["compare", "{d}/data.csv", "--column", "count", "--weights", "nope"],
+     ["No column 'nope' (from --weights)"]),
+    ("plot-folder-missing", ["fit", "{d}/data.csv", "--column", "count", "--family", "poisson", "--plot",
+                             "/nonexistent/p.png"], ["--plot '/nonexistent/p.png'", "folder '/nonexistent' does not exist"]),
+    ("plot-not-an-image", ["fit", "{d}/data.csv", "--column", "count", "--family", "poisson", "--plot", "{d}/p.txt"],
+     ["must end in an image format", ".png", "got '.txt'"]),
+    ("plot-no-extension", ["compare", "{d}/data.csv", "--column", "count", "--plot", "{d}/p"], ["got no extension"]),
+    ("plot-a-folder", ["compare", "{d}/data.csv", "--column", "count", "--plot", "{d}"], ["is a folder"]),
+    ("path-plot-not-an-image", ["path", "@classification", "--formula", "x1 ~ x2", "--plot", "{d}/p.txt"],
+     ["must end in an image format"]),
 ]
 
 
@@ -177,6 +189,52 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(files, argv, fragments
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
     assert out.stdout == ""
+
+
+def _one_line_exit_2(out, *fragments):
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mlemap: error: ") and "Traceback" not in out.stderr, out.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+STDIN = {
+    "latin-1": ("x\n1.5\n2\n\xe9t\xe9\n".encode("latin-1"), ["Standard input is not UTF-8", "iconv"]),
+    "binary": (bytes(range(256)) * 4, ["Standard input is binary data"]),
+    "nul-bytes": (b"x\n1\n\x00\x00\n2\n", ["Standard input is binary data"]),
+}
+
+
+@pytest.mark.parametrize("command", [["fit", "-", "--family", "normal"], ["compare", "-"]], ids=["fit", "compare"])
+@pytest.mark.parametrize("data, fragments", STDIN.values(), ids=STDIN.keys())
+def test_undecodable_standard_input_exits_2(command, data, fragments):
+    _one_line_exit_2(run(*command, stdin=data), *fragments)
+
+
+def test_utf8_bytes_on_standard_input_are_read():
+    out = run("fit", "-", "--column", "t", "--family", "normal", "--json", stdin="\ufeffé,t\n1,1.5\n2,2.5\n".encode())
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["params"]["loc"] == pytest.approx(2.0, rel=1e-15)
+
+
+def test_plot_is_checked_before_the_fit_and_written_where_asked(files, tmp_path):
+    d, _ = files
+    for command in (["fit", "--family", "poisson"], ["compare"]):
+        target = tmp_path / f"{command[0]}.svg"
+        out = run(command[0], str(d / "data.csv"), "--column", "count", *command[1:], "--plot", str(target))
+        assert out.returncode == 0, out.stderr
+        assert target.read_text().lstrip().startswith("<?xml")
+
+
+def test_compare_on_values_near_1e300(tmp_path):
+    data = tmp_path / "huge.csv"
+    data.write_text("x\n1e300\n2e300\n3e300\n")
+    for extra in ([], ["--all-continuous"]):
+        out = run("compare", str(data), *extra)
+        assert out.returncode == 0, out.stderr
+        assert "internal error" not in out.stderr and "Families ranked by AIC" in out.stdout
+        assert "overflows float64" in out.stdout or extra == []
 
 
 def test_lessons_list_run_and_unknown_name(tmp_path):

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+import torch.distributions as td
 
 import mlemap as mm
 
@@ -81,6 +82,26 @@ def test_a_parameter_given_in_fixed_needs_no_start():
     np.testing.assert_allclose(r.params["loc"], x.mean(), rtol=1e-10)
 
 
+def test_a_parameter_with_a_default_or_behind_kwargs_can_be_fixed():
+    # fixed names a parameter as init does: an argument with a default, or one read from **params
+    def with_default(x, loc, scale=1.0):
+        return normal_log_density(x, loc, torch.as_tensor(scale, dtype=x.dtype))
+
+    def open_ended(x, **p):
+        return normal_log_density(x, p["loc"], p["scale"])
+
+    x = _data()
+    for fn in (with_default, open_ended):
+        r = mm.fit(fn, x, init={"loc": 0.0}, fixed={"scale": 2.0})
+        np.testing.assert_allclose(r.params["loc"], x.mean(), rtol=1e-10)
+        assert set(r.params) == {"loc"} and float(r.fixed["scale"]) == 2.0
+
+
+def test_fixing_a_name_the_function_does_not_take_is_named():
+    with pytest.raises(mm.ParameterError, match=r"'fixed' argument names 'shape', which is not an argument"):
+        mm.fit(normal_log_density, _data(), init={"loc": 0.0}, fixed={"shape": 2.0})
+
+
 def test_an_open_signature_takes_its_parameters_from_init():
     def log_density(x, **p):
         return normal_log_density(x, p["loc"], p["scale"])
@@ -99,3 +120,17 @@ def test_minus_infinity_at_trial_points_is_zero_density_not_an_error():
     r = mm.fit(log_density, x, init={"rate": 1.0}, support={"rate": "positive"})
     assert r.converged
     np.testing.assert_allclose(r.params["rate"], 1 / x.mean(), rtol=1e-10)
+
+
+def test_a_torch_class_with_vector_and_matrix_parameters_fits_from_shaped_starts():
+    # a one-factor model of three columns has as many covariance parameters as the full covariance, so
+    # (when the sample covariance is of that form) its maximum is the closed-form multivariate normal MLE
+    rng = np.random.default_rng(3)
+    loadings, noise = np.array([1.0, 0.8, 0.6]), np.array([0.5, 0.4, 0.3])
+    x = rng.normal(size=(400, 1)) * loadings + rng.normal(size=(400, 3)) * np.sqrt(noise) + [1.0, -2.0, 0.0]
+    init = {"loc": [0.0, 0.0, 0.0], "cov_factor": [[0.5], [0.5], [0.5]], "cov_diag": [1.0, 1.0, 1.0]}
+    r = mm.fit(td.LowRankMultivariateNormal, x, init=init)
+    exact = mm.fit("multivariate_normal", x)
+    assert r.converged
+    np.testing.assert_allclose(r.loglik, exact.loglik, rtol=1e-12)
+    np.testing.assert_allclose(r.params["loc"], exact.params["loc"], atol=1e-7)

@@ -207,6 +207,21 @@ CASES: list[Case] = [
         lambda r: {"loc": r.normal(0, 5), "scale": r.uniform(0.1, 5)},
     ),
     Case(
+        "logistic",
+        {"loc": 1.0, "scale": 2.0},
+        lambda r, p, n: r.logistic(p["loc"], p["scale"], n),
+        lambda x, p: stats.logistic.logpdf(x, p["loc"], p["scale"]),
+        lambda r: {"loc": r.normal(0, 5), "scale": r.uniform(0.1, 5)},
+    ),
+    Case(
+        "loglogistic",
+        {"scale": 2.0, "concentration": 3.0},
+        # log X is logistic(log scale, 1 / concentration)
+        lambda r, p, n: np.exp(r.logistic(np.log(p["scale"]), 1 / p["concentration"], n)),
+        lambda x, p: stats.fisk.logpdf(x, p["concentration"], scale=p["scale"]),
+        lambda r: {"scale": r.uniform(0.1, 10), "concentration": r.uniform(0.5, 8)},
+    ),
+    Case(
         "von_mises",
         {"loc": 1.0, "concentration": 2.0},
         lambda r, p, n: r.vonmises(p["loc"], p["concentration"], n),
@@ -591,6 +606,7 @@ SUPPORT_CASES = [
     SupportCase("pareto", 2.0, 0.0),
     SupportCase("pareto", 2.0, 0.5, fixed={"scale": 1.0}),
     SupportCase("half_normal", 1.0, -0.1),
+    SupportCase("loglogistic", 1.0, 0.0),
     SupportCase("uniform", 0.5, -1.0, fixed={"low": 0.0}),
     SupportCase("uniform", 0.5, 2.0, fixed={"high": 1.0}),
     SupportCase("dirichlet", [0.2, 0.3, 0.5], [0.5, 0.6, 0.1]),
@@ -598,7 +614,7 @@ SUPPORT_CASES = [
 ]
 
 #: families whose support is the whole space of their observations
-UNRESTRICTED = {"normal", "laplace", "studentt", "cauchy", "gumbel", "von_mises", "multivariate_normal", "uniform"}
+UNRESTRICTED = {"normal", "laplace", "studentt", "cauchy", "gumbel", "logistic", "von_mises", "multivariate_normal", "uniform"}
 
 
 def test_support_table_covers_every_family():

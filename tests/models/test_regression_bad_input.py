@@ -10,6 +10,7 @@ from scipy import sparse
 import mlemap.models as mm
 from mlemap import priors
 from mlemap.errors import (
+    ArgumentError,
     DataError,
     DataTypeError,
     ParameterError,
@@ -110,6 +111,19 @@ CASES = [
      ["'reference_class'", "0, 1, 2", "'z'"]),
     ("predict-wrong-width", lambda: mm.LinearRegression().fit(X, y_real).predict(X[:, :2]), ShapeError,
      ["X has 2 features", "expecting 3 features", "same columns"]),
+    ("dates-in-X", lambda: mm.LinearRegression().fit(pd.DataFrame({"d": pd.date_range("2020", periods=20)}), y_real),
+     DataTypeError, ["'X'", "holds dates", "np.timedelta64(1, 'D')"]),
+    ("dates-among-numbers", lambda: mm.LinearRegression().fit(
+        pd.DataFrame({"x": X[:, 0], "d": pd.date_range("2020", periods=20)}), y_real),
+     DataTypeError, ["'X'", "dates or time differences", "Timestamp"]),
+    ("timedeltas-as-y", lambda: mm.LinearRegression().fit(X, pd.to_timedelta(np.arange(20), unit="h")),
+     DataTypeError, ["'y'", "time differences"]),
+    ("unknown-constructor-argument", lambda: mm.LinearRegression(bogus=1), ArgumentError,
+     ["LinearRegression", "unknown argument 'bogus'", "fit_intercept", "cov_type"]),
+    ("misspelt-constructor-argument", lambda: mm.PoissonRegression(max_itr=5), ArgumentError,
+     ["'max_itr'", "Did you mean 'max_iter'"]),
+    ("positional-constructor-argument", lambda: mm.LogisticRegression(1.0), ArgumentError,
+     ["keyword arguments only", "prior=..."]),
     ("conf-int-level", lambda: mm.LinearRegression().fit(X, y_real).conf_int(level=95), ParameterError,
      ["'level'", "(0, 1)"]),
 ]

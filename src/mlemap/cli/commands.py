@@ -10,8 +10,10 @@ from rich.console import Console
 from .. import families as fam_module
 from ..errors import DataError, MlemapError
 from ..fitting import fit
+from . import censoring
 from . import data as cli_data
-from .output import saved, show
+from .figures import check_plot_path, save_figure
+from .output import show
 from .spec import parse_fixed, parse_priors
 
 
@@ -100,14 +102,22 @@ def _stream(args, spec: str | None, weights: str | None):
 
 
 def cmd_fit(args) -> None:
-    from .streaming import wants_stream
+    if args.group_by or args.out or args.exposure:
+        from .groups import cmd_fit_groups
+
+        return cmd_fit_groups(args)
+    from .streaming import refuse_in_memory_options, wants_stream
 
     fam_module.resolve_family(args.family)  # an unknown family fails before the data are read
+    check_plot_path(args.plot)
     if wants_stream(args):
-        if args.plot:
-            raise DataError("--plot draws the data, so it needs them in memory; leave it out when the data stream.")
+        refuse_in_memory_options(args)
         x, names = _stream(args, args.column, args.weights)
         weights = args.weights
+    elif censoring.wanted(args):
+        table, x = censoring.load(args)
+        names = [args.column] if args.column else []
+        weights = _weights(table, args.weights)
     else:
         table, names = _load(args, args.column, args.weights)
         x = _values(table, names, args.family)
@@ -119,18 +129,22 @@ def cmd_fit(args) -> None:
         fixed=parse_fixed(args.fixed),
         weights=weights,
         method=args.method,
+        truncation=censoring.truncation(args),
     )
     ci = "wald" if result.estimator == "MAP" else args.ci
     summary = result.summary(level=args.level, ci=ci)
     if args.plot:
         from ..plots import fit_figure
 
-        saved(fit_figure(result, args.plot, xlabel=",".join(names)))
+        save_figure(fit_figure(result, xlabel=",".join(names)), args.plot)
     if args.json:
         from .output import print_json
 
         payload = summary.to_dict()
-        payload.update({"command": "fit", "data": args.data, "column": ",".join(names)})
+        payload.update({"command": "fit", "data": args.data, "column": ",".join(names) if names else None})
+        if censoring.wanted(args):
+            payload.update({"event": args.event, "left": args.left, "right": args.right,
+                            "truncation": [args.truncate_below, args.truncate_above]})
         print_json(payload)
         return
     show(summary)
@@ -138,22 +152,33 @@ def cmd_fit(args) -> None:
         show(f"figure saved to {args.plot}")
 
 
-def cmd_compare(args) -> None:
-    from .streaming import looks_like_counts, wants_stream
+def _whole_numbers(x) -> bool:
+    """Whether the values (or a censored sample's finite bounds) are whole numbers of 0 or more."""
+    values = np.concatenate([x.low[np.isfinite(x.low)], x.high[np.isfinite(x.high)]]) if hasattr(x, "low") else x
+    return bool(np.all(values >= 0) and np.all(values == np.round(values)))
 
+
+def cmd_compare(args) -> None:
+    from .streaming import looks_like_counts, refuse_in_memory_options, wants_stream
+
+    check_plot_path(args.plot)
     if wants_stream(args):
-        if args.plot:
-            raise DataError("--plot draws the data, so it needs them in memory; leave it out when the data stream.")
+        refuse_in_memory_options(args)
         x, names = _stream(args, args.column, args.weights)
         weights = args.weights
         counts = lambda: looks_like_counts(x, names[0])  # noqa: E731 - one pass, only when asked
+    elif censoring.wanted(args):
+        table, x = censoring.load(args)
+        names = [args.column] if args.column else []
+        weights = _weights(table, args.weights)
+        counts = lambda: _whole_numbers(x)  # noqa: E731
     else:
         table, names = _load(args, args.column, args.weights)
         if len(names) != 1:
             raise DataError("compare works on one column; give a single --column.")
         x = _numbers(table, names)
         weights = _weights(table, args.weights)
-        counts = lambda: bool(np.all(x >= 0) and np.all(x == np.round(x)))  # noqa: E731
+        counts = lambda: _whole_numbers(x)  # noqa: E731
     if args.families:
         candidates = [f.strip() for f in args.families.split(",") if f.strip()]
         for name in candidates:
@@ -169,22 +194,26 @@ def cmd_compare(args) -> None:
     names_list = (
         list(DEFAULT_CONTINUOUS) if candidates == "continuous" else list(DEFAULT_DISCRETE) if candidates == "discrete" else candidates
     )
+    if censoring.wanted(args) and candidates in ("continuous", "discrete"):
+        from ..censoring.family import accepts_censoring
+
+        names_list = [n for n in names_list if accepts_censoring(n)]
     with _progress(args, len(names_list), "fitting") as progress:
         task = progress.add_task("fitting", total=len(names_list))
 
         def step(name: str) -> None:
             progress.update(task, description=f"fitting {name}", advance=1)
 
-        comparison = compare(x, names_list, weights=weights, on_progress=step)
+        comparison = compare(x, names_list, weights=weights, on_progress=step, truncation=censoring.truncation(args))
     if args.plot:
         from ..plots import comparison_figure
 
-        saved(comparison_figure(comparison, args.plot, xlabel=names[0]))
+        save_figure(comparison_figure(comparison, xlabel=names[0] if names else None), args.plot)
     if args.json:
         from .output import print_json
 
         payload = comparison.to_dict()
-        payload.update({"command": "compare", "data": args.data, "column": names[0]})
+        payload.update({"command": "compare", "data": args.data, "column": names[0] if names else None})
         print_json(payload)
         return
     show(comparison)

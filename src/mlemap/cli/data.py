@@ -32,7 +32,7 @@ def read_columns(source: str) -> dict[str, np.ndarray] | pd.DataFrame:
     """The table named by DATA: ``{name: array}`` for a small plain table of numbers (read without
     pandas), otherwise the pandas DataFrame of :func:`read_table`."""
     if source == "-":
-        text = sys.stdin.read()
+        text = read_stdin_text()
         return numeric_csv.parse(text, ",") or read_table(source, stdin_text=text)
     path = _dataset_path(source) if source.startswith("@") else source
     suffix = os.path.splitext(path)[1].lower()
@@ -52,7 +52,7 @@ def read_columns(source: str) -> dict[str, np.ndarray] | pd.DataFrame:
 def read_table(source: str, stdin_text: str | None = None) -> pd.DataFrame:
     """The table named by DATA (see the module docstring); ``stdin_text``: standard input, if already read."""
     if source == "-":
-        text = sys.stdin.read() if stdin_text is None else stdin_text
+        text = read_stdin_text() if stdin_text is None else stdin_text
         if not text.strip():
             raise DataError("Standard input is empty: pipe a CSV table into `mlemap ... -`.")
         return _check_rows(_read_csv_text(io.StringIO(text), "standard input", ","), "standard input")
@@ -99,21 +99,54 @@ def _dataset_path(source: str) -> str:
     return datasets.path(name)
 
 
-def _require_text(path: str) -> None:
-    with open(path, "rb") as handle:
-        head = handle.read(4096)
+def read_stdin_text() -> str:
+    """Standard input as text. Its bytes are decoded as UTF-8 here rather than by the locale, so that
+    binary or Latin-1 input is a :class:`DataError` like the same bytes in a file."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # already text (a StringIO)
+        text = sys.stdin.read()
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError:  # undecodable bytes kept as surrogates by the locale's decoder
+            raise DataError(_NOT_UTF8["stdin"]) from None
+    else:
+        raw = buffer.read()
+    _check_text(raw, "stdin")
+    return raw.decode("utf-8-sig")
+
+
+_BINARY = {
+    "stdin": "Standard input is binary data, not a text table. Pipe a CSV table (UTF-8 text) into `mlemap ... -`.",
+    "file": "{label} is a binary file, not a text table. Give a CSV, TSV, JSON-lines or Parquet (.parquet) file.",
+}
+_NOT_UTF8 = {
+    "stdin": "Standard input is not UTF-8 text (Latin-1 or another legacy encoding?). Convert it first, for "
+    "example with `iconv -f latin1 -t utf-8`.",
+    "file": "{label} is not UTF-8 text; save it as UTF-8 CSV.",
+}
+
+
+def _check_text(head: bytes, kind: str, label: str = "", cut: bool = False) -> None:
+    """Raise :class:`DataError` when ``head`` (the first bytes of ``label``; all of them unless ``cut``)
+    is binary or not UTF-8."""
     control = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
     if b"\x00" in head or control > 0.05 * len(head):
-        raise DataError(
-            f"'{path}' is a binary file, not a text table. Give a CSV, TSV, JSON-lines or Parquet (.parquet) file."
-        )
+        raise DataError(_BINARY[kind].format(label=label))
     try:
         head.decode("utf-8")
     except UnicodeDecodeError:
         try:
+            if not cut:
+                raise
             head[:-4].decode("utf-8")  # a multi-byte character cut at the end of the sample is fine
         except UnicodeDecodeError:
-            raise DataError(f"'{path}' is not UTF-8 text; save it as UTF-8 CSV.") from None
+            raise DataError(_NOT_UTF8[kind].format(label=label)) from None
+
+
+def _require_text(path: str) -> None:
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    _check_text(head, "file", f"'{path}'", cut=True)
 
 
 def _read_csv_text(source, label: str, sep: str | None) -> pd.DataFrame:

@@ -32,6 +32,8 @@ ROWS = (
     ("von_mises", ("vonmises",), ("loc", "concentration"), (), "angles in radians", False),
     ("multivariate_normal", ("mvn", "multivariate_gaussian"), ("loc", "covariance_matrix"), (), "rows of real numbers", False),
     ("dirichlet", (), ("concentration",), (), "rows of positive numbers summing to 1", False),
+    ("logistic", (), ("loc", "scale"), (), "the real line", False),
+    ("loglogistic", ("log_logistic", "fisk", "llogis"), ("scale", "concentration"), (), "positive numbers", False),
 )
 
 

@@ -15,6 +15,7 @@ from typing import Callable
 from .. import __version__
 from ..errors import MlemapError
 from .output import DATA_HELP
+from . import censoring
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -80,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--ci", choices=("wald", "profile", "bootstrap"), default="wald", help="interval method for an MLE")
     fit.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
     fit.add_argument("--plot", metavar="PNG", help="save the fitted density over the data and a Q-Q plot")
+    censoring.add_options(fit)
+    fit.add_argument("--group-by", metavar="COLUMN", help="fit the family in every group of this column (one row per "
+                     "group); with --prior estimate the prior is learned from the groups (empirical Bayes)")
+    fit.add_argument("--out", metavar="FILE", help="with --group-by: write the table of groups (.csv, .parquet, .json)")
+    fit.add_argument("--exposure", metavar="COLUMN", help="with --group-by and --prior estimate: Poisson exposures")
     _common(fit, streaming=True)
 
     compare = sub.add_parser("compare", help="fit several families to one column and rank them by AIC",
@@ -92,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--all-discrete", action="store_true", help="every count family")
     compare.add_argument("--weights", help="column of positive frequency weights")
     compare.add_argument("--plot", metavar="PNG", help="save the best fits over the data and their Q-Q plots")
+    censoring.add_options(compare)
     _common(compare, streaming=True)
 
     families = sub.add_parser("families", help="list the families and their parameters")

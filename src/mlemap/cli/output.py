@@ -80,10 +80,3 @@ def print_json(payload) -> None:
     import sys
 
     sys.stdout.write(json.dumps(payload, allow_nan=False) + "\n")
-
-
-def saved(figure) -> None:
-    """Close a figure once it is saved (the command line shows none)."""
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError
+from .figures import check_plot_path, save_figure
 
 FAMILIES = ("gaussian", "bernoulli", "poisson", "categorical", "laplace")
+SURVIVAL_FAMILIES = ("weibull", "exponential", "rayleigh", "lognormal", "loglogistic", "normal", "logistic")
 
 
 def register(sub, common, commands) -> None:
@@ -20,7 +22,8 @@ def register(sub, common, commands) -> None:
     )
     r.add_argument("data", metavar="DATA", help=DATA_HELP)
     r.add_argument("--formula", required=True, help="e.g. 'y ~ x1 + x2 + C(g)'; '.' means every other column")
-    r.add_argument("--family", default="gaussian", help=f"one of {', '.join(FAMILIES)} (default gaussian)")
+    r.add_argument("--family", help=f"one of {', '.join(FAMILIES)} (default gaussian); for a 'Surv(time, status) ~ ...' "
+                   f"formula one of {', '.join(SURVIVAL_FAMILIES)} (default weibull)")
     r.add_argument("--prior", help="lasso(alpha), ridge(alpha), elastic_net(alpha, l1_ratio), or e.g. normal(0, 2)")
     r.add_argument("--weights", help="column of positive sample weights")
     r.add_argument("--offset", help="column added to the linear predictor (poisson)")
@@ -51,9 +54,19 @@ def register(sub, common, commands) -> None:
     commands["path"] = cmd_path
 
 
-def _family(name: str) -> str:
+def _family(name: str | None, survival: bool = False) -> str:
     from ..formula import ESTIMATORS
 
+    if survival:
+        if name is None:
+            return "weibull"
+        if name.lower() not in SURVIVAL_FAMILIES:
+            raise DataError(
+                f"Unknown survival regression family '{name}' for a Surv(...) formula. Valid names are: "
+                f"{', '.join(SURVIVAL_FAMILIES)}."
+            )
+        return name.lower()
+    name = "gaussian" if name is None else name
     if name.lower() not in ESTIMATORS:
         raise DataError(f"Unknown regression family '{name}'. Valid names are: {', '.join(FAMILIES)}.")
     return name.lower()
@@ -85,12 +98,15 @@ def cmd_regress(args) -> None:
 
     from .streaming import open_source, wants_stream
 
-    family = _family(args.family)
     if wants_stream(args):
+        family = _family(args.family)
         frame = open_source(args)
     else:
         frame = _frame(args, {"--weights": args.weights, "--offset": args.offset, "--exposure": args.exposure})
-        _check_target(design(args.formula, frame, args.missing), family)
+        d = design(args.formula, frame, args.missing)
+        family = _family(args.family, survival=d.survival)
+        if not d.survival:
+            _check_target(d, family)
     options = {} if args.cov_type is None else {"cov_type": args.cov_type}
     model = regress(
         args.formula,
@@ -104,8 +120,7 @@ def cmd_regress(args) -> None:
         **options,
     )
     summary = model.summary(level=args.level)
-    from .output import print_json
-    from .output import show
+    from .output import print_json, show
 
     if args.json:
         payload = summary.to_dict()
@@ -122,6 +137,7 @@ def cmd_path(args) -> None:
     from .streaming import open_source, wants_stream
 
     family = _family(args.family)
+    check_plot_path(args.plot)
     settings = dict(family=family, penalty=args.penalty, l1_ratio=args.l1_ratio, n_alphas=args.n_alphas)
     if wants_stream(args):
         from ..core.sources_design import DesignSource
@@ -144,13 +160,8 @@ def cmd_path(args) -> None:
     if args.select:
         path.select(args.select, cv=args.folds) if args.select == "cv" else path.select("bic")
     if args.plot:
-        from .output import saved
-
-        ax = path.plot()
-        ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
-        saved(ax.figure)
-    from .output import print_json
-    from .output import show
+        save_figure(path.plot().figure, args.plot, tight=True)
+    from .output import print_json, show
 
     summary = path.summary()
     if args.json:

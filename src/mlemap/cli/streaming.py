@@ -69,6 +69,17 @@ def refuse_missing_drop(args, what: str) -> None:
                         "values first, or read the data into memory (without --stream).")
 
 
+def refuse_in_memory_options(args) -> None:
+    """Raise :class:`DataError` for what ``fit`` and ``compare`` can only do with the data in memory."""
+    if getattr(args, "plot", None):
+        raise DataError("--plot draws the data, so it needs them in memory; leave it out when the data stream.")
+    for option in ("event", "left", "right", "truncate_below", "truncate_above"):
+        if getattr(args, option, None) is not None:
+            flag = "--" + option.replace("_", "-")
+            raise DataError(f"{flag} (censored or truncated data) needs the data in memory; leave out --stream and "
+                            "--scheduler, or fit a sample of the data.")
+
+
 def column_names(args) -> list[str]:
     """The columns of DATA (from the files' schemas: nothing is read)."""
     if args.scheduler:

@@ -28,6 +28,9 @@ has no maximum at all (both Beta concentrations below 1) an error says so.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import torch
 import torch.distributions as td
 
@@ -54,6 +57,8 @@ from ..families import (
 from .registry import Solution, register_closed_form
 
 _UNBOUNDED = "the posterior density is unbounded at this edge, so the MAP is the edge itself"
+_NO_BETA_MODE = "both concentrations are at most 1"
+_INFINITE_SCALE = "the posterior mode of the precision is at 0 (an infinite scale)"
 
 
 def canonical_prior(prior: td.Distribution) -> td.Distribution:
@@ -68,7 +73,14 @@ def canonical_prior(prior: td.Distribution) -> td.Distribution:
 
 # ---------------------------------------------------------------------- posterior modes
 def beta_mode(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, str | None]:
-    """Mode of Beta(a, b) and, when it is an edge, why."""
+    """Mode of Beta(a, b) and, when it is an edge, why (elementwise for a batch: see :func:`batch_mode`)."""
+    if a.dim() > 0:
+        return batch_mode(
+            torch.where(a + b > 2, (a - 1) / (a + b - 2), torch.full_like(a, math.nan)),
+            [((a <= 1) & (b > 1), 0.0, a == 1, "the posterior mode is at 0"),
+             ((b <= 1) & (a > 1), 1.0, b == 1, "the posterior mode is at 1"),
+             ((a <= 1) & (b <= 1), math.nan, None, _NO_BETA_MODE)],
+        )
     a_f, b_f = float(a), float(b)
     if a_f > 1 and b_f > 1:
         return (a - 1) / (a + b - 2), None
@@ -77,17 +89,45 @@ def beta_mode(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, str | Non
     if b_f <= 1 and a_f > 1:
         return torch.ones_like(a), ("" if b_f == 1 else _UNBOUNDED) or "the posterior mode is at 1"
     raise EstimationError(
-        f"The posterior Beta({a_f:.6g}, {b_f:.6g}) has no unique mode (both concentrations are at most 1), so the "
+        f"The posterior Beta({a_f:.6g}, {b_f:.6g}) has no unique mode ({_NO_BETA_MODE}), so the "
         "MAP does not exist. Use a prior with concentrations of at least 1, such as td.Beta(1.0, 1.0) or "
         "td.Beta(2.0, 2.0)."
     )
 
 
 def gamma_mode(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, str | None]:
+    """Mode of Gamma(a, b) and, when it is 0, why (elementwise for a batch: see :func:`batch_mode`)."""
+    if a.dim() > 0:
+        return batch_mode((a - 1) / b, [(a <= 1, 0.0, a == 1, "the posterior mode is at 0")])
     if float(a) > 1:
         return (a - 1) / b, None
     reason = "the posterior mode is at 0" if float(a) == 1 else _UNBOUNDED
     return torch.zeros_like(a), reason
+
+
+def batch_mode(interior: torch.Tensor, edges) -> tuple[torch.Tensor, np.ndarray | None]:
+    """Modes of a batch of posteriors: ``interior`` where no edge applies, else each edge's value.
+
+    ``edges`` lists ``(mask, value, exactly_one, reason)``: where ``mask`` holds the mode is
+    ``value`` and the reason is ``reason`` when ``exactly_one`` holds there (a density that is
+    finite at the edge), else that the density is unbounded at the edge (``exactly_one=None``:
+    always ``reason``). Returns the modes and an object array of reasons (None for interior modes),
+    or None when every mode is interior.
+    """
+    mode = interior
+    reasons = np.full(interior.shape, None, dtype=object)
+    flagged = False
+    for mask, value, exactly_one, reason in edges:
+        mode = torch.where(mask, torch.full_like(mode, value), mode)
+        m = mask.cpu().numpy()
+        flagged = flagged or bool(m.any())
+        if exactly_one is None:
+            reasons[m] = reason
+        else:
+            one = exactly_one.cpu().numpy()
+            reasons[m & one] = reason
+            reasons[m & ~one] = _UNBOUNDED
+    return mode, (reasons if flagged else None)
 
 
 def dirichlet_mode(alpha: torch.Tensor) -> tuple[torch.Tensor, str | None]:
@@ -114,7 +154,7 @@ def _beta_solution(problem, a, b, predictive):
         {"probs": mode},
         posterior={"probs": post},
         predictive=lambda **opts: predictive(post_a, post_b, **opts),
-        boundary={"probs": reason} if reason else {},
+        boundary={"probs": reason} if reason is not None else {},
     )
 
 
@@ -161,7 +201,7 @@ def _gamma_solution(problem, key, a, b, predictive):
         {key: mode},
         posterior={key: post},
         predictive=lambda: predictive(post_a, post_b),
-        boundary={key: reason} if reason else {},
+        boundary={key: reason} if reason is not None else {},
     )
 
 
@@ -229,7 +269,9 @@ def _normal_scale(problem, key: str, prior_key: str, transform):
     else:
         post = td.Gamma(a, b, validate_args=False)
         mode, reason = gamma_mode(a, b)
-        if reason:
+        if reason is not None and a.dim() > 0:
+            reason = np.where(reason == None, None, _INFINITE_SCALE)  # noqa: E711 - elementwise
+        elif reason:
             raise EstimationError(
                 f"The posterior Gamma({float(a):.6g}, {float(b):.6g}) of the precision has its mode at 0 (infinite "
                 "scale). Use a prior concentration of at least 1."
@@ -240,6 +282,7 @@ def _normal_scale(problem, key: str, prior_key: str, transform):
         {"scale": scale},
         posterior={prior_key: post},
         predictive=lambda: transform(t),
+        boundary={"scale": reason} if prior_key == "precision" and reason is not None else {},
     )
 
 

@@ -257,3 +257,13 @@ def _no_closed_form_message(problem: DistributionProblem, prior_types: dict[str,
         f"The '{fam.name}' family has no closed-form estimator. Use method='auto' (the default) or "
         "method='numerical'."
     )
+
+
+def estimate_at(problem, params, method: str, convergence: Convergence, boundary: dict[str, str]) -> Estimate:
+    """The :class:`Estimate` of ``problem`` at ``params`` found by another solver (the batched Newton of
+    many groups): the boundary bookkeeping, notes, covariance and log-likelihood of the numerical route."""
+    boundary, held = _boundary(problem, params, dict(boundary))
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always", MlemapWarning)
+        notes, warns = _boundary_warnings(problem, boundary)
+    return _result(problem, params, method, convergence, boundary, held, notes=notes, warns=warns)

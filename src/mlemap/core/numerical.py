@@ -23,7 +23,7 @@ import torch
 from ..errors import ConvergenceWarning, EstimationError, MethodError, warn
 from ..families.base import clamp_interior
 from ..families.transforms import finite_bounds, is_positive_definite, is_simplex
-from ..inference.boundary import RUNAWAY, snap_runaways
+from ..inference.boundary import RUNAWAY, no_maximum_message, runs_to_infinity, snap_runaways
 from ..optim import OptimizeResult
 from .optimize import minimize
 from .standardize import Rescaling, standardisation
@@ -74,6 +74,10 @@ def data_extremes(problem) -> dict[str, torch.Tensor]:
 
 
 def solve_numerically(problem, init: dict[str, torch.Tensor], *, max_iter: int = 200, solver: str = "auto") -> NumericalOutcome:
+    if solver == "auto" and not problem.priors and not init:
+        fast = _fast_path(problem, max_iter)  # the profile solvers are unit-free by construction
+        if fast is not None:
+            return fast
     found = standardisation(problem, SUBSAMPLE_SIZE, SUBSAMPLE_ABOVE)
     if found is None:
         return _solve(problem, init, max_iter, solver)
@@ -106,22 +110,30 @@ def _map_back(outcome: NumericalOutcome, problem, standard, rescaling: Rescaling
     return NumericalOutcome(params, res, names, outcome.infinite, extremes)
 
 
+def _fast_path(problem, max_iter: int) -> NumericalOutcome | None:
+    fast = _fast_mle(problem, max_iter)
+    if fast is None:
+        return None
+    params, n_iter, converged, *hessian = fast
+    names = list(problem.free)
+    zero = torch.zeros(0, dtype=problem.dtype)
+    x, hess = zero, None
+    if hessian:  # the exact Hessian in the unconstrained coordinates: the standard errors reuse it
+        x, hess = problem.layout(names).pack(params).to(problem.dtype), hessian[0]
+    message = "profile Newton converged" if converged else "profile Newton did not converge"
+    result = OptimizeResult(x, math.nan, zero, hess, n_iter, n_iter, converged, message, "profile-newton")
+    result.grad = None
+    return NumericalOutcome(params, result, names, {}, {})
+
+
 def _solve(problem, init: dict[str, torch.Tensor], max_iter: int, solver: str) -> NumericalOutcome:
-    if solver == "auto" and not problem.priors and not init:
-        fast = _fast_mle(problem, max_iter)
-        if fast is not None:
-            params, n_iter, converged = fast
-            names = list(problem.free)
-            zero = torch.zeros(0, dtype=problem.dtype)
-            message = "profile Newton converged" if converged else "profile Newton did not converge"
-            result = OptimizeResult(zero, math.nan, zero, None, n_iter, n_iter, converged, message, "profile-newton")
-            result.grad = None
-            return NumericalOutcome(params, result, names, {}, {})
-    extremes = data_extremes(problem)
+    at_limit = problem.family.limit_estimates(problem)
+    extremes = {**data_extremes(problem), **at_limit}
     names = [n for n in problem.free if n not in extremes]
+    held_infinite = {n: "infinite" for n in at_limit}
     if not names:
         dummy = OptimizeResult(torch.zeros(0), 0.0, torch.zeros(0), None, 0, 0, True, "closed by the data extremes", "none")
-        return NumericalOutcome(dict(extremes), dummy, [], {}, extremes)
+        return NumericalOutcome(dict(extremes), dummy, [], held_infinite, extremes)
 
     start = starting_values(problem, names, {k: v for k, v in init.items() if k in names})
     problem.family.validate_start(problem.check_features, {**problem.fixed, **extremes, **start}, names)
@@ -148,9 +160,14 @@ def _solve(problem, init: dict[str, torch.Tensor], max_iter: int, solver: str) -
     if solver == "newton":
         watch = [n for n in problem.family.limits if n in names and n not in problem.priors]
         stop = (lambda u, f: bool(_beyond_limits(problem, names, layout.unpack(u)))) if watch else None
-        result = minimize(objective, u_start, solver="newton", max_iter=max_iter, callback=stop)
+        result = minimize(objective, u_start, solver="newton", max_iter=max_iter, callback=stop,
+                          polish=problem.n_obs <= SUBSAMPLE_ABOVE)
     else:
         result = minimize(objective, u_start, solver=solver, max_iter=max_iter)
+    if not result.converged:
+        diverging = runs_to_infinity(objective.value, layout, u0, result.x)
+        if diverging:
+            raise EstimationError(no_maximum_message(problem.family.name, diverging, bool(problem.priors)))
     params = layout.unpack(result.x)
     beyond = _beyond_limits(problem, names, params)
     if beyond and len(beyond) < len(names):
@@ -171,7 +188,7 @@ def _solve(problem, init: dict[str, torch.Tensor], max_iter: int, solver: str) -
         curvature = torch.diagonal(hess)
     params, infinite = snap_runaways(layout.slots, u_final, u0, params, curvature, problem.total_weight)
     params = {**params, **extremes}
-    return NumericalOutcome(params, result, names, infinite, extremes)
+    return NumericalOutcome(params, result, names, {**infinite, **held_infinite}, extremes)
 
 
 def _fast_mle(problem, max_iter: int):

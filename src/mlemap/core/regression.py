@@ -374,8 +374,13 @@ class RegressionProblem(Problem):
         return watched.rows_all(), positive
 
     def separation_rows(self):
-        """``(X, codes, weight, on_sample)``: the rows a separation diagnosis reads (every row here)."""
-        return self.X, np.asarray(self.y).astype(np.int64), self.weight, False
+        """``(X, y, weight, on_sample)``: the rows a separation diagnosis reads (every row here)."""
+        return self.X, np.asarray(self.y), self.weight, False
+
+    def no_events(self) -> bool:
+        """Whether every response of positive weight is 0 (a Poisson intercept then runs off)."""
+        y = np.asarray(self.y)
+        return not np.any(y if self.weight is None else y[self.weight > 0])
 
     def fit_summary(self, theta, meat: bool = False):
         """Log-likelihood, largest linear predictor over rows of positive weight and (``meat``) the

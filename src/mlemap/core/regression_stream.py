@@ -386,11 +386,21 @@ class SourceRegressionProblem(RegressionProblem):
     def fit_summary(self, theta, meat: bool = False) -> FitSummary:
         return self.source.map_reduce(SummaryMap(self.model, torch.as_tensor(theta), meat))
 
+    def no_events(self) -> bool:
+        return float(self.found.sums.wy) == 0.0  # counts are >= 0: a zero sum is zero in every row
+
     def confirm_separation(self, separation):
         """The separation found on the sample, checked on every row (one pass): the same separation
-        (complete, or quasi-complete with the rows on its boundary counted), or None when a row violates it."""
+        (complete, or quasi-complete with the rows on its boundary counted), or None when a row violates it;
+        for zero counts, the same direction with every row's counts."""
         import dataclasses
 
+        if separation.cause == "zero counts":
+            found = self.source.map_reduce(_ZeroCountCheck(separation.direction[0], self.model.intercept))
+            if found.violations or not found.to_zero:
+                return None
+            return dataclasses.replace(separation, n_to_zero=found.to_zero, n_zero=found.zero,
+                                       n_positive=found.positive)
         check = self.source.map_reduce(_SeparationCheck(separation.direction, self.model.free if self.model.multiclass
                                                         else None, self.model.n_classes, self.model.intercept))
         if check.violations:
@@ -428,6 +438,41 @@ class _SeparationCheck:
         margins, size = margin_rows(X, y, self.direction, self.free, self.n_classes, self.intercept)
         tol = 1e-9 * np.maximum(size, 1e-300)
         return _Margins(int((margins < -tol).sum()), int((np.abs(margins) <= tol).sum()))
+
+
+@dataclass
+class _ZeroCountRows:
+    violations: int = 0
+    to_zero: int = 0
+    zero: int = 0
+    positive: int = 0
+
+    def __add__(self, other: "_ZeroCountRows") -> "_ZeroCountRows":
+        return _ZeroCountRows(self.violations + other.violations, self.to_zero + other.to_zero,
+                              self.zero + other.zero, self.positive + other.positive)
+
+
+@dataclass
+class _ZeroCountCheck:
+    """Per chunk, for a direction :math:`v` (:mod:`mlemap.glm.zero_counts`): rows violating
+    :math:`\\tilde x^\\top v = 0` (positive count) or :math:`\\tilde x^\\top v \\le 0` (zero count) beyond
+    rounding, and the zero-count rows whose fitted mean goes to 0 along it."""
+
+    direction: np.ndarray
+    intercept: bool
+
+    def __call__(self, chunk) -> _ZeroCountRows:
+        X = np.ascontiguousarray(_numpy(chunk["X"]), dtype=np.float64)
+        y = _numpy(chunk["y"])
+        w = _numpy(chunk.get(WEIGHT))
+        if w is not None:
+            X, y = X[w > 0], y[w > 0]
+        Xt = np.hstack([X, np.ones((X.shape[0], 1))]) if self.intercept else X
+        margins = Xt @ self.direction
+        tol = 1e-9 * np.maximum(np.abs(Xt).sum(axis=1) * float(np.abs(self.direction).max()), 1e-300)
+        zero = y == 0
+        bad = int((~zero & (np.abs(margins) > tol)).sum() + (zero & (margins > tol)).sum())
+        return _ZeroCountRows(bad, int((zero & (margins < -tol)).sum()), int(zero.sum()), int((~zero).sum()))
 
 
 def _refuse(what: str):

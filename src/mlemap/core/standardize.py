@@ -8,7 +8,8 @@ Jacobian: :math:`\\ell_x(\\theta) = \\ell_z(\\theta') - W \\log s`. The engine f
 is near 0 and spread near 1 whatever the units of :math:`x`, so that the optimiser's path and its
 tolerances are the same for :math:`x` and :math:`a x + b` up to rounding; the estimate is mapped back.
 :math:`s` is a power of two, so :math:`z` carries no rounding from the division. The centre and
-spread are the (weighted) median and inter-quartile range, of the engine's subsample on large data.
+spread are the (weighted) median and inter-quartile range (at least :math:`2^{-40}` of the range; the mean of :math:`|x|` for a scale
+family), of the engine's subsample on large data.
 
 Fits with priors are left as they are (a prior is a density in the original units).
 """
@@ -22,6 +23,9 @@ import torch
 
 from ..families.location_scale import weighted_quantile
 from .distribution_problem import DistributionProblem
+
+
+RANGE_FRACTION = 2.0**-40
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,14 @@ class Rescaling:
         return value
 
 
+def _median_and_iqr(x: torch.Tensor, w: torch.Tensor | None) -> tuple[float, float]:
+    if w is not None:
+        return float(weighted_quantile(x, w, 0.5)), float(weighted_quantile(x, w, 0.75) - weighted_quantile(x, w, 0.25))
+    xs = torch.sort(x).values  # one sort, three order statistics
+    at = lambda q: float(xs[int(round(q * (xs.numel() - 1)))])  # noqa: E731
+    return at(0.5), at(0.75) - at(0.25)
+
+
 def standardisation(problem: DistributionProblem, sample_size: int, sample_above: int) -> tuple[DistributionProblem, Rescaling] | None:
     """The standardised problem and its rescaling, or None when the family has no such symmetry (or priors)."""
     fam = problem.family
@@ -61,13 +73,13 @@ def standardisation(problem: DistributionProblem, sample_size: int, sample_above
     x, w = problem.spread_sample(sample_size, sample_above)
     located = "location" in kinds.values()
     if located:
-        centre = float(weighted_quantile(x, w, 0.5))
-        spread = float(weighted_quantile(x, w, 0.75) - weighted_quantile(x, w, 0.25))
-        if not spread > 0:
-            spread = float(x.max() - x.min())
+        centre, spread = _median_and_iqr(x, w)
+        # ties around the quartiles can make the IQR tiny beside the range: the standardised data
+        # would then overflow, so the spread is at least a fixed fraction of the range (unit-free)
+        spread = max(spread, float(x.max() - x.min()) * RANGE_FRACTION)
     else:
         centre = 0.0
-        spread = float(weighted_quantile(x.abs(), w, 0.5)) or float(x.abs().max())
+        spread = float((x.abs().mean() if w is None else (w * x.abs()).sum() / w.sum()))
     if not (math.isfinite(spread) and spread > 0 and math.isfinite(centre)):
         return None
     rescaling = Rescaling(centre, 2.0 ** round(math.log2(spread)), dict(kinds))

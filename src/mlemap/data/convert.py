@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import DataError, ShapeError, WeightsError
+from ..errors import DataError, DataTypeError, ShapeError, WeightsError
 
 DEFAULT_DTYPE = torch.float64
 
@@ -50,6 +50,43 @@ def resolve_dtype(dtype: Any) -> torch.dtype:
     raise DataError(
         f"The 'dtype' argument must be 'float64' (the default) or 'float32'. Got {dtype!r} instead."
     )
+
+
+def resolve_device(device: Any) -> torch.device:
+    """A torch device that exists on this machine (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``, a
+    :class:`torch.device`), or a :class:`DataError` saying which ones do."""
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise DataError(
+            f"The 'device' argument must name a torch device such as 'cpu' or 'cuda'. Got {device!r} instead."
+        ) from None
+    available = _available_device_types()
+    if resolved.type not in available:
+        raise DataError(
+            f"The 'device' argument asks for {str(resolved)!r}, but this torch build has no {resolved.type} "
+            f"support (available: {', '.join(available)}). Use device='cpu' or omit 'device' (the data's own "
+            "device is used)."
+        )
+    if resolved.type == "cuda" and resolved.index is not None and resolved.index >= torch.cuda.device_count():
+        raise DataError(
+            f"The 'device' argument asks for {str(resolved)!r}, but only {torch.cuda.device_count()} CUDA device(s) "
+            f"are visible (cuda:0 to cuda:{torch.cuda.device_count() - 1}). Pick one of them."
+        )
+    return resolved
+
+
+def _available_device_types() -> list[str]:
+    types = ["cpu"]
+    if torch.cuda.is_available():
+        types.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        types.append("mps")
+    xpu = getattr(torch, "xpu", None)
+    if xpu is not None and xpu.is_available():
+        types.append("xpu")
+    return types
 
 
 def _describe(value: Any) -> str:
@@ -98,6 +135,12 @@ def as_float_tensor(
                 f"The '{name}' argument must contain numbers only; found {bad!r}. "
                 "Convert the values to numbers first (for labels, use the 'categorical' family)."
             )
+        if raw.dtype.kind in "mM":
+            kind = "dates" if raw.dtype.kind == "M" else "time differences"
+            raise DataTypeError(
+                f"The '{name}' argument holds {kind} ({raw.dtype}), not numbers. Convert them to numbers in a "
+                "unit you choose first, for example (t - t.min()) / np.timedelta64(1, 'D') for days."
+            )
         if raw.dtype.kind == "b":
             raw = raw.astype(np.float64)
         if raw.dtype.kind == "c":
@@ -113,7 +156,7 @@ def as_float_tensor(
         tensor = raw
         if tensor.is_complex():
             raise DataError(f"The '{name}' argument must be real-valued; got a complex tensor.")
-    target_device = tensor.device if device is None else torch.device(device)
+    target_device = tensor.device if device is None else resolve_device(device)
     tensor = tensor.to(dtype=dtype, device=target_device)
     if tensor.numel() == 0:
         raise DataError(

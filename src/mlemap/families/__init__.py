@@ -5,15 +5,8 @@ from .bounded import Beta, Uniform, VonMises
 from .categorical import Categorical, Dirichlet, Multinomial
 from .counts import Bernoulli, Binomial, Geometric, NegativeBinomial, Poisson
 from .custom import LogDensity, TorchFamily
-from .location_scale import (
-    Cauchy,
-    Gumbel,
-    HalfNormal,
-    Laplace,
-    LogNormal,
-    Normal,
-    StudentT,
-)
+from .location_scale import Cauchy, Gumbel, HalfNormal, Laplace, LogNormal, Normal, StudentT
+from .logistic import LogLogistic, Logistic
 from .multivariate import MultivariateNormal
 from .positive import Exponential, Gamma, Pareto, Weibull
 from .registry import (
@@ -60,4 +53,6 @@ __all__ = [
     "VonMises",
     "MultivariateNormal",
     "Dirichlet",
+    "Logistic",
+    "LogLogistic",
 ]

@@ -192,8 +192,18 @@ class Family:
     #: indistinguishable from its limit (Student's t with df -> inf is the normal)
     limits: ClassVar[dict[str, float]] = {}
 
+    def limit_estimates(self, problem) -> Params:
+        """Free parameters whose likelihood keeps increasing towards an infinite limit, decided from the
+        data before optimising (the negative binomial's ``total_count`` when the variance does not
+        exceed the mean), each with a value at which the model equals its limit to double precision.
+        The numerical route holds them there, estimates the others given them, and reports them as
+        boundary estimates with :meth:`boundary_note`."""
+        return {}
+
     def fast_mle(self, problem, max_iter: int = 100) -> tuple[Params, int, bool] | None:
-        """Optional specialised MLE solver: ``(params, iterations, converged)`` or ``None`` (use the engine).
+        """Optional specialised MLE solver: ``(params, iterations, converged)`` or ``None`` (use the engine);
+        a fourth element, when given, is the exact Hessian of the negative log-likelihood in the
+        unconstrained coordinates at ``params`` (the standard errors then reuse it).
 
         Overridden where a parameter has a closed-form conditional MLE, so that the likelihood can be
         profiled to one dimension and solved by Newton with analytic derivatives.
@@ -220,6 +230,30 @@ class Family:
     def boundary_note(self, name: str) -> str | None:
         """Why the estimate of ``name`` sits on the boundary, when the family knows a reason."""
         return None
+
+    # ------------------------------------------------------------------ tails (censored data)
+    @property
+    def has_cdf(self) -> bool:
+        """Whether :meth:`log_cdf` and :meth:`log_sf` are available (see :mod:`mlemap.families.tails`)."""
+        from .tails import tails_of
+
+        return tails_of(self) is not None
+
+    def log_cdf(self, x: torch.Tensor, p: Params) -> torch.Tensor:
+        """:math:`\\log P(X \\le x)`, stable in the far lower tail, for ``x`` inside the support."""
+        return self._tails().log_cdf(x, p)
+
+    def log_sf(self, x: torch.Tensor, p: Params) -> torch.Tensor:
+        """:math:`\\log P(X > x)`, stable in the far upper tail, for ``x`` inside the support."""
+        return self._tails().log_sf(x, p)
+
+    def _tails(self):
+        from .tails import tails_of
+
+        tails = tails_of(self)
+        if tails is None:
+            raise NotImplementedError(f"the '{self.name}' family has no cumulative distribution function")
+        return tails
 
 
 # ---------------------------------------------------------------------- support helpers
@@ -296,7 +330,12 @@ def check_scale_representable(family: Family, ctx: DataContext, spread: bool) ->
     """Raise :class:`DataError` when the data's scale (their range when ``spread``, else their
     largest value) is so large or so small that its square overflows or underflows float64."""
     size = float(ctx.max - ctx.min) if spread else float(max(abs(float(ctx.max)), abs(float(ctx.min))))
-    what = "range" if spread else "largest magnitude"
+    check_size_representable(family, size, "range" if spread else "largest magnitude")
+
+
+def check_size_representable(family: Family, size: float, what: str) -> None:
+    """Raise :class:`DataError` when a size of the data (``what``: their range, a column's range)
+    squared leaves float64."""
     if size > HUGE_SCALE:
         raise DataError(
             f"The data's {what} is {size:.3g}: squared, as in the '{family.name}' family's curvature and the variance "

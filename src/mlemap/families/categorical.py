@@ -23,6 +23,10 @@ from .statistics import (
 )
 
 
+#: the most categories a categorical family holds (a probability vector of this length is 128 MiB)
+MAX_CATEGORIES = 2**24
+
+
 def _xlogy(x, y):
     return torch.special.xlogy(x, y)
 
@@ -48,9 +52,10 @@ class Categorical(Family):
             n_categories = len(categories) if n_categories is None else n_categories
             if n_categories != len(categories):
                 raise ParameterError("'n_categories' must equal the number of 'categories'.")
-        if n_categories is not None and (int(n_categories) != n_categories or n_categories < 2):
+        if n_categories is not None and (int(n_categories) != n_categories or not 2 <= n_categories <= MAX_CATEGORIES):
             raise ParameterError(
-                f"The 'n_categories' of a categorical family must be a whole number of at least 2. Got {n_categories!r}."
+                f"The 'n_categories' of a categorical family must be a whole number from 2 to {MAX_CATEGORIES:,}. "
+                f"Got {n_categories!r}."
             )
         self.n_categories = None if n_categories is None else int(n_categories)
         self.categories = categories
@@ -87,6 +92,11 @@ class Categorical(Family):
         x = x.reshape(-1)
         check_integer(self, x, "Labels must be whole numbers 0..K-1, or pass the labels themselves (strings).")
         raise_outside_support(self, x, x < 0, "Labels must be 0 or more; negative codes are not categories.")
+        raise_outside_support(
+            self, x, x >= MAX_CATEGORIES,
+            f"Integer labels are codes 0..K-1 of at most {MAX_CATEGORIES:,} categories (one probability each); "
+            "recode them (np.unique(labels, return_inverse=True)) or pass them as strings.",
+        )
         k_data = int(x.max()) + 1
         if self.n_categories is not None:
             raise_outside_support(

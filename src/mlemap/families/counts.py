@@ -15,8 +15,10 @@ from .base import (
     require_support,
     scalar,
 )
+from .gamma_functions import log_rising
 from .statistics import (
     SufficientStatistics,
+    moments_of_x,
     total_weight,
     weighted_moments,
     weighted_sum,
@@ -245,9 +247,28 @@ class NegativeBinomial(Family):
 
     check_support = Poisson.check_support
 
+    #: beyond this ``total_count`` the optimiser stops and reports the Poisson limit
+    limits = {"total_count": 1e10}
+    #: where a fit without overdispersion holds ``total_count``, in units of the mean count: the
+    #: variance :math:`\\mu(1 + \\mu/r)` is then the Poisson's to 1e-12
+    POISSON_LIMIT = 1e12
+
     def log_prob(self, f, p):
         k, r, q = f["x"], p["total_count"], p["probs"]
-        return torch.lgamma(k + r) - torch.lgamma(r) - torch.lgamma(k + 1) + r * torch.log1p(-q) + _xlogy(k, q)
+        return log_rising(r, k) - torch.lgamma(k + 1) + r * torch.log1p(-q) + _xlogy(k, q)
+
+    def limit_estimates(self, problem):
+        """The MLE of ``total_count`` is finite exactly when the (1/n) sample variance exceeds the mean
+        (Levin & Reeds 1977; Aragon, Eberly & Eberly 1992); otherwise the likelihood increases with it
+        towards the Poisson limit, where it is held (``probs`` then follows from the mean)."""
+        free = {n for n in problem.free if n not in problem.priors}
+        if free != {"total_count", "probs"}:
+            return {}
+        stats = problem.feature_sum(moments_of_x)  # one pass over data read in chunks
+        W, mean, m2 = stats.weight, stats.mean("x"), stats.m2("x")
+        if bool(m2 / W > mean):
+            return {}
+        return {"total_count": torch.full_like(mean, self.POISSON_LIMIT) * mean.clamp_min(1.0)}
 
     def initial(self, f, w, fixed):
         x = f["x"]

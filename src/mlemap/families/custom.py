@@ -82,21 +82,24 @@ class LogDensity(_UserFamily):
         init: Mapping[str, Any] | None = None,
         support: Mapping[str, Any] | None = None,
         name: str | None = None,
+        fixed: Any = (),
     ):
         self.fn = fn
         self.name = name or getattr(fn, "__name__", "custom")
         required, optional, open_ended = _arguments(fn)
         init = dict(init or {})
-        if required is None or open_ended:  # no usable signature: init names the parameters
-            names = list(init)
+        given = list(init) + [k for k in fixed if isinstance(k, str) and k not in init]  # init and fixed name parameters
+        if required is None or open_ended:  # no usable signature: init and fixed name the parameters
+            names = [k for k in required or [] if k not in given] + given
         else:
-            extra = [k for k in init if k not in required and k not in optional]
-            if extra:
-                raise ParameterError(
-                    f"The 'init' argument names {extra[0]!r}, which is not an argument of the log-density "
-                    f"'{self.name}' (its parameters are {required + optional}). Remove it or rename it."
-                )
-            names = required + [k for k in optional if k in init]
+            for argument, keys in (("init", init), ("fixed", fixed)):
+                extra = [k for k in keys if k not in required and k not in optional]
+                if extra:
+                    raise ParameterError(
+                        f"The '{argument}' argument names {extra[0]!r}, which is not an argument of the log-density "
+                        f"'{self.name}' (its parameters are {required + optional}). Remove it or rename it."
+                    )
+            names = required + [k for k in optional if k in given]
         if not names:
             raise ParameterError(
                 f"Cannot tell the parameters of the log-density '{self.name}'. Pass init={{'name': start, ...}}."
@@ -234,6 +237,15 @@ def _arguments(fn) -> tuple[list[str] | None, list[str], bool]:
     return required, optional, any(p.kind == p.VAR_KEYWORD for p in params)
 
 
+def _required_constructor_arguments(cls: type) -> list[str]:
+    """Arguments a distribution class cannot be built without (``temperature`` of RelaxedBernoulli)."""
+    try:
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in params if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
 def _show(params: Mapping[str, torch.Tensor]) -> str:
     return "{" + ", ".join(f"{k}: {v.detach().tolist() if isinstance(v, torch.Tensor) else v}" for k, v in params.items()) + "}"
 
@@ -250,7 +262,14 @@ class TorchFamily(_UserFamily):
         self.cls = cls
         self.name = cls.__name__
         self.torch_class = cls
-        args = dict(getattr(cls, "arg_constraints", {}))
+        declared = getattr(cls, "arg_constraints", {})
+        if not isinstance(declared, Mapping):  # a property computed per instance (Wishart)
+            raise FamilyError(
+                f"torch.distributions.{self.name} does not declare its parameters on the class (its "
+                "'arg_constraints' depends on the instance), so mlemap cannot tell what to estimate. Write its "
+                "log-density as a function log_prob(x, **params) and pass that, with init={...}."
+            )
+        args = dict(declared)
         if "probs" in args and "logits" in args:
             del args["logits"]
         options, params = [], []
@@ -259,7 +278,10 @@ class TorchFamily(_UserFamily):
             while isinstance(base, constraints.independent):
                 base = base.base_constraint
             (options if getattr(base, "is_discrete", False) else params).append(key)
+        options += [k for k in _required_constructor_arguments(cls) if k not in args and k not in ("probs", "logits")]
         self.options = tuple(options)
+        #: parameters that are vectors or matrices: their shape must come from ``init``
+        self.event_dims = {k: args[k].event_dim for k in params}
         self.parameters = tuple(params)
         self.arg_constraints = args
         self.init = dict(init or {})
@@ -271,9 +293,19 @@ class TorchFamily(_UserFamily):
 
     def constraint(self, name, ctx=None):
         c = self.arg_constraints[name]
+        while isinstance(c, constraints.independent):  # the layout acts elementwise on the flattened value
+            c = c.base_constraint
         return constraints.unit_interval if isinstance(c, type(constraints.half_open_interval(0.0, 1.0))) else c
 
     def check_support(self, x, fixed, ctx):
+        shapeless = [k for k, d in self.event_dims.items() if d > 0 and k not in self.init and k not in fixed]
+        if shapeless:
+            kinds = {1: "a vector", 2: "a matrix"}
+            described = ", ".join(f"'{k}' ({kinds.get(self.event_dims[k], 'an array')})" for k in shapeless)
+            raise ParameterError(
+                f"torch.distributions.{self.name} has parameters whose shape mlemap cannot guess: {described}. "
+                f"Pass starting values of the right shapes, for example init={{{', '.join(repr(k) + ': ...' for k in shapeless)}}}."
+            )
         start = {**{k: v for k, v in self._neutral(x).items()}, **fixed}
         try:
             support = self.cls(**start, validate_args=False).support
@@ -303,7 +335,13 @@ class TorchFamily(_UserFamily):
         return out
 
     def log_prob(self, f, p):
-        return self.cls(**p, validate_args=False).log_prob(f["x"])
+        try:
+            return self.cls(**p, validate_args=False).log_prob(f["x"])
+        except Exception as exc:
+            raise LogDensityError(
+                f"torch.distributions.{self.name} raised {type(exc).__name__}: {exc} (at {_show(p)}). Check that "
+                "'init' and 'fixed' give every argument the class needs, with the shapes it expects."
+            ) from exc
 
     def initial(self, f, w, fixed):
         return self._neutral(f["x"])

@@ -15,6 +15,7 @@ import torch.distributions as td
 from torch.distributions import constraints
 
 from ..data import parallel
+from ..errors import DataError
 from .base import (
     LOG_2PI,
     Derived,
@@ -75,6 +76,31 @@ def _robust_location_scale(x, w):
         _, _, m2 = weighted_moments(x, w)
         iqr = torch.sqrt(m2 / total_weight(x, w)).clamp_min(1e-8) * 1.349
     return loc, iqr
+
+
+def check_no_majority_tie(family: Family, x, w, free, has_prior, how: str) -> None:
+    """Raise :class:`DataError` when more than half of the (weighted) observations share one value
+    :math:`v` and ``loc`` and ``scale`` are free without priors, for a family whose tails decay like
+    :math:`|z|^{-2}` (Cauchy; Student's t at ``df`` = 1).
+
+    With :math:`\\mu = v`, each of the :math:`m` tied observations contributes :math:`-\\log\\sigma` and each
+    of the others :math:`+\\log\\sigma + O(1)` as :math:`\\sigma \\to 0`, so the log-likelihood behaves like
+    :math:`(n - 2m)\\log\\sigma` and grows without bound when :math:`2m > n` (Copas 1975). Such a value is
+    the median, so one pass over the data decides.
+    """
+    if x.dim() != 1 or not {"loc", "scale"} <= set(free) or {"loc", "scale"} & set(has_prior):
+        return
+    v = weighted_median(x, w)
+    tied = x == v
+    m = float(tied.sum()) if w is None else float(w[tied].sum())
+    n = float(total_weight(x, w))
+    if 2 * m > n:
+        raise DataError(
+            f"{m:g} of the {n:g} observations (more than half) equal {float(v):g}, so the '{family.name}' likelihood "
+            f"has no maximum: with loc = {float(v):g}{how} it grows without bound as scale shrinks to 0 (each tied "
+            "observation gains |log scale|, more than the others lose). Fix 'scale' with "
+            "fixed={'scale': ...}, give it a prior, or use a family for data with repeated values."
+        )
 
 
 def gaussian_log_likelihood(s: SufficientStatistics, key: str, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -222,6 +248,11 @@ class StudentT(_LocationScale):
 
     limits = {"df": 1e6}
 
+    def check_identifiable(self, x, w, free, has_prior, ctx):
+        super().check_identifiable(x, w, free, has_prior, ctx)
+        if "df" in free and "df" not in has_prior:
+            check_no_majority_tie(self, x, w, free, has_prior, " and df = 1 (a Cauchy)")
+
     def log_prob(self, f, p):
         df, scale = p["df"], p["scale"]
         z = (f["x"] - p["loc"]) / scale
@@ -293,6 +324,10 @@ class Cauchy(_LocationScale):
     name = "cauchy"
     torch_class = td.Cauchy
     scipy_name = "cauchy"
+
+    def check_identifiable(self, x, w, free, has_prior, ctx):
+        super().check_identifiable(x, w, free, has_prior, ctx)
+        check_no_majority_tie(self, x, w, free, has_prior, "")
 
     def log_prob(self, f, p):
         z = (f["x"] - p["loc"]) / p["scale"]

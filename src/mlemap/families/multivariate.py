@@ -9,7 +9,7 @@ import torch.distributions as td
 from torch.distributions import constraints
 
 from ..errors import DataError
-from .base import LOG_2PI, Family
+from .base import LOG_2PI, Family, check_size_representable
 from .statistics import SufficientStatistics, weighted_moments
 
 
@@ -40,6 +40,9 @@ class MultivariateNormal(Family):
         return torch.Size([d]) if name == "loc" else torch.Size([d, d])
 
     def check_identifiable(self, x, w, free, has_prior, ctx):
+        ranges = x.amax(0) - x.amin(0)
+        widest = int(torch.argmax(ranges))
+        check_size_representable(self, float(ranges[widest]), f"range in column {widest}")
         if "covariance_matrix" not in free or "covariance_matrix" in has_prior:
             return
         n, d = x.shape

@@ -113,8 +113,8 @@ class Gamma(Family):
 
     def statistics(self, f, w):
         x = f["x"]
-        W, mean, residual, gap = weighted_log_gap(x, w)
-        return SufficientStatistics(W, sums={"x": weighted_sum(x, w)}, log_gaps={"x": (mean, residual, gap)})
+        W, mean, residual, gap = weighted_log_gap(x, w, f["log_x"])
+        return SufficientStatistics(W, sums={"x": W * mean}, log_gaps={"x": (mean, residual, gap)})
 
     def log_likelihood_stats(self, s, p):
         """:math:`-W\\,\\mathrm{st}(\\alpha) - W\\alpha\\,\\psi(\\beta\\bar x/\\alpha - 1) - W\\log\\bar x - (\\alpha - 1) G`."""
@@ -150,7 +150,7 @@ class Gamma(Family):
         return {"concentration": alpha, "rate": alpha / mean}, it, converged
 
     def initial(self, f, w, fixed):
-        W, mean, _, gap = weighted_log_gap(f["x"], w)
+        W, mean, _, gap = weighted_log_gap(f["x"], w, f["log_x"])
         s = float(gap / W)
         a = fixed.get("concentration", torch.as_tensor(_minka(s) if s > 0 else 1e12, dtype=mean.dtype, device=mean.device))
         return {"concentration": a, "rate": a / mean}
@@ -215,7 +215,7 @@ class Weibull(Family):
         L = weighted_sum(lx, w)
         c = lx.max()
         y = lx - c
-        k = self.initial(problem.features if problem.n_obs <= 200_000 else {"log_x": lx[problem.subsample_index(50_000)]}, None if problem.n_obs > 200_000 else w, {})["concentration"]
+        k = self.initial(problem.features, w, {})["concentration"]  # two passes over log x
         converged, it = False, 0
         for it in range(1, max_iter + 1):
             e = torch.exp(k * y)

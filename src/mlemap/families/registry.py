@@ -13,15 +13,8 @@ from .bounded import Beta, Uniform, VonMises
 from .categorical import Categorical, Dirichlet, Multinomial
 from .counts import Bernoulli, Binomial, Geometric, NegativeBinomial, Poisson
 from .custom import LogDensity, TorchFamily
-from .location_scale import (
-    Cauchy,
-    Gumbel,
-    HalfNormal,
-    Laplace,
-    LogNormal,
-    Normal,
-    StudentT,
-)
+from .location_scale import Cauchy, Gumbel, HalfNormal, Laplace, LogNormal, Normal, StudentT
+from .logistic import LogLogistic, Logistic
 from .multivariate import MultivariateNormal
 from .positive import Exponential, Gamma, Pareto, Weibull
 
@@ -49,6 +42,8 @@ FAMILIES: tuple[type[Family], ...] = (
     VonMises,
     MultivariateNormal,
     Dirichlet,
+    Logistic,
+    LogLogistic,
 )
 
 
@@ -61,7 +56,8 @@ _BY_TORCH_CLASS: dict[type, type[Family]] = {}
 for _cls in FAMILIES:
     for _alias in (_cls.name, *_cls.aliases):
         _BY_NAME[_normalise(_alias)] = _cls
-    _BY_TORCH_CLASS[_cls.torch_class] = _cls
+    if _cls.torch_class is not None:
+        _BY_TORCH_CLASS[_cls.torch_class] = _cls
 
 
 def family_names() -> list[str]:
@@ -78,10 +74,15 @@ def discrete_family_names() -> list[str]:
 
 
 def resolve_family(
-    spec: Any, *, init: Mapping[str, Any] | None = None, support: Mapping[str, Any] | None = None
+    spec: Any,
+    *,
+    init: Mapping[str, Any] | None = None,
+    support: Mapping[str, Any] | None = None,
+    fixed: Mapping[str, Any] | None = None,
 ) -> Family:
     """Turn a name, a :class:`Family` (class or instance), a torch distribution class or a
-    log-density function into a :class:`Family`."""
+    log-density function into a :class:`Family` (a log-density's parameters are the function's
+    arguments, with ``init`` and ``fixed`` naming those it takes through defaults or ``**kwargs``)."""
     if isinstance(spec, Family):
         return spec
     if isinstance(spec, type) and issubclass(spec, Family):
@@ -107,7 +108,7 @@ def resolve_family(
             f"(td.{type(spec).__name__}) or a name such as '{_BY_TORCH_CLASS.get(type(spec), Normal).name}'."
         )
     if callable(spec):
-        return LogDensity(spec, init=init, support=support)
+        return LogDensity(spec, init=init, support=support, fixed=fixed if isinstance(fixed, Mapping) else ())
     raise FamilyError(
         f"The 'family' argument must be a family name, a torch.distributions class or a log-density "
         f"function. Got {type(spec).__name__} instead. Valid names are: {', '.join(family_names())}."

@@ -32,6 +32,8 @@ _TABLE: dict[str, Callable[[Mapping[str, float]], Any]] = {
     "half_normal": lambda p: stats.halfnorm(scale=p["scale"]),
     "gumbel": lambda p: stats.gumbel_r(p["loc"], p["scale"]),
     "von_mises": lambda p: stats.vonmises(p["concentration"], loc=p["loc"]),
+    "logistic": lambda p: stats.logistic(p["loc"], p["scale"]),
+    "loglogistic": lambda p: stats.fisk(p["concentration"], scale=p["scale"]),
 }
 
 

@@ -17,6 +17,7 @@ Gram matrix ``X^T W X``, which has the same null space): the columns after the n
 
 from __future__ import annotations
 
+import datetime
 import numbers
 import warnings
 from dataclasses import dataclass, field
@@ -71,6 +72,7 @@ def as_design_matrix(X, *, owner: str, name: str = "X") -> np.ndarray:
             f"Complex data not supported: the '{name}' argument of {owner} holds complex numbers. Pass real values "
             "(for example the real and imaginary parts as separate columns)."
         )
+    refuse_dates(raw, name=name, owner=owner)
     if raw.dtype.kind in "OUSV":
         raw = _numeric_from_object(raw, name=name, owner=owner)
     if raw.ndim != 2:
@@ -124,6 +126,25 @@ def _to_array(X) -> np.ndarray:
         return np.asarray(X)
     except ValueError as exc:
         raise DataError(f"The data could not be read as a rectangular array ({exc}). Pass a rectangular array.") from None
+
+
+def refuse_dates(raw: np.ndarray, *, name: str, owner: str | None = None) -> None:
+    """Raise :class:`DataTypeError` when ``raw`` holds dates or time differences: their conversion to
+    numbers is a choice of unit and origin the user must make."""
+    if raw.dtype.kind in "mM":
+        found = f"{'dates' if raw.dtype.kind == 'M' else 'time differences'} ({raw.dtype})"
+    elif raw.dtype == object and raw.size and any(isinstance(v, _DATE_TYPES) for v in raw.ravel()[:10000]):
+        first = next(v for v in raw.ravel() if isinstance(v, _DATE_TYPES))
+        found = f"dates or time differences (the first: {first!r})"
+    else:
+        return
+    raise DataTypeError(
+        f"The '{name}' argument{'' if owner is None else ' of ' + owner} holds {found}, not numbers. Convert them to numbers in a unit you "
+        "choose first, for example (t - t.min()) / np.timedelta64(1, 'D') for days since the first date."
+    )
+
+
+_DATE_TYPES = (datetime.date, datetime.time, datetime.timedelta, np.datetime64, np.timedelta64)
 
 
 def _numeric_from_object(raw: np.ndarray, *, name: str, owner: str) -> np.ndarray:
@@ -213,6 +234,7 @@ def _as_vector(y, *, n: int, name: str, owner: str) -> np.ndarray:
 def as_response(y, *, n: int, owner: str, name: str = "y") -> np.ndarray:
     """A real response: float64, finite, one value per row of ``X``."""
     arr = _as_vector(y, n=n, name=name, owner=owner)
+    refuse_dates(arr, name=name, owner=owner)
     if arr.dtype.kind in "OUSV":
         arr = _numeric_from_object(arr, name=name, owner=owner)
     out = _writable(np.ascontiguousarray(arr, dtype=np.float64))

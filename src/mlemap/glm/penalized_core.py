@@ -17,31 +17,24 @@ violate them, so screening never changes the answer.
 from __future__ import annotations
 
 import numbers
-from contextlib import contextmanager
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from ..errors import DataError, ParameterError, ShapeError, WeightsError
+from .design import refuse_dates
+from .gram import torch_single_thread
 
 #: below this many observations the per-observation family terms run on one torch thread: their
 #: parallel regions gain nothing there and stall when another process holds the second core
 SERIAL_BELOW = 200_000
 
 
-@contextmanager
 def family_threads(n: int):
     """Evaluate elementwise family terms single-threaded for small ``n`` (restores the setting)."""
-    threads = torch.get_num_threads()
-    if threads == 1 or n >= SERIAL_BELOW:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
+    return torch_single_thread() if n < SERIAL_BELOW else nullcontext()
 
 
 @dataclass
@@ -85,6 +78,8 @@ def _to_numpy(data, name: str) -> np.ndarray:
     values = getattr(data, "to_numpy", None)
     if callable(values):
         data = values()
+    if isinstance(data, np.ndarray):
+        refuse_dates(data, name=name)
     try:
         arr = np.asarray(data, dtype=np.float64)
     except (TypeError, ValueError) as exc:

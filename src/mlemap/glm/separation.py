@@ -39,6 +39,7 @@ class Separation:
     n_boundary: int
     diverging: np.ndarray  # bool, (rows, p1)
     note: str = ""  # how the separation was found, when not on every row at once
+    cause: str = "separation"
 
     def combination(self, row: int) -> str:
         v = self.direction[row]

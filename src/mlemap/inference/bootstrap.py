@@ -13,7 +13,8 @@ import warnings
 import numpy as np
 import torch
 
-from ..errors import MethodError, MlemapError, MlemapWarning, warn
+from ..errors import BoundaryWarning, MethodError, MlemapError, MlemapWarning, warn
+from .boundary import EXTREME_INTERVALS
 
 
 def bootstrap_draws(result, n_boot: int = 1000, seed: int = 0) -> dict[str, np.ndarray]:
@@ -63,6 +64,20 @@ def bootstrap_draws(result, n_boot: int = 1000, seed: int = 0) -> dict[str, np.n
 
 
 def bootstrap_intervals(result, level: float, n_boot: int = 1000, seed: int = 0) -> dict[str, tuple]:
+    """Percentile intervals; a :class:`~mlemap.BoundaryWarning` for estimates on the boundary or at a
+    sample extreme, where resamples cannot fall beyond the estimate and the percentile interval does
+    not cover at its level (ten heads of ten: every resample is all heads, the interval is [1, 1])."""
+    for name in result.estimate.params:
+        why = result.boundary.get(name)
+        if why is not None:
+            instead = (EXTREME_INTERVALS if name in result.family.bounded_by_data else
+                       "Use conf_int(method='profile'), or a prior that keeps the estimate inside.")
+            warn(
+                f"The bootstrap interval of '{name}' is not valid: the estimate is on the boundary ({why}), so "
+                "resampled estimates can only lie on one side of it (or on it) and the percentile interval does not "
+                f"cover at its level. {instead}",
+                BoundaryWarning,
+            )
     draws = bootstrap_draws(result, n_boot=n_boot, seed=seed)
     lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
     out = {}

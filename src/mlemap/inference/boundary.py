@@ -14,6 +14,15 @@ import torch
 
 from ..families.transforms import finite_bounds, is_positive_definite, is_simplex
 
+#: what to use for an estimate that is a sample extreme (the uniform's end points, the Pareto scale),
+#: where the usual intervals fail; for the uniform the exact law is P((min - low) / (max - min) > t) =
+#: (1 + t)^-(n - 1) (a ratio of independent gamma variables: one spacing over n - 1 of them)
+EXTREME_INTERVALS = (
+    "Neither the Wald, the profile nor the bootstrap interval is valid for a sample extreme (a non-regular "
+    "estimate); an exact interval comes from the sampling distribution of the extreme (for the uniform, "
+    "(min - low) / (max - min) exceeds t with probability (1 + t)^-(n - 1))."
+)
+
 #: an unconstrained coordinate that moved this far from its start has run to the boundary
 RUNAWAY = 22.0
 #: simplex components below this are on the edge of the simplex
@@ -90,3 +99,57 @@ def snap_runaways(
                 infinite[s.name] = "infinite"
         out[s.name] = flat.reshape(value.shape)
     return out, infinite
+
+
+#: how much the log-likelihood must still rise at each of two further steps as long as the path for
+#: the optimiser's path to count as running to infinity (towards a finite supremum on a half-bounded
+#: space it rises by exponentially small amounts)
+UNBOUNDED_RISE = 1.0
+
+
+def runs_to_infinity(value, layout, u0: torch.Tensor, u: torch.Tensor) -> dict[str, str]:
+    """Parameters along which the objective keeps decreasing, ``{name: where it goes}``.
+
+    The optimiser stopped at ``u`` after moving more than ``RUNAWAY`` units from its start ``u0``
+    in some coordinates. Those coordinates are moved on twice by the distance they travelled (the
+    others stay where they are); when the objective drops by more than
+    ``UNBOUNDED_RISE`` at each step the likelihood has no maximum in that direction. Returns ``{}``
+    when the evidence is absent or inconclusive (a non-finite value, an error).
+    """
+    d = u - u0
+    far = d.abs() > RUNAWAY
+    if not bool(far.any()):
+        return {}
+    step = torch.where(far, d, torch.zeros_like(d))
+    try:
+        with torch.no_grad():
+            f0, f1, f2 = (float(value(u + t * step)) for t in (0.0, 1.0, 2.0))
+    except Exception:  # the function cannot be evaluated that far out: no verdict
+        return {}
+    if not (f1 < f0 - UNBOUNDED_RISE and f2 < f1 - UNBOUNDED_RISE):
+        return {}
+    now, further = layout.unpack(u), layout.unpack(u + 2 * step)
+    out = {}
+    for s in layout.slots:
+        if not bool(far[s.offset : s.offset + s.size].any()):
+            continue
+        lo, hi = finite_bounds(s.constraint)
+        if bool((further[s.name] - now[s.name]).sum() > 0):
+            out[s.name] = "+inf" if hi is None else f"{hi:g}"
+        else:
+            out[s.name] = "-inf" if lo is None else f"{lo:g}"
+    return out
+
+
+def no_maximum_message(family_name: str, diverging: dict[str, str], posterior: bool) -> str:
+    """What to say when :func:`runs_to_infinity` found a direction of unbounded increase."""
+    what = "posterior density" if posterior else "likelihood"
+    where = ", ".join(f"{name} -> {target}" for name, target in diverging.items())
+    first = next(iter(diverging))
+    return (
+        f"The '{family_name}' {what} has no maximum: it keeps increasing as {where} (the log-{what.split()[0]} still "
+        "rises when the optimiser's path is extended, so the iterations can never stop). Fix "
+        f"'{first}' with fixed={{'{first}': ...}} or give it a prior; for a custom log-density, check that it is a "
+        "normalised density of x at every parameter value (a term that grows with a parameter without its "
+        "normalising constant makes the likelihood unbounded)."
+    )

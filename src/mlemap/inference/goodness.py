@@ -70,15 +70,25 @@ def _ad(dist, x: np.ndarray, w: np.ndarray | None) -> float | None:
     return float(value) if math.isfinite(value) else math.inf
 
 
+#: the most cells of Pearson's statistic before merging: wider supports are cut into this many
+#: intervals of whole numbers of equal length
+MAX_CELLS = 10_000
+
+
 def _chi_square(dist, x: np.ndarray, w: np.ndarray | None, k: int) -> GoodnessOfFit:
     weights = np.ones_like(x) if w is None else w
     n = weights.sum()
-    lo, hi = int(x.min()), int(x.max())
-    values = np.arange(lo, hi + 1)
-    observed = np.array([weights[x == v].sum() for v in values])
-    probs = dist.pmf(values)
-    probs[0] += dist.cdf(lo - 1)  # the tails belong to the end cells
-    probs[-1] += dist.sf(hi)
+    lo, hi = float(x.min()), float(x.max())
+    # cell j holds the whole numbers in [edges[j], edges[j + 1]); one value per cell when the range is small
+    edges = np.unique(np.floor(np.linspace(lo, hi + 1, int(min(hi - lo + 1, MAX_CELLS)) + 1)))
+    if edges.size < 2:  # the values are too large for whole-number steps to be represented
+        return GoodnessOfFit()
+    cell = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, edges.size - 2)
+    observed = np.bincount(cell, weights=weights, minlength=edges.size - 1)
+    below = dist.cdf(edges - 1)  # P(X < edge)
+    probs = np.diff(below)
+    probs[0] += below[0]  # the tails belong to the end cells
+    probs[-1] += dist.sf(edges[-1] - 1)
     expected = n * probs
     obs_cells, exp_cells = _merge_small(observed, expected)
     if len(obs_cells) < 2:

@@ -18,8 +18,9 @@ import warnings
 import torch
 from scipy import optimize, stats
 
-from ..errors import MethodError, MlemapError, MlemapWarning
+from ..errors import BoundaryWarning, MethodError, MlemapError, MlemapWarning, warn
 from ..families.transforms import unconstrained_bijection
+from .boundary import EXTREME_INTERVALS
 
 MAX_EXCURSION = 60.0
 
@@ -38,11 +39,17 @@ def profile_intervals(result, level: float, params: list[str] | None = None) -> 
         reason = unsupported_reason(problem, name)
         if reason is not None:
             if params is not None:
-                raise MethodError(f"No profile interval for '{name}': {reason}. Use method='wald' or 'bootstrap'.")
+                raise MethodError(f"No profile interval for '{name}': {reason}. {_instead(problem, name)}")
             out[name] = (math.nan, math.nan) if problem.shapes[name] == torch.Size() else _nan_pair(problem, name)
+            warn(f"The profile interval of '{name}' is NaN: {reason}. {_instead(problem, name)}",
+                 BoundaryWarning if name in problem.family.bounded_by_data else MlemapWarning)
             continue
         out[name] = _interval(result, name, level)
     return out
+
+
+def _instead(problem, name: str) -> str:
+    return EXTREME_INTERVALS if name in problem.family.bounded_by_data else "Use method='wald' or method='bootstrap'."
 
 
 def unsupported_reason(problem, name: str) -> str | None:

@@ -18,6 +18,8 @@ MAP fit it is the effective number of parameters :math:`\\mathrm{tr}(H_\\text{po
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import math
 import numbers
 
@@ -27,7 +29,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ..core.estimate import Convergence, Estimate
-from ..errors import ConvergenceWarning, MethodError, ParameterError, warn
+from ..errors import ArgumentError, ConvergenceWarning, MethodError, ParameterError, warn
 from ..glm.design import as_design_matrix, check_n_features, feature_names_of
 from ..glm.inference import profile_bounds
 from ..inference.covariance import Covariance
@@ -71,11 +73,38 @@ def regression_estimate(coef, intercept, cov, labels, loglik, k, n_iter, converg
     )
 
 
+def check_constructor_arguments(cls: type, args: tuple, kwargs: dict) -> None:
+    """Raise :class:`ArgumentError` for positional arguments or unknown keywords of ``cls(...)``."""
+    known = [p.name for p in list(inspect.signature(cls.__init__).parameters.values())[1:]
+             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    listed = ", ".join(known)
+    if args:
+        raise ArgumentError(
+            f"{cls.__name__} takes keyword arguments only (got {len(args)} positional: {args[0]!r}, ...). Name "
+            f"them, for example {cls.__name__}({known[0]}=...); its arguments are: {listed}."
+        )
+    unknown = [k for k in kwargs if k not in known]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], known, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise ArgumentError(
+            f"{cls.__name__} got the unknown argument {unknown[0]!r}.{hint} Its arguments are: {listed}."
+        )
+
+
 class RegressionBase(BaseEstimator):
     """Base class (not an estimator by itself)."""
 
     _family = ""
     _dispersion_name: str | None = None
+
+    def __new__(cls, *args, **kwargs):
+        """Refuse arguments the constructor does not take with a typed error (Python's would say only
+        "unexpected keyword argument"): scikit-learn needs every parameter in the signature, so the
+        check runs before ``__init__``."""
+        if args or kwargs:
+            check_constructor_arguments(cls, args, kwargs)
+        return super().__new__(cls)
 
     # ------------------------------------------------------------------ parameter checks
     def _owner(self) -> str:

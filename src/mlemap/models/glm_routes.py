@@ -20,6 +20,7 @@ from ..errors import MethodError, SeparationWarning, warn
 from ..glm.design import INTERCEPT
 from ..glm.inference import invert_information, sandwich, score_outer
 from ..glm.separation import find_separation
+from ..glm.zero_counts import find_zero_counts
 from .base import effective_k, regression_estimate
 from .routes import l1_covariance, l1_fit, warn_aliasing
 
@@ -115,20 +116,29 @@ def newton_route(est, pb: RegressionProblem, l2: float, plan, *, map_fit: bool) 
     sub = pb.restrict(kept_cols).with_penalty(l2, est.penalize_intercept)
     free_rows = sub.model.free
     classify = pb.family.name in ("bernoulli", "categorical") and l2 == 0
+    # with a ridge prior the intercept alone can still run off: when it is not penalised and every count is 0
+    counts = pb.family.name == "poisson" and (l2 == 0 or intercept and not est.penalize_intercept and sub.no_events())
     labels_k = sub.labels()[: sub.model.p1] if pb.row_names is None else (
         sub.features + ([INTERCEPT] if intercept else []))
 
     def separation():
-        X, codes, weight, on_sample = sub.separation_rows()
-        found = find_separation(X, codes, labels=labels_k, class_names=list(pb.class_names), intercept=intercept,
-                                sample_weight=weight, free=free_rows if pb.family.multiclass else None)
+        """The direction along which the likelihood has no maximum: separated classes, or zero counts
+        (found on the order-free sample of a source's rows, then confirmed or refuted on every row)."""
+        X, y, weight, on_sample = sub.separation_rows()
+        if counts:
+            found = find_zero_counts(X, y, labels=labels_k, intercept=intercept, sample_weight=weight)
+        else:
+            found = find_separation(X, y.astype(np.int64), labels=labels_k, class_names=list(pb.class_names),
+                                    intercept=intercept, sample_weight=weight,
+                                    free=free_rows if pb.family.multiclass else None)
         if found is not None and on_sample:
-            # found on the order-free sample of the rows: confirmed (or refuted) on every row
             found = sub.confirm_separation(found)
-            if found is not None:
+            if found is not None and hasattr(found, "note"):
                 found.note = (f"The separating direction was found on a sample of {X.shape[0]:,} distinct rows and "
                               f"holds on all {sub.n_obs:,} rows.")
         return found
+
+    classify = classify or counts
 
     small = sub.n_obs * sub.size <= EARLY_CHECK_SIZE
     watch = _DivergenceWatch(sub, separation if small else None) if classify else None
@@ -149,15 +159,15 @@ def newton_route(est, pb: RegressionProblem, l2: float, plan, *, map_fit: bool) 
         warn(sep.message(owner), SeparationWarning)
         cov_red = np.full((sub.model.size, sub.model.size), np.nan)
         reasons["all coefficients"] = (
-            "undefined: the maximum-likelihood estimate does not exist (separation); the reported values are the "
+            f"undefined: the maximum-likelihood estimate does not exist ({sep.cause}); the reported values are the "
             "last iterate along a diverging direction"
         )
         for r_pos, row in enumerate(free_rows):
             for c_pos in range(p1_red):
                 if sep.diverging[r_pos, c_pos]:
                     col = kept_cols[c_pos] if c_pos < len(kept_cols) else d
-                    status[label_all[row * (d + int(intercept)) + col]] = "diverging (separation)"
-        cov_label = "undefined (separation)"
+                    status[label_all[row * (d + int(intercept)) + col]] = f"diverging ({sep.cause})"
+        cov_label = f"undefined ({sep.cause})"
     else:
         cov_x, reason = invert_information(H_x.numpy(), owner=owner)
         cov_red = cov_x if sub.basis is None else sub.basis.numpy() @ cov_x @ sub.basis.numpy().T
@@ -172,7 +182,7 @@ def newton_route(est, pb: RegressionProblem, l2: float, plan, *, map_fit: bool) 
     loglik = summary.loglik
     k = effective_k(H_x.numpy(), (H_x - sub.penalty_hessian()).numpy()) if map_fit else float(sub.size)
     converged = res.converged and sep is None
-    message = res.message if sep is None else "stopped: separation (the MLE does not exist)"
+    message = res.message if sep is None else f"stopped: {sep.cause} (the MLE does not exist)"
     solver = ("L-BFGS" if wide else "Newton (exact Hessian)") + (" with ridge prior" if map_fit else "")
     return regression_estimate(coef, icpt, cov, label_all, loglik, k, res.n_iter, converged, message, solver,
                                "MAP" if map_fit else "MLE", pb.total_weight, None, reasons, status, [],

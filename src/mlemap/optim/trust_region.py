@@ -16,9 +16,10 @@ Hessian are evaluated); :math:`\\rho < 1/4` shrinks :math:`\\Delta` to a quarter
 :math:`\\rho > 3/4` on the boundary doubles it. A non-finite trial value (or gradient) rejects the
 step and shrinks the radius.
 
-Where the predicted decrease is below ``1e-10`` of :math:`\\max(1, |f|)`, differences of ``f`` no
-longer resolve it; the trial is then evaluated with ``fg`` and the step accepted when ``f`` does
-not rise beyond that level and the gradient shrinks in the :math:`H^{-1}` norm.
+Where the predicted decrease is below ``1e-10`` of :math:`\\max(1, |f|)`, differences of ``f`` may
+no longer resolve it: a step that the ratio rejects there is evaluated once more with ``fg`` and
+accepted when ``f`` does not rise beyond that level and the gradient shrinks in the
+:math:`H^{-1}` norm (a positive definite model only).
 
 Convergence is judged only at accepted points, on the exact derivatives there
 (:mod:`mlemap.optim.convergence`): the scaled gradient, the Newton decrement at the rounding level
@@ -122,6 +123,7 @@ def trust_region_newton(
     gtol: float = 1e-6,
     max_step: float = 10.0,
     exact_max: int = EXACT_MAX,
+    polish: bool = True,
     callback: Callable[[torch.Tensor, float], bool | None] | None = None,
     hessian: str = "exact",
     hessian0: torch.Tensor | None = None,
@@ -132,8 +134,10 @@ def trust_region_newton(
     gradient (derived from ``fgh`` when not given). ``ftol`` and ``gtol`` are the tolerances of
     the convergence criteria; ``max_step`` bounds the first step to that many times
     :math:`\\max(1, \\|x_0\\|_\\infty)` per coordinate. ``max_iter`` bounds the accepted steps (each
-    may take several trial points). ``callback(x, f)`` is called at every accepted iterate;
-    returning True stops there.
+    may take several trial points). ``polish=False`` skips the Newton steps after convergence (each
+    costs a gradient and a Hessian; where the objective is a sum over many rows the criteria's
+    accuracy suffices). ``callback(x, f)`` is called at every accepted iterate; returning True
+    stops there.
 
     ``hessian="lazy"`` (for objectives whose Hessian costs far more than their gradient, such as a
     regression on many rows): trial points are evaluated with ``fg`` and an accepted point keeps the
@@ -191,7 +195,7 @@ def trust_region_newton(
         if callback is not None and callback(x, float(fx)):
             return done(it, "stopped by the callback", "callback")
         if report.converged:
-            if not lazy and it < max_iter and polished < MAX_POLISH and report.decrement > POLISH * report.decrement_tol:
+            if polish and not lazy and it < max_iter and polished < MAX_POLISH and report.decrement > POLISH * report.decrement_tol:
                 better = _polish(fgh, fg, evaluate, x, fx, g, H, ftol, gtol)
                 if better is not None:
                     x, fx, g, H = better

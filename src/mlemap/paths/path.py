@@ -12,10 +12,13 @@ strong-rule screening (:mod:`mlemap.paths.solve`).
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..errors import ConvergenceWarning, warn
 from ..glm.penalized import make_solver, prepare
 from ..glm.penalized_core import check_positive_int, check_tol
 from . import grid
+from .checks import check_grid_exists, check_not_degenerate, warn_unpenalised_separation
 from .result import RegularizationPath
 from .solve import solve_path
 
@@ -66,12 +69,15 @@ def regularization_path(
     if is_source_input(X):
         problem, solver = source_solver(X, y, family, sample_weight, offset, bool(fit_intercept))
         family, data, feature_names = problem.family, problem, problem.features
+        names = list(feature_names)
         grid.check_family_penalty(family.name, ratio)
     else:
         columns = getattr(X, "columns", None)
         feature_names = [str(c) for c in columns] if columns is not None else None
         problem = prepare(X, y, family, sample_weight, offset, bool(fit_intercept))
         family, X, y, w, offset = problem.family, problem.X, problem.y, problem.weight, problem.offset
+        names = feature_names or [f"x{j}" for j in range(X.shape[1])]
+        check_not_degenerate(X, np.asarray(y), w, family.name, bool(fit_intercept), names)
         data = (X, y, w, offset)
         grid.check_family_penalty(family.name, ratio)
         solver = make_solver(problem)
@@ -80,16 +86,24 @@ def regularization_path(
     c1, c2 = grid.penalty_factors(name, ratio, family.name, solver.total_weight)
     a_max = grid.alpha_max(solver.scale, name, ratio, c1, c2)
     if alphas is None:
+        check_grid_exists(a_max)
         n_alphas = check_positive_int(n_alphas, "n_alphas", grid.OWNER)
         alpha_grid = grid.default_grid(a_max, n_alphas, grid.check_eps(eps))
     else:
         alpha_grid = grid.check_alphas(alphas)
     solution = solve_path(solver, c1 * alpha_grid, c2 * alpha_grid, tol, max_iter)
-    if not solution.converged.all():
-        bad = alpha_grid[~solution.converged]
+    in_memory = not is_source_input(X)  # over a source, alpha = 0 is diagnosed by the regression's own route
+    if in_memory and warn_unpenalised_separation(X, np.asarray(y), w, family, bool(fit_intercept), alpha_grid,
+                                                 names) is not None:
+        solution.converged[alpha_grid == 0] = False  # no maximum there: said by the warning above
+        unconverged = ~solution.converged & (alpha_grid > 0)
+    else:
+        unconverged = ~solution.converged
+    if unconverged.any():
+        bad = alpha_grid[unconverged]
         warn(
             f"regularization_path did not converge at {bad.size} of {alpha_grid.size} alphas (the first at alpha="
-            f"{bad[0]:.4g}, KKT violation {solution.kkt[~solution.converged][0]:.2e} > tol {tol:g}). Increase "
+            f"{bad[0]:.4g}, KKT violation {solution.kkt[unconverged][0]:.2e} > tol {tol:g}). Increase "
             "max_iter, standardise the columns of X, or stop the grid at a larger eps.",
             ConvergenceWarning,
         )
@@ -104,7 +118,7 @@ def regularization_path(
         fit_intercept=bool(fit_intercept),
         settings={"tol": tol, "max_iter": max_iter},
     )
-    result.feature_names = feature_names or [f"x{j}" for j in range(result.n_features)]
+    result.feature_names = names
     return result
 
 

@@ -8,13 +8,8 @@ from ._mpl import PALETTE, subplots, tidy
 from .coefficients import coefficients
 from .fit import comparison_figure, density, fit_figure, pp, qq
 from .learning import decision_regions, errors_vs_steps, estimates_vs_n, trajectories
-from .surfaces import (
-    loglik_contour,
-    loglik_curve,
-    loglik_grid,
-    prior_likelihood_posterior,
-    surface_trio,
-)
+from .surfaces import loglik_contour, loglik_curve, loglik_grid, prior_likelihood_posterior, surface_trio
+from .survival import survival, survival_comparison, survival_figure
 
 __all__ = [
     "subplots",
@@ -36,4 +31,7 @@ __all__ = [
     "decision_regions",
     "coefficients",
     "coefficient_paths",
+    "survival",
+    "survival_figure",
+    "survival_comparison",
 ]

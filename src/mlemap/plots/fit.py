@@ -16,6 +16,10 @@ from ._mpl import PALETTE, axes, tidy
 
 
 def _data_and_dist(result):
+    from .survival import is_censored_fit
+
+    if is_censored_fit(result):
+        raise MethodError("This fit is to censored or truncated data; draw it with kind='survival' (or 'loglik', 'contour').")
     dist = result.to_scipy()
     if dist is None:
         raise MethodError(f"Plots of the fitted distribution need a univariate family; got '{result.family_name}'.")
@@ -101,9 +105,14 @@ def pp(result, ax=None, label=None, color=None):
 
 
 def fit_figure(result, path=None, xlabel=None):
-    """Density over the data and a Q-Q plot side by side (what ``mlemap fit --plot`` saves); the
-    density's x axis is labelled ``xlabel`` (default: the data's name)."""
+    """Density over the data and a Q-Q plot side by side (what ``mlemap fit --plot`` saves), the
+    density's x axis labelled ``xlabel`` (default: the data's name); the survival plot for censored
+    or truncated data."""
     from ._mpl import pyplot
+    from .survival import is_censored_fit, survival_figure
+
+    if is_censored_fit(result):
+        return survival_figure(result, path)
 
     plt = pyplot()
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
@@ -122,10 +131,13 @@ def comparison_figure(comparison, path=None, top=None, xlabel=None):
     """Every usable fit (or the best ``top``), in rank order: densities (stems for discrete families)
     over the data, and Q-Q plots (P-P for discrete families); what ``mlemap compare --plot`` saves."""
     from ._mpl import pyplot
+    from .survival import is_censored_fit, survival_comparison
 
     fits = [c for c in comparison.candidates if c.usable][:top]
     if not fits:
         raise MethodError("No family could be fitted, so there is nothing to plot.")
+    if is_censored_fit(fits[0].result):
+        return survival_comparison(comparison, path=path, top=top)
     plt = pyplot()
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
     discrete = fits[0].result.family.discrete

@@ -97,6 +97,9 @@ class Summary:
             ("Observations", fmt.number(result.n, 10) if result.n != result.n_obs else f"{result.n_obs:,}"),
             ("Log-likelihood", fmt.number(result.loglik, 10)),
         ]
+        describe = getattr(result.family, "describe_data", None)
+        if describe is not None:  # censored or truncated data
+            facts.insert(4, ("Censoring", describe(result.problem.x)))
         if map_fit:
             facts.append(("Log-posterior", fmt.number(result.log_posterior, 10) + " (unnormalised)"))
         facts += [("AIC", fmt.number(result.aic, 10)), ("BIC", fmt.number(result.bic, 10))]
@@ -148,6 +151,8 @@ class Summary:
             "notes": notes,
             "warnings": list(result.warnings),
         }
+        if describe is not None:
+            data["censoring"] = describe(result.problem.x)
         title = f"{result.estimator} fit of the {result.family_name} family"
         return cls(title, facts, rows, interval_label, notes, data)
 
@@ -155,7 +160,8 @@ class Summary:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary. Keys: family, estimator, method, solver, n, n_obs, k, loglik,
         log_prior, aic, bic, converged, n_iter, grad_norm, message, params, se, ci, ci_method,
-        ci_level, fixed, priors, posterior, boundary, notes, warnings. NaN/inf become null."""
+        ci_level, fixed, priors, posterior, boundary, notes, warnings (and censoring, for censored or
+        truncated data). NaN/inf become null."""
         return fmt.jsonable(self.data)
 
     def to_json(self, **kwargs) -> str:
