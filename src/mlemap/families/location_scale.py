@@ -259,6 +259,13 @@ class StudentT(_LocationScale):
         const = lgamma_half_difference(df / 2) - 0.5 * torch.log(df * math.pi) - torch.log(scale)
         return const - (df + 1) / 2 * torch.log1p(z * z / df)
 
+    def log_likelihood_derivatives(self, f, w, p, order: int):
+        """``(value, grad, hess)`` of the chunk's weighted log-likelihood in :attr:`parameters`' order,
+        in closed form (:mod:`mlemap.families.studentt_derivatives`)."""
+        from .studentt_derivatives import studentt_derivatives
+
+        return studentt_derivatives(f["x"], w, p["df"], p["loc"], p["scale"], order)
+
     def boundary_note(self, name):
         if name == "df":
             return (
