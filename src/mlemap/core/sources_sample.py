@@ -45,14 +45,19 @@ def row_hashes(rows: np.ndarray) -> np.ndarray:
     return h
 
 
+def _distinct_of_sorted(h: np.ndarray) -> np.ndarray:
+    """The distinct values of a sorted array, in order."""
+    return h if h.size < 2 else h[np.r_[True, h[1:] != h[:-1]]]
+
+
 def _kth_distinct(h: np.ndarray, k: int):
     """The ``k``-th smallest distinct value of ``h`` (None when there are fewer)."""
     if h.size > 4 * k:
         candidates = h[h <= np.partition(h, k - 1)[k - 1]]
-        distinct = np.unique(candidates)
+        distinct = _distinct_of_sorted(np.sort(candidates))
         if distinct.size >= k:
             return distinct[k - 1]
-    distinct = np.unique(h)
+    distinct = _distinct_of_sorted(np.sort(h))
     return distinct[k - 1] if distinct.size >= k else None
 
 
@@ -84,8 +89,13 @@ class RowSample:
         """Identical rows merged (their counts added), sorted by hash and then by value."""
         if h.size == 0:
             return RowSample(size, h, rows, counts)
-        order = np.lexsort(tuple(rows[:, j] for j in range(rows.shape[1] - 1, -1, -1)) + (h,))
+        order = np.argsort(h, kind="stable")
         h, rows, counts = h[order], rows[order], counts[order]
+        tied = np.r_[False, h[1:] == h[:-1]]
+        if tied.any() and not np.all(rows[tied] == rows[np.flatnonzero(tied) - 1]):
+            # distinct rows with one hash (rare): ties broken by value, so the order is the data's own
+            order = np.lexsort(tuple(rows[:, j] for j in range(rows.shape[1] - 1, -1, -1)) + (h,))
+            h, rows, counts = h[order], rows[order], counts[order]
         same = np.r_[False, (h[1:] == h[:-1]) & np.all(rows[1:] == rows[:-1], axis=1)]
         if same.any():
             group = np.cumsum(~same) - 1
@@ -110,7 +120,7 @@ class RowSample:
 
     def _limit(self):
         """The largest hash this part is complete up to (None: it holds every distinct row of its data)."""
-        if self.hashes.size < self.size or np.unique(self.hashes).size < self.size:
+        if self.hashes.size < self.size or _distinct_of_sorted(self.hashes).size < self.size:
             return None
         return self.hashes[-1]
 
