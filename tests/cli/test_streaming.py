@@ -99,6 +99,9 @@ REFUSED = [
     ("missing-drop", ["fit", "{glob}", "--family", "normal", "--column", "y", "--missing", "drop"], "--missing drop"),
     ("two-columns", ["fit", "{glob}", "--family", "normal", "--column", "x1,x2"], "single --column"),
     ("unknown-weights", ["fit", "{glob}", "--family", "normal", "--column", "y", "--weights", "ww"], "ww"),
+    ("censoring", ["fit", "{glob}", "--family", "weibull", "--column", "t", "--event", "label"], "--event"),
+    ("truncation", ["compare", "{glob}", "--column", "t", "--truncate-below", "0"], "--truncate-below"),
+    ("survival-formula", ["regress", "{glob}", "--formula", "Surv(t, label) ~ x1"], "Surv"),
 ]
 
 
