@@ -5,7 +5,7 @@
    GPU vs this machine's CPU path, on the same data (generated on the GPU, copied to the CPU):
 
    * logistic regression, n = 10,000,000, d = 100 (CPU: the design as a NumPy array, BLAS Gram);
-   * Student's t, n = 100,000,000 values (autograd Hessian in the unconstrained coordinates);
+   * Student's t, n = 100,000,000 values (closed-form derivatives, chained to the unconstrained coordinates);
    * the same logistic pass in float32 on the GPU (opt-in), with its accuracy cost;
 
    each with the GPU and CPU times (medians), their ratio (target: at least 20x) and the largest

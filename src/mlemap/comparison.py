@@ -187,7 +187,10 @@ def compare(
     """Fit each family in ``families`` (names, or ``"continuous"`` / ``"discrete"``) and rank them by AIC.
 
     ``data`` may be censored (:func:`mlemap.censored`); ``truncation=(low, high)`` is passed to every fit.
-    The default sets then hold the families that accept censored or truncated data."""
+    The default sets then hold the families that accept censored or truncated data.
+
+    ``data`` may be a file scan or a Dask collection (each candidate then reads it in passes, with the
+    in-memory estimates; the goodness-of-fit statistics, which sort every row, are left out)."""
     if isinstance(families, str):
         if families in ("continuous", "discrete"):
             families = DEFAULT_CONTINUOUS if families == "continuous" else DEFAULT_DISCRETE
@@ -201,6 +204,9 @@ def compare(
             "compare() needs at least one family: pass names such as ['normal', 'gamma'], or 'continuous' or "
             "'discrete'."
         )
+    from .core.sources_input import as_data_source
+
+    data = as_data_source(data) or data  # a Dask collection is wrapped (and persisted) once for every candidate
     candidates = []
     n = math.nan
     for name in families:

@@ -254,9 +254,17 @@ def regress(
     ``unsafe_formula=True`` skips the check for a formula you trust: formulaic then evaluates any
     Python it holds.
 
+    ``data`` may also be larger than memory: a file scan (``mm.scan("events/*.parquet")``) or a dask
+    DataFrame. The design is then built chunk by chunk (categorical levels and classes collected in a
+    first pass), ``sample_weight``, ``offset`` and ``exposure`` name columns, and the fit is the exact
+    in-memory one (see :mod:`mlemap.models.sources`).
+
     The fitted estimator keeps the formula (``formula_``) and its expansion (``formula_spec_``), so
     ``predict``, ``predict_proba`` and friends accept a DataFrame with the raw columns.
     """
+    if _is_source(data):
+        return _regress_source(formula, data, family, prior, sample_weight, offset, exposure, missing, unsafe_formula,
+                               options)
     d = design(formula, data, missing, unsafe_formula=unsafe_formula)
     if d.survival:
         from .survival import SurvivalRegression
@@ -275,6 +283,52 @@ def regress(
     model.fit(d.X, d.y, **extra)
     model.formula_ = formula
     model.formula_spec_ = d.transform
+    return model
+
+
+def _is_source(data) -> bool:
+    from .core.source import DataSource
+    from .core.sources_input import is_dask
+
+    return isinstance(data, DataSource) or is_dask(data)
+
+
+def _regress_source(formula, data, family, prior, sample_weight, offset, exposure, missing, unsafe_formula, options):
+    """``regress`` on data read chunk by chunk (a file scan, a dask DataFrame): the formula's design is
+    built per chunk (:class:`~mlemap.core.sources_design.DesignSource`) and the estimator fits it."""
+    from .core.sources_dask import DaskSource
+    from .core.sources_design import DesignSource
+    from .core.sources_input import is_dask
+
+    if unsafe_formula:
+        raise FormulaError("unsafe_formula=True applies to data in memory only; formulas over files or Dask data are "
+                           "checked by mlemap's grammar.")
+    cls = estimator_for("gaussian" if family is None else family)
+    progress = options.pop("progress", None)
+    columns = {}
+    for key, value in (("sample_weight", sample_weight), ("offset", offset), ("exposure", exposure)):
+        if value is not None and not isinstance(value, str):
+            raise DataError(f"With data read chunk by chunk, give '{key}' as a column name. Got {type(value).__name__}.")
+        columns[key] = value
+    if (offset is not None or exposure is not None) and cls.__name__ != "PoissonRegression":
+        raise DataError("'offset' and 'exposure' apply to the poisson family only.")
+    if is_dask(data):
+        import dask.dataframe as dd
+
+        if not isinstance(data, dd.DataFrame):
+            raise DataError(f"The 'data' argument of regress() must be a DataFrame, a file scan or a dask DataFrame. "
+                            f"Got {type(data).__name__}.")
+        data = DaskSource(data, progress=progress)
+    design_source = DesignSource(data, formula, family=cls._family, weight=columns["sample_weight"],
+                                 offset=columns["offset"], exposure=columns["exposure"], missing=missing)
+    model = cls(prior=prior, fit_intercept=design_source.fit_intercept, **options)
+    model.fit(design_source)
+    parsed = design_source.parsed
+    levels = {c: tuple(v) for c, v in design_source.levels.items() if c in parsed.rhs_columns}
+    model.formula_ = formula
+    spec = design_source.model_spec.update(output="pandas")  # predict() returns frames, like the in-memory fit
+    model.formula_spec_ = FormulaTransform(formula, spec, parsed.rhs_columns, levels,
+                                           tuple(design_source.features))
     return model
 
 

@@ -87,25 +87,47 @@ def _weights(table, name: str | None):
     return np.asarray(cli_data.numeric(table[name], name), dtype=float)
 
 
+def _stream(args, spec: str | None, weights: str | None):
+    """``(source, names)`` of DATA read chunk by chunk (see :mod:`.streaming`), the fitted column and the weights."""
+    from .streaming import column_names, open_source, refuse_missing_drop
+
+    refuse_missing_drop(args, f"mlemap {args.command}")
+    available = column_names(args)
+    names = _columns(available, spec)
+    if len(names) != 1:
+        raise DataError(f"mlemap {args.command} reads one column when it streams the data; give a single --column.")
+    if weights is not None:
+        cli_data.check_column(available, weights, "--weights")
+    return open_source(args, names + ([weights] if weights is not None else [])), names
+
+
 def cmd_fit(args) -> None:
     if args.group_by or args.out or args.exposure:
         from .groups import cmd_fit_groups
 
         return cmd_fit_groups(args)
+    from .streaming import refuse_in_memory_options, wants_stream
+
     fam_module.resolve_family(args.family)  # an unknown family fails before the data are read
     check_plot_path(args.plot)
-    if censoring.wanted(args):
+    if wants_stream(args):
+        refuse_in_memory_options(args)
+        x, names = _stream(args, args.column, args.weights)
+        weights = args.weights
+    elif censoring.wanted(args):
         table, x = censoring.load(args)
         names = [args.column] if args.column else []
+        weights = _weights(table, args.weights)
     else:
         table, names = _load(args, args.column, args.weights)
         x = _values(table, names, args.family)
+        weights = _weights(table, args.weights)
     result = fit(
         args.family,
         x,
         prior=parse_priors(args.prior),
         fixed=parse_fixed(args.fixed),
-        weights=_weights(table, args.weights),
+        weights=weights,
         method=args.method,
         truncation=censoring.truncation(args),
     )
@@ -130,16 +152,33 @@ def cmd_fit(args) -> None:
         show(f"figure saved to {args.plot}")
 
 
+def _whole_numbers(x) -> bool:
+    """Whether the values (or a censored sample's finite bounds) are whole numbers of 0 or more."""
+    values = np.concatenate([x.low[np.isfinite(x.low)], x.high[np.isfinite(x.high)]]) if hasattr(x, "low") else x
+    return bool(np.all(values >= 0) and np.all(values == np.round(values)))
+
+
 def cmd_compare(args) -> None:
+    from .streaming import looks_like_counts, refuse_in_memory_options, wants_stream
+
     check_plot_path(args.plot)
-    if censoring.wanted(args):
+    if wants_stream(args):
+        refuse_in_memory_options(args)
+        x, names = _stream(args, args.column, args.weights)
+        weights = args.weights
+        counts = lambda: looks_like_counts(x, names[0])  # noqa: E731 - one pass, only when asked
+    elif censoring.wanted(args):
         table, x = censoring.load(args)
         names = [args.column] if args.column else []
+        weights = _weights(table, args.weights)
+        counts = lambda: _whole_numbers(x)  # noqa: E731
     else:
         table, names = _load(args, args.column, args.weights)
         if len(names) != 1:
             raise DataError("compare works on one column; give a single --column.")
         x = _numbers(table, names)
+        weights = _weights(table, args.weights)
+        counts = lambda: _whole_numbers(x)  # noqa: E731
     if args.families:
         candidates = [f.strip() for f in args.families.split(",") if f.strip()]
         for name in candidates:
@@ -149,8 +188,7 @@ def cmd_compare(args) -> None:
     elif args.all_continuous:
         candidates = "continuous"
     else:  # whole numbers of 0 or more look like counts
-        values = np.concatenate([x.low[np.isfinite(x.low)], x.high[np.isfinite(x.high)]]) if hasattr(x, "low") else x
-        candidates = "discrete" if bool(np.all(values >= 0) and np.all(values == np.round(values))) else "continuous"
+        candidates = "discrete" if counts() else "continuous"
     from ..comparison import DEFAULT_CONTINUOUS, DEFAULT_DISCRETE, compare
 
     names_list = (
@@ -166,8 +204,7 @@ def cmd_compare(args) -> None:
         def step(name: str) -> None:
             progress.update(task, description=f"fitting {name}", advance=1)
 
-        comparison = compare(x, names_list, weights=_weights(table, args.weights), on_progress=step,
-                             truncation=censoring.truncation(args))
+        comparison = compare(x, names_list, weights=weights, on_progress=step, truncation=censoring.truncation(args))
     if args.plot:
         from ..plots import comparison_figure
 

@@ -42,9 +42,13 @@ class _Parser(argparse.ArgumentParser):
         return super().add_argument(*names, **options)
 
 
-def _common(p: argparse.ArgumentParser, json_output: bool = True) -> None:
+def _common(p: argparse.ArgumentParser, json_output: bool = True, streaming: bool = False) -> None:
     p.add_argument("--missing", choices=("error", "drop"), default="error",
                    help="rows with missing values in the columns used: stop with an error (default) or drop them")
+    if streaming:
+        from .streaming import add_options
+
+        add_options(p)
     if json_output:
         p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", action="store_true")
@@ -56,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mlemap",
         description="Maximum-likelihood and MAP estimation from the command line. "
         "DATA is a CSV, TSV, Parquet or JSON-lines file, '-' for CSV on standard input, "
-        "or @name for a shipped data set (@waiting_times, @coin_flips, @classification, @claims).",
+        "or @name for a shipped data set (@waiting_times, @coin_flips, @classification, @claims); "
+        "fit, compare, regress and path also read globs and folders of Parquet/CSV files of any size, "
+        "chunk by chunk (--stream), on a Dask cluster with --scheduler ADDRESS.",
     )
     parser.add_argument("--version", action="version", version=f"mlemap {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -80,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "group); with --prior estimate the prior is learned from the groups (empirical Bayes)")
     fit.add_argument("--out", metavar="FILE", help="with --group-by: write the table of groups (.csv, .parquet, .json)")
     fit.add_argument("--exposure", metavar="COLUMN", help="with --group-by and --prior estimate: Poisson exposures")
-    _common(fit)
+    _common(fit, streaming=True)
 
     compare = sub.add_parser("compare", help="fit several families to one column and rank them by AIC",
                              description="Fit candidate families to a column and rank them by AIC.")
@@ -93,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--weights", help="column of positive frequency weights")
     compare.add_argument("--plot", metavar="PNG", help="save the best fits over the data and their Q-Q plots")
     censoring.add_options(compare)
-    _common(compare)
+    _common(compare, streaming=True)
 
     families = sub.add_parser("families", help="list the families and their parameters")
     families.add_argument("--json", action="store_true")
@@ -146,6 +152,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         sys.stderr.write(f"mlemap: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)\n")
         return EXIT_INTERNAL
+    finally:
+        client = getattr(args, "_dask_client", None)
+        if client is not None:  # the connection to --scheduler's cluster
+            client.close()
     return 0
 
 

@@ -30,7 +30,7 @@ def register(sub, common, commands) -> None:
     r.add_argument("--exposure", help="column of exposures, log(exposure) is the offset (poisson)")
     r.add_argument("--cov-type", dest="cov_type", help="standard errors: observed (default), sandwich, laplace_active (L1)")
     r.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
-    common(r)
+    common(r, streaming=True)
     commands["regress"] = cmd_regress
 
     p = sub.add_parser(
@@ -50,7 +50,7 @@ def register(sub, common, commands) -> None:
     p.add_argument("--folds", type=int, default=5, help="folds for --select cv (default 5)")
     p.add_argument("--weights", help="column of positive sample weights")
     p.add_argument("--plot", metavar="PNG", help="save the coefficient paths")
-    common(p)
+    common(p, streaming=True)
     commands["path"] = cmd_path
 
 
@@ -96,11 +96,17 @@ def cmd_regress(args) -> None:
     from ..formula import design, regress
     from .spec import parse_penalty
 
-    frame = _frame(args, {"--weights": args.weights, "--offset": args.offset, "--exposure": args.exposure})
-    d = design(args.formula, frame, args.missing)
-    family = _family(args.family, survival=d.survival)
-    if not d.survival:
-        _check_target(d, family)
+    from .streaming import open_source, wants_stream
+
+    if wants_stream(args):
+        family = _family(args.family)
+        frame = open_source(args)
+    else:
+        frame = _frame(args, {"--weights": args.weights, "--offset": args.offset, "--exposure": args.exposure})
+        d = design(args.formula, frame, args.missing)
+        family = _family(args.family, survival=d.survival)
+        if not d.survival:
+            _check_target(d, family)
     options = {} if args.cov_type is None else {"cov_type": args.cov_type}
     model = regress(
         args.formula,
@@ -128,26 +134,29 @@ def cmd_path(args) -> None:
     from ..formula import design
     from ..paths import regularization_path
 
+    from .streaming import open_source, wants_stream
+
     family = _family(args.family)
     check_plot_path(args.plot)
-    frame = _frame(args, {"--weights": args.weights})
-    d = design(args.formula, frame, args.missing)
-    _check_target(d, family)
-    y = np.asarray(d.y)
-    classes = None
-    if family in ("categorical", "multinomial", "softmax"):
-        classes, y = np.unique(y, return_inverse=True)
-    weights = None if args.weights is None else frame.iloc[d.rows][args.weights].to_numpy(dtype=float)
-    path = regularization_path(
-        d.X,
-        y,
-        family=family,
-        penalty=args.penalty,
-        l1_ratio=args.l1_ratio,
-        n_alphas=args.n_alphas,
-        fit_intercept=d.fit_intercept,
-        sample_weight=weights,
-    )
+    settings = dict(family=family, penalty=args.penalty, l1_ratio=args.l1_ratio, n_alphas=args.n_alphas)
+    if wants_stream(args):
+        from ..core.sources_design import DesignSource
+        from ..formula import estimator_for
+
+        d = DesignSource(open_source(args), args.formula, family=estimator_for(family)._family, weight=args.weights,
+                         missing=args.missing)
+        classes = d.classes if d.family.multiclass else None
+        path = regularization_path(d, fit_intercept=d.fit_intercept, **settings)
+    else:
+        frame = _frame(args, {"--weights": args.weights})
+        d = design(args.formula, frame, args.missing)
+        _check_target(d, family)
+        y = np.asarray(d.y)
+        classes = None
+        if family in ("categorical", "multinomial", "softmax"):
+            classes, y = np.unique(y, return_inverse=True)
+        weights = None if args.weights is None else frame.iloc[d.rows][args.weights].to_numpy(dtype=float)
+        path = regularization_path(d.X, y, fit_intercept=d.fit_intercept, sample_weight=weights, **settings)
     if args.select:
         path.select(args.select, cv=args.folds) if args.select == "cv" else path.select("bic")
     if args.plot:

@@ -27,8 +27,7 @@ from ..families import (
     VonMises,
     Weibull,
 )
-from ..families.location_scale import weighted_median
-from ..families.statistics import total_weight, weighted_sum
+from ..families.statistics import weighted_sum
 from .registry import Solution, register_closed_form
 
 
@@ -108,13 +107,13 @@ def gamma_rate_mle(problem):
 
 
 def _laplace(problem):
-    x, w = problem.x, problem.weights
     out = {}
     if "loc" in problem.free:
-        out["loc"] = weighted_median(x, w)
+        out["loc"] = problem.quantile(0.5)
     if "scale" in problem.free:
         loc = out.get("loc", problem.fixed.get("loc"))
-        out["scale"] = weighted_sum((x - loc).abs(), w) / total_weight(x, w)
+        deviation = problem.feature_sum(lambda f, w: weighted_sum((f["x"] - loc).abs(), w))
+        out["scale"] = deviation / problem.total_weight
     return Solution(out)
 
 
@@ -180,11 +179,9 @@ for _free in ({"loc", "covariance_matrix"}, {"loc"}, {"covariance_matrix"}):
 def weibull_scale_mle(problem):
     """With the concentration :math:`k` known, :math:`\\hat\\lambda = (\\sum w_i x_i^k / W)^{1/k}`."""
     k = problem.fixed["concentration"]
-    lx = problem.features["log_x"]
-    w = problem.weights
-    # log-sum-exp keeps x^k finite for large k
-    a = k * lx
-    top = a.max()
-    log_mean = top + torch.log(weighted_sum(torch.exp(a - top), w) / total_weight(lx, w))
+    # log-sum-exp keeps x^k finite for large k: the largest k log x is k log max(x)
+    top = k * torch.log(problem.ctx.max)
+    total = problem.feature_sum(lambda f, w: weighted_sum(torch.exp(k * f["log_x"] - top), w))
+    log_mean = top + torch.log(total / problem.total_weight)
     return Solution({"scale": torch.exp(log_mean / k)})
 

@@ -28,7 +28,14 @@ from .source import InMemorySource
 
 
 class DistributionProblem(Problem):
-    """A distribution problem: i.i.d. observations of one family (see :class:`mlemap.core.problem.Problem`)."""
+    """A distribution problem: i.i.d. observations of one family (see :class:`mlemap.core.problem.Problem`).
+
+    The rows are a tensor in memory here; :class:`~mlemap.core.distribution_stream.StreamDistributionProblem`
+    reads them from a source. The routes reach the data only through the views below, which both provide.
+    """
+
+    #: whether every row is in memory (fast paths that need them all are skipped otherwise)
+    in_memory = True
 
     def __init__(
         self,
@@ -142,6 +149,40 @@ class DistributionProblem(Problem):
                 xs = values.reshape((values.shape[0],) + tuple(x.shape[1:]))
                 return self.family.features(xs, self.fixed), counts, xs.shape[0]
         return self.features, w, self.n_obs
+
+    def feature_sum(self, fn):
+        """``fn(features, weights)`` of every row: a sum over the rows (a reduction on other sources)."""
+        return fn(self.features, self.weights)
+
+    def quantile(self, q: float) -> torch.Tensor:
+        """The weighted ``q``-quantile of the observations (``weighted_median``'s convention at ``q = 0.5``)."""
+        from ..families.location_scale import weighted_median, weighted_quantile
+
+        return weighted_median(self.x, self.weights) if q == 0.5 else weighted_quantile(self.x, self.weights, q)
+
+    # ------------------------------------------------------------------ samples of the rows
+    def start_sample(self, size: int, above: int):
+        """Features, weights and fixed values to start from: every row, or a subsample of ``size`` above ``above`` rows."""
+        if self.n_obs > above:
+            return self.subsample_features(size)
+        return self.features, self.weights, self.fixed
+
+    def spread_sample(self, size: int, above: int):
+        """``(x, weights)`` from which the standardisation takes its centre and spread."""
+        if self.n_obs > above:
+            idx = self.subsample_index(size)
+            return self.x[idx], None if self.weights is None else self.weights[idx]
+        return self.x, self.weights
+
+    @property
+    def check_features(self):
+        """The features a family's ``validate_start`` checks the starting values on."""
+        return self.features
+
+    def rescaled(self, shift: float, scale: float, located: bool, fixed: dict) -> "DistributionProblem":
+        """The problem on :math:`z = (x - c) \\cdot (1/s)` (or :math:`x \\cdot (1/s)`), fixed values as given."""
+        z = (self.x - shift) * (1.0 / scale) if located else self.x * (1.0 / scale)
+        return self.with_data(z, fixed)
 
     # ------------------------------------------------------------------ objectives
     def layout(self, names: list[str], held: dict[str, torch.Tensor] | None = None) -> ParameterLayout:

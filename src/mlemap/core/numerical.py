@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..errors import ConvergenceWarning, EstimationError, warn
+from ..errors import ConvergenceWarning, EstimationError, MethodError, warn
 from ..families.base import clamp_interior
 from ..families.transforms import finite_bounds, is_positive_definite, is_simplex
 from ..inference.boundary import RUNAWAY, no_maximum_message, runs_to_infinity, snap_runaways
@@ -44,10 +44,7 @@ class NumericalOutcome:
 
 def starting_values(problem, names: list[str], init: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     fam = problem.family
-    if problem.n_obs > SUBSAMPLE_ABOVE:
-        feats, w, fixed = problem.subsample_features(SUBSAMPLE_SIZE)
-    else:
-        feats, w, fixed = problem.features, problem.weights, problem.fixed
+    feats, w, fixed = problem.start_sample(SUBSAMPLE_SIZE, SUBSAMPLE_ABOVE)
     start = fam.initial(feats, w, {**fixed, **init}) if not init or set(names) - set(init) else {}
     start = {**start, **init}
     missing = [n for n in names if n not in start]
@@ -114,7 +111,7 @@ def _map_back(outcome: NumericalOutcome, problem, standard, rescaling: Rescaling
 
 
 def _fast_path(problem, max_iter: int) -> NumericalOutcome | None:
-    fast = problem.family.fast_mle(problem, max_iter=max_iter)
+    fast = _fast_mle(problem, max_iter)
     if fast is None:
         return None
     params, n_iter, converged, *hessian = fast
@@ -139,7 +136,7 @@ def _solve(problem, init: dict[str, torch.Tensor], max_iter: int, solver: str) -
         return NumericalOutcome(dict(extremes), dummy, [], held_infinite, extremes)
 
     start = starting_values(problem, names, {k: v for k, v in init.items() if k in names})
-    problem.family.validate_start(problem.features, {**problem.fixed, **extremes, **start}, names)
+    problem.family.validate_start(problem.check_features, {**problem.fixed, **extremes, **start}, names)
     objective = problem.objective(names, fixed=extremes)
     layout = objective.model.layout
     u0 = layout.pack(start).to(problem.dtype)
@@ -154,7 +151,8 @@ def _solve(problem, init: dict[str, torch.Tensor], max_iter: int, solver: str) -
         else:
             solver = "newton" if layout.size <= NEWTON_MAX_PARAMETERS else "lbfgs"
     u_start = u0
-    if solver == "newton" and objective.stats is None and problem.n_obs > SUBSAMPLE_ABOVE:
+    # data read in passes are warm-started on their sample whatever their size: a pass costs a read
+    if solver == "newton" and objective.stats is None and (problem.n_obs > SUBSAMPLE_ABOVE or not problem.in_memory):
         sub = problem.subsample_objective(SUBSAMPLE_SIZE, names, fixed=extremes)
         warm = minimize(sub, u0, solver="newton", max_iter=max_iter, ftol=1e-12)
         if warm.converged and bool(torch.isfinite(objective.value(warm.x))):
@@ -191,6 +189,16 @@ def _solve(problem, init: dict[str, torch.Tensor], max_iter: int, solver: str) -
     params, infinite = snap_runaways(layout.slots, u_final, u0, params, curvature, problem.total_weight)
     params = {**params, **extremes}
     return NumericalOutcome(params, result, names, {**infinite, **held_infinite}, extremes)
+
+
+def _fast_mle(problem, max_iter: int):
+    """The family's specialised MLE, or None; data read in passes skip the ones that need every row in memory."""
+    try:
+        return problem.family.fast_mle(problem, max_iter=max_iter)
+    except MethodError:
+        if problem.in_memory:
+            raise
+        return None
 
 
 def _beyond_limits(problem, names: list[str], params: dict[str, torch.Tensor]) -> list[str]:

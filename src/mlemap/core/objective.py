@@ -80,6 +80,24 @@ class Objective:
         return _finite_or_inf(c.value), c.grad, c.hess
 
 
+class PassObjective(Objective):
+    """An objective over a source whose every evaluation reads the rows once and returns value,
+    gradient and Hessian together (kept for the point last evaluated): the optimiser's trial value
+    and the derivatives it asks for at the accepted point then cost one pass, not two."""
+
+    def __init__(self, model, source, *, penalty=None):
+        super().__init__(model, source, penalty=penalty)
+        self._last = None
+
+    def evaluate(self, x: torch.Tensor, order: int):
+        last = self._last
+        if last is not None and last[0].shape == x.shape and bool(torch.equal(last[0], x.detach().to(last[0].device))):
+            return last[1]
+        total = super().evaluate(x, 2)
+        self._last = (x.detach().clone(), total)
+        return total
+
+
 def _finite_or_inf(value: torch.Tensor) -> torch.Tensor:
     """NaN and +inf both mean "outside the domain" to the optimisers."""
     return torch.nan_to_num(value, nan=torch.inf, posinf=torch.inf)

@@ -66,13 +66,17 @@ def solve(problem, x0: torch.Tensor | None = None, *, solver: str = "auto", max_
     x = problem.initial() if x0 is None else x0
     objective = problem.objective()
     newton = solver == "newton" or (solver == "auto" and x.numel() <= NEWTON_MAX_PARAMETERS)
-    if warm_start and newton and problem.n_obs > SUBSAMPLE_ABOVE:
+    in_memory = getattr(problem, "in_memory", True)
+    # rows read in passes are warm-started on their sample whatever their number: a pass costs a read
+    if warm_start and newton and (problem.n_obs > SUBSAMPLE_ABOVE or not in_memory):
         sub = problem.subsample(SUBSAMPLE_SIZE)
         warm = minimize(sub.objective(), x, solver="newton", max_iter=max_iter, **{**options, "ftol": 1e-12})
         if warm.converged:
-            # a few steps from here: keep the subsample's Hessian while the steps converge quadratically
+            # a few steps from here: in memory, keep the subsample's Hessian while the steps converge
+            # quadratically; a pass over a source brings the exact Hessian with the gradient anyway
+            lazy = {"hessian": "lazy", "hessian0": warm.hess} if in_memory else {}
             result = minimize(objective, warm.x, solver="newton", max_iter=max_iter, callback=callback,
-                              **{"hessian": "lazy", "hessian0": warm.hess, **options})
+                              **{**lazy, **options})
             if result.n_iter > 0 or result.converged:
                 return result
     return minimize(objective, x, solver=solver, max_iter=max_iter, callback=callback, **options)

@@ -207,24 +207,30 @@ class RegressionProblem(Problem):
     def __init__(self, family, X, y, *, weight=None, offset=None, intercept: bool = True, n_classes: int | None = None,
                  free: list[int] | None = None, l2: float = 0.0, penalize_intercept: bool = False, chunk_rows=None,
                  features: list[str] | None = None, row_names: list[str] | None = None, class_names=None):
-        self.family = family
-        #: column labels of X, the names of the linear predictors (softmax classes) and of the classes
-        self.features = list(features) if features is not None else [f"x{j}" for j in range(X.shape[1])]
-        self.row_names = row_names
-        self.class_names = class_names
         self.X = X
         self.y = y
         self.weight = weight
         self.offset = offset
-        self.model = RegressionModel(family, X.shape[1], intercept=intercept, n_classes=n_classes, free=free)
-        self.l2 = float(l2)
-        self.penalize_intercept = bool(penalize_intercept)
         y_t = _tensor(np.asarray(y, dtype=np.int64 if family.multiclass else np.float64))
         self.source = InMemorySource(
             {"X": X, "y": y_t, WEIGHT: None if weight is None else _tensor(weight),
              OFFSET: None if offset is None else _tensor(offset)},
             chunk_rows=chunk_rows,
         )
+        self._setup(family, X.shape[1], intercept, n_classes, free, l2, penalize_intercept, features, row_names,
+                    class_names)
+
+    def _setup(self, family, d: int, intercept: bool, n_classes, free, l2: float, penalize_intercept: bool, features,
+               row_names, class_names) -> None:
+        """The model, labels, penalty mask and parametrisation (whatever holds the rows)."""
+        self.family = family
+        #: column labels of X, the names of the linear predictors (softmax classes) and of the classes
+        self.features = list(features) if features is not None else [f"x{j}" for j in range(d)]
+        self.row_names = row_names
+        self.class_names = class_names
+        self.model = RegressionModel(family, d, intercept=intercept, n_classes=n_classes, free=free)
+        self.l2 = float(l2)
+        self.penalize_intercept = bool(penalize_intercept)
         m = self.model
         pen = np.zeros(m.p1, dtype=bool)
         pen[: m.d] = True
@@ -235,10 +241,17 @@ class RegressionProblem(Problem):
         if m.multiclass and m.k == m.n_classes and m.intercept and not self.penalised[m.d]:
             self.basis = torch.from_numpy(_sum_zero_basis(m.k, m.p1, m.d))
 
+    #: whether every row is in memory (:class:`~mlemap.core.regression_stream.SourceRegressionProblem` reads a source)
+    in_memory = True
+
     # ------------------------------------------------------------------ facts
     @property
     def total_weight(self) -> float:
         return float(self.X.shape[0] if self.weight is None else self.weight.sum())
+
+    @property
+    def n_features(self) -> int:
+        return self.model.d
 
     @property
     def dtype(self) -> torch.dtype:
@@ -319,42 +332,69 @@ class RegressionProblem(Problem):
         penalty = RidgePenalty(self.l2, self.penalised) if self.l2 > 0 else None
         if self.basis is None:
             return self.theta_objective()
-        return Objective(Reparametrised(self.model, self.basis), self.source,
-                         penalty=None if penalty is None else Reparametrised(penalty, self.basis))
+        return self._objective(Reparametrised(self.model, self.basis),
+                               None if penalty is None else Reparametrised(penalty, self.basis))
 
     def theta_objective(self) -> Objective:
         """The objective in the packed coefficients themselves (no sum-zero reparametrisation)."""
         penalty = RidgePenalty(self.l2, self.penalised) if self.l2 > 0 else None
-        return Objective(self.model, self.source, penalty=penalty)
+        return self._objective(self.model, penalty)
+
+    def _objective(self, model, penalty) -> Objective:
+        return Objective(model, self.source, penalty=penalty)
+
+    # ------------------------------------------------------------------ what the routes read of the rows
+    def aliasing(self):
+        """Exact linear dependences among the columns of X (and the intercept), on a subsample first."""
+        from ..glm.design import INTERCEPT, gram_aliasing
+        from ..glm.gram import weighted_gram
+        from .optimize import SUBSAMPLE_SIZE
+
+        X, w = self.X, self.weight
+        d, intercept = X.shape[1], self.model.intercept
+        rows = np.ones(X.shape[0], bool) if w is None else w > 0
+        idx = np.flatnonzero(rows)
+        labels = self.features + ([INTERCEPT] if intercept else [])
+        order = ([d] if intercept else []) + list(range(d))
+        m = min(SUBSAMPLE_SIZE, max(10_000, 500 * (d + 1)))  # plenty of rows to reveal an exact dependence
+        if idx.size > 4 * m:
+            sub = np.sort(np.random.default_rng(1).choice(idx, m, replace=False))
+            alias = gram_aliasing(weighted_gram(np.ascontiguousarray(X[sub]), np.ones(sub.size), intercept), labels,
+                                  order=order)
+            if not alias.deficient:
+                return alias
+        return gram_aliasing(weighted_gram(X, rows.astype(float), intercept), labels, order=order)
+
+    def watch_rows(self, size: int, seed: int = 2):
+        """``(chunk, positive)``: at most ``size`` rows (a seeded random subset) on which to follow the
+        linear predictor, and the mask of those with positive weight (None: all)."""
+        n = self.X.shape[0]
+        watched = self if n <= size else self.rows(np.sort(np.random.default_rng(seed).choice(n, size, replace=False)))
+        positive = None if watched.weight is None else torch.from_numpy(watched.weight > 0)
+        return watched.rows_all(), positive
+
+    def separation_rows(self):
+        """``(X, y, weight, on_sample)``: the rows a separation diagnosis reads (every row here)."""
+        return self.X, np.asarray(self.y), self.weight, False
+
+    def no_events(self) -> bool:
+        """Whether every response of positive weight is 0 (a Poisson intercept then runs off)."""
+        y = np.asarray(self.y)
+        return not np.any(y if self.weight is None else y[self.weight > 0])
+
+    def fit_summary(self, theta, meat: bool = False):
+        """Log-likelihood, largest linear predictor over rows of positive weight and (``meat``) the
+        outer product of the scores at ``theta`` (:class:`~mlemap.core.regression_sums.FitSummary`)."""
+        from .regression_sums import SummaryMap
+
+        return SummaryMap(self.model, torch.as_tensor(theta), meat)(self.rows_all())
 
     def initial(self) -> torch.Tensor:
         """Intercept-only maximum likelihood (zeros without an intercept)."""
-        m = self.model
-        theta = np.zeros(m.size)
-        if m.intercept:
-            w = np.ones(self.X.shape[0]) if self.weight is None else self.weight
-            W = w.sum()
-            y = np.asarray(self.y)
-            name = self.family.name
-            if name == "bernoulli":
-                mean = float(np.clip((w * y).sum() / W, 1e-10, 1 - 1e-10))
-                theta[m.d] = np.log(mean / (1 - mean))
-            elif name == "poisson":
-                base = W if self.offset is None else float((w * np.exp(self.offset)).sum())
-                theta[m.d] = np.log(max((w * y).sum(), 1e-10 * W) / base)
-            elif name == "gaussian":
-                base = 0.0 if self.offset is None else self.offset
-                theta[m.d] = float((w * (y - base)).sum() / W)
-            elif name == "categorical":
-                counts = np.bincount(y.astype(np.int64), weights=w, minlength=m.n_classes)
-                logf = np.log(np.maximum(counts / W, 1e-10))
-                ref = 0.0 if m.k == m.n_classes else logf[next(c for c in range(m.n_classes) if c not in m.free)]
-                for a, k in enumerate(m.free):
-                    theta[a * m.p1 + m.d] = logf[k] - ref
-                if m.k == m.n_classes:
-                    rows = theta.reshape(m.k, m.p1)
-                    rows[:, m.d] -= rows[:, m.d].mean()
-        return self.coordinates(theta)
+        from .regression_sums import InitialSums
+
+        sums = InitialSums.of(self.family, self.model.n_classes, np.asarray(self.y), self.weight, self.offset)
+        return self.coordinates(sums.initial(self.model))
 
     def subsample(self, size: int, seed: int = 0) -> "RegressionProblem":
         """The same problem on ``size`` rows drawn without replacement; weights scaled to the full total."""

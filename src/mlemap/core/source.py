@@ -68,9 +68,10 @@ class DataSource:
         """``fn(chunk)`` for every chunk, added with ``+`` in chunk order."""
         return reduce(lambda a, b: a + b, (fn(c) for c in self.chunks()))
 
-    def map(self, fn: Callable[[Chunk], Chunk]) -> "DataSource":
-        """A source whose chunks are ``fn(chunk)`` (a row-wise transformation, such as features)."""
-        return MappedSource(self, fn)
+    def map(self, fn: Callable[[Chunk], Chunk], columns=None) -> "DataSource":
+        """A source whose chunks are ``fn(chunk)`` (a row-wise transformation, such as features);
+        ``columns`` names what the chunks then hold (default: the same columns)."""
+        return MappedSource(self, fn, columns)
 
     @property
     def in_memory(self) -> bool:
@@ -180,9 +181,15 @@ class InMemorySource(DataSource):
 class MappedSource(DataSource):
     """A source transformed chunk by chunk (lazily; nothing is kept)."""
 
-    def __init__(self, base: DataSource, fn: Callable[[Chunk], Chunk]):
+    def __init__(self, base: DataSource, fn: Callable[[Chunk], Chunk], columns=None):
         self.base = base
         self.fn = fn
+        self.columns = tuple(base.columns if columns is None else columns)
+
+    def locate(self, row: int) -> str | None:
+        """Where the row ``row`` is read from, as the base source says (None if it does not know)."""
+        where = getattr(self.base, "locate", None)
+        return None if where is None else where(row)
 
     @property
     def n_rows(self) -> int:

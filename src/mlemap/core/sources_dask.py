@@ -87,6 +87,14 @@ class DaskSource(DataSource):
     def n_partitions(self) -> int:
         return len(self._parts)
 
+    def locate(self, row: int) -> str | None:
+        """``"row r of partition p"`` for the ``row``-th row counted over every partition (None past the end)."""
+        for index, n in enumerate(self._rows):
+            if row < n:
+                return f"row {row} of partition {index}"
+            row -= int(n)
+        return None
+
     def __repr__(self) -> str:
         return f"DaskSource({self.n_partitions} partitions, columns={list(self.columns)})"
 
@@ -230,13 +238,19 @@ def _partitions(data, columns, client, persist: bool):
 
     if isinstance(data, dd.DataFrame):
         frame = data if columns is None else data[list(columns)]
-        if persist and client is not None:
-            frame = client.persist(frame)
         kinds = {str(c): _kind(frame[c].dtype, c) for c in frame.columns}
         frame = frame.rename(columns={c: str(c) for c in frame.columns})
-        rows = frame.map_partitions(len).compute()
-        parts = [{_FRAME: p} for p in frame.to_delayed()]
-        return parts, np.asarray(rows, dtype=np.int64), kinds, True, frame
+        # the partitions are persisted as they will be read (no later optimisation of a persisted
+        # collection, which can refer to keys it has fused away)
+        blocks = frame.to_delayed()
+        if persist and client is not None:
+            blocks = client.persist(blocks)
+        import dask
+
+        sizes = [dask.delayed(len)(b) for b in blocks]
+        rows = client.gather(client.compute(sizes)) if client is not None else dask.compute(*sizes)
+        parts = [{_FRAME: p} for p in blocks]
+        return parts, np.asarray(rows, dtype=np.int64), kinds, True, blocks
     if not isinstance(data, Mapping) or not data:
         raise DataError("The data of a DaskSource must be a dask DataFrame or a dict of column name -> dask array. "
                         f"Got {type(data).__name__}.")

@@ -347,6 +347,11 @@ def _parse_streamable(formula: str, names: list[str]):
     from ..formula_grammar import parse, quoted
 
     parsed = parse(formula, names)
+    if getattr(parsed, "survival", None) is not None:
+        raise FormulaError(
+            f"The formula {quoted(formula)} has a censored response Surv(...); survival regressions need the data in "
+            "memory (read them with pandas, or fit a sample of them)."
+        )
     text = _BACKQUOTED.sub("``", parsed.rhs + " ~ " + parsed.lhs)
     found = _STATEFUL_CALL.search(text)
     if found:

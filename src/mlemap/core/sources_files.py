@@ -123,6 +123,15 @@ class FileSource(DataSource):
     def __repr__(self) -> str:
         return f"FileSource({self._what()}, columns={list(self.columns)}, chunk_rows={self.chunk_rows})"
 
+    def locate(self, row: int) -> str | None:
+        """``"row r of the file f"`` for the ``row``-th row counted over every file (None past the end)."""
+        for reader in self.readers:
+            n = reader.count_rows()
+            if row < n:
+                return f"row {row} of the file '{reader.path}'"
+            row -= n
+        return None
+
     def _what(self) -> str:
         return os.path.basename(self.files[0]) if len(self.readers) == 1 else f"{len(self.readers)} files"
 

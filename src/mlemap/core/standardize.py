@@ -68,13 +68,9 @@ def standardisation(problem: DistributionProblem, sample_size: int, sample_above
     """The standardised problem and its rescaling, or None when the family has no such symmetry (or priors)."""
     fam = problem.family
     kinds = fam.equivariance
-    if not kinds or problem.priors or problem.x.dim() != 1 or fam.known_constants:
+    if not kinds or problem.priors or len(problem.event_shape) != 0 or fam.known_constants:
         return None
-    if problem.n_obs > sample_above:
-        idx = problem.subsample_index(sample_size)
-        x, w = problem.x[idx], None if problem.weights is None else problem.weights[idx]
-    else:
-        x, w = problem.x, problem.weights
+    x, w = problem.spread_sample(sample_size, sample_above)
     located = "location" in kinds.values()
     if located:
         centre, spread = _median_and_iqr(x, w)
@@ -89,6 +85,5 @@ def standardisation(problem: DistributionProblem, sample_size: int, sample_above
     rescaling = Rescaling(centre, 2.0 ** round(math.log2(spread)), dict(kinds))
     if rescaling.shift == 0.0 and rescaling.scale == 1.0:
         return None
-    z = (problem.x - rescaling.shift) * (1.0 / rescaling.scale) if located else problem.x * (1.0 / rescaling.scale)
     fixed = {**problem.fixed, **rescaling.to_standard({k: v for k, v in problem.fixed.items() if k in kinds})}
-    return problem.with_data(z, fixed), rescaling
+    return problem.rescaled(rescaling.shift, rescaling.scale, located, fixed), rescaling

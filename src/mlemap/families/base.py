@@ -266,10 +266,12 @@ def raise_outside_support(family: Family, x: torch.Tensor, bad: torch.Tensor, fi
     if family.discrete:
         as_int = lambda v: int(v) if isinstance(v, float) and v == int(v) and abs(v) < 1e15 else v  # noqa: E731
         value = [as_int(v) for v in value] if isinstance(value, list) else as_int(value)
-    raise SupportError(
+    error = SupportError(
         f"The 'data' argument has {count} value(s) outside the support of the '{family.name}' family "
         f"({family.support_description}); the first is {value} at row {first}. {fix}"
     )
+    error.count, error.row, error.value, error.fix = count, first, value, fix  # for chunked checks to combine
+    raise error
 
 
 def require_support(ok: bool, family: Family, x: torch.Tensor, bad: Callable[[], torch.Tensor], fix: str) -> None:

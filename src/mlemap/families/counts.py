@@ -18,6 +18,7 @@ from .base import (
 from .gamma_functions import log_rising
 from .statistics import (
     SufficientStatistics,
+    moments_of_x,
     total_weight,
     weighted_moments,
     weighted_sum,
@@ -263,11 +264,11 @@ class NegativeBinomial(Family):
         free = {n for n in problem.free if n not in problem.priors}
         if free != {"total_count", "probs"}:
             return {}
-        x = problem.x
-        W, mean, m2 = weighted_moments(x, problem.weights)
+        stats = problem.feature_sum(moments_of_x)  # one pass over data read in chunks
+        W, mean, m2 = stats.weight, stats.mean("x"), stats.m2("x")
         if bool(m2 / W > mean):
             return {}
-        return {"total_count": scalar(self.POISSON_LIMIT, x) * mean.clamp_min(1.0)}
+        return {"total_count": torch.full_like(mean, self.POISSON_LIMIT) * mean.clamp_min(1.0)}
 
     def initial(self, f, w, fixed):
         x = f["x"]

@@ -25,6 +25,7 @@ from .base import (
     require_support,
     scalar,
 )
+from .special import lgamma_half_difference
 from .statistics import (
     SufficientStatistics,
     total_weight,
@@ -259,6 +260,13 @@ class StudentT(_LocationScale):
         const = lgamma_half_difference(df / 2) - 0.5 * torch.log(df * math.pi) - torch.log(scale)
         return const - (df + 1) / 2 * torch.log1p(z * z / df)
 
+    def log_likelihood_derivatives(self, f, w, p, order: int):
+        """``(value, grad, hess)`` of the chunk's weighted log-likelihood in :attr:`parameters`' order,
+        in closed form (:mod:`mlemap.families.studentt_derivatives`)."""
+        from .studentt_derivatives import studentt_derivatives
+
+        return studentt_derivatives(f["x"], w, p["df"], p["loc"], p["scale"], order)
+
     def boundary_note(self, name):
         if name == "df":
             return (
@@ -297,24 +305,6 @@ def _df_from_tail_ratio(ratio: float) -> float:
     """Invert df -> (q97.5 - q2.5)/(q75 - q25) of Student's t (decreasing in df) by interpolation."""
     grid, ratios = _tail_ratio_table()
     return float(np.exp(np.interp(ratio, ratios[::-1], np.log(grid[::-1]))))
-
-
-def lgamma_half_difference(x: torch.Tensor) -> torch.Tensor:
-    """:math:`\\log\\Gamma(x + 1/2) - \\log\\Gamma(x)`, accurate for large ``x``.
-
-    The direct difference of two large ``lgamma`` values loses digits (at ``x = 5e8`` about seven);
-    above ``x = 40`` the asymptotic series
-    :math:`\\tfrac12\\log x - \\tfrac1{8x} + \\tfrac1{192x^3} - \\tfrac1{640x^5} + \\tfrac{17}{14336x^7}` is used
-    (truncation error below 2e-17 there).
-    """
-    big = x > 40
-    xs = torch.where(big, x, torch.full_like(x, 80.0))
-    inv = 1 / xs
-    inv2 = inv * inv
-    series = 0.5 * torch.log(xs) - inv / 8 + inv * inv2 / 192 - inv * inv2 * inv2 / 640 + 17 * inv * inv2**3 / 14336
-    xd = torch.where(big, torch.full_like(x, 1.0), x)
-    direct = torch.lgamma(xd + 0.5) - torch.lgamma(xd)
-    return torch.where(big, series, direct)
 
 
 class Cauchy(_LocationScale):

@@ -95,6 +95,12 @@ class SufficientStatistics:
         return self.weight * self.moments[key][0]
 
 
+def moments_of_x(f: dict[str, torch.Tensor], w: torch.Tensor | None) -> SufficientStatistics:
+    """The weighted mean and centred sum of squares of ``f["x"]``, as statistics that add over chunks."""
+    W, mean, m2 = weighted_moments(f["x"], w)
+    return SufficientStatistics(weight=W, moments={"x": (mean, m2)})
+
+
 def weighted_moments(t: torch.Tensor, w: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Return ``(W, mean, M2)`` of ``t`` (shape ``(n,)`` or ``(n, d)``) with optional weights ``w``."""
     if w is None:

@@ -43,7 +43,8 @@ import torch
 
 from .bounded import Beta
 from .counts import Bernoulli, Binomial, Geometric, NegativeBinomial, Poisson
-from .location_scale import Cauchy, Gumbel, HalfNormal, Laplace, LogNormal, Normal, StudentT, lgamma_half_difference
+from .location_scale import Cauchy, Gumbel, HalfNormal, Laplace, LogNormal, Normal, StudentT
+from .special import lgamma_half_difference
 from .logistic import LogLogistic, Logistic, softplus
 from .positive import Exponential, Gamma, Weibull
 from .special import LN2, apply_beta_fraction, log1mexp, log1mexp_exp, log_betainc, log_gammainc

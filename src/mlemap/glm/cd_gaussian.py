@@ -59,6 +59,37 @@ class GaussianCDSolver:
         self.null_intercept = self.ybar
         self.null_grad = -(self.q.copy() if self.use_gram else self.Xc.T @ self.yc)
 
+    @classmethod
+    def from_factor(cls, R0: np.ndarray, total_weight: float, fit_intercept: bool) -> "GaussianCDSolver":
+        """The Gram variant from the triangular factor ``R0`` of :math:`\\sqrt{w}\\,[1, X, y - o]` (intercept
+        column first when fitted), as rows read in chunks give it: below the intercept's row the factor is
+        that of the centred columns, so :math:`Q`, :math:`q` and :math:`\\tilde y^\\top W \\tilde y` come without
+        cancellation, and the weighted means are the intercept row divided by :math:`\\sqrt W`."""
+        self = cls.__new__(cls)
+        off = int(fit_intercept)
+        d = R0.shape[1] - 1 - off
+        self.n_features = d
+        self.fit_intercept = fit_intercept
+        self.total_weight = float(total_weight)
+        if fit_intercept:
+            self.m = R0[0, 1:d + 1] / R0[0, 0]
+            self.ybar = float(R0[0, d + 1] / R0[0, 0])
+        else:
+            self.m = np.zeros(d)
+            self.ybar = 0.0
+        block = R0[off:, off:]
+        G = block.T @ block
+        self.use_gram = True
+        self.Q = np.ascontiguousarray(G[:d, :d])
+        self.q = G[:d, d].copy()
+        self.yy = float(G[d, d])
+        self.scale = float(np.abs(self.q).max()) if d else 0.0
+        self._cache = (np.zeros(d), self.q.copy())
+        self.null_beta = np.zeros(d)
+        self.null_intercept = self.ybar
+        self.null_grad = -self.q.copy()
+        return self
+
     # ------------------------------------------------------------------ preparation
     def _build_gram(self, X, yc, w):
         W, m = self.total_weight, self.m

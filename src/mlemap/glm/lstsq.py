@@ -260,3 +260,62 @@ def _large_well_conditioned(X, s, target, fit_intercept, l2, penalize_intercept,
         return None
     z = sl.solve_triangular(Rp, R[:p, p])
     return z / D, Rp, D, cond
+
+
+def lstsq_from_factor(R0: np.ndarray, n: int, *, fit_intercept: bool = True, l2: float = 0.0,
+                      penalize_intercept: bool = False, labels: list[str] | None = None) -> LstsqFit:
+    """The (ridge) least-squares solution from the triangular factor ``R0`` of
+    :math:`\\sqrt{w}\\,[1, X, y - o]` (intercept column first when fitted), as data read in chunks give it
+    (a QR of stacked per-chunk factors).
+
+    :math:`A = QR_0` keeps every norm, so the column scales are the norms of ``R0``'s columns, the
+    aliasing and the solution are those of a QR of the scaled system (ridge rows stacked below), and
+    the residual sum of squares is :math:`\\lVert R_0 [\\beta; -1] \\rVert^2`. No iterative refinement
+    (it would need the rows again): the solution is accurate to about :math:`\\kappa(R)\\,\\epsilon`.
+    """
+    p = R0.shape[1] - 1
+    d = p - int(fit_intercept)
+    labels = list(labels) if labels is not None else [f"x{j}" for j in range(d)] + ([INTERCEPT] if fit_intercept else [])
+    order = ([d] if fit_intercept else []) + list(range(d))  # the factor's column order
+    norms = np.sqrt(np.einsum("ij,ij->j", R0[:, :p], R0[:, :p]))
+    D = np.ones(p)
+    D[norms > 0] = np.exp2(np.round(np.log2(norms[norms > 0])))
+    scaled = np.column_stack([R0[:, :p] / D, R0[:, p]])
+    penalised = np.array([(j != d) or penalize_intercept for j in order]) if l2 > 0 else np.zeros(p, bool)
+
+    def factor(cols):
+        block = scaled[:, cols + [p]]
+        if l2 > 0:
+            pen = [c for c in cols if penalised[c]]
+            rows = np.zeros((len(pen), len(cols) + 1))
+            for i, c in enumerate(pen):
+                rows[i, cols.index(c)] = np.sqrt(l2) / D[c]
+            block = np.vstack([block, rows])
+        R = np.linalg.qr(block, mode="r")
+        return R[: len(cols), : len(cols)], R[: len(cols), len(cols)]
+
+    cols = list(range(p))
+    R, c = factor(cols)
+    ordered_labels = [labels[j] for j in order]
+    alias = triangular_aliasing(R, ordered_labels, qr_rtol(n), D)
+    if alias.deficient:
+        cols = alias.kept
+        R, c = factor(cols)
+    z = sl.solve_triangular(R, c) if cols else np.zeros(0)
+    cond = float(np.linalg.cond(R)) if R.shape[0] else 1.0
+    beta_ordered = np.zeros(p)
+    beta_ordered[cols] = z / D[cols]
+    Rinv = sl.solve_triangular(R, np.eye(R.shape[0]))
+    inv_ordered = np.full((p, p), np.nan)
+    inv_ordered[np.ix_(cols, cols)] = (Rinv @ Rinv.T) / np.outer(D[cols], D[cols])
+    residual = R0 @ np.append(beta_ordered, -1.0)
+    public = [order.index(j) for j in range(d)] + ([0] if fit_intercept else [])
+    beta = beta_ordered[public]
+    alias_public = no_aliasing(labels)
+    aliased_public = [order[c] for c in range(p) if c not in cols]
+    if aliased_public:
+        relations = {order[c]: alias.relations[c] for c in alias.aliased}
+        alias_public = Aliasing(labels, sorted(order[c] for c in cols), aliased_public, relations)
+    return LstsqFit(coef=beta[:d].copy(), intercept=float(beta[d]) if fit_intercept else 0.0,
+                    rss=float(residual @ residual), inv_gram=inv_ordered[np.ix_(public, public)],
+                    aliasing=alias_public, n_refine=0, cond=cond)

@@ -38,6 +38,7 @@ class Separation:
     reference: str | None
     n_boundary: int
     diverging: np.ndarray  # bool, (rows, p1)
+    note: str = ""  # how the separation was found, when not on every row at once
     cause: str = "separation"
 
     def combination(self, row: int) -> str:
@@ -74,7 +75,7 @@ class Separation:
             f"the coefficients of {', '.join(names)} grow without bound along this direction, so they are flagged as "
             "diverging and get no standard errors. Add a prior to get finite estimates (e.g. "
             "prior=mm.priors.ridge(alpha=1.0) or prior=torch.distributions.Normal(0.0, 2.5)), or drop the "
-            "separating variable."
+            "separating variable." + (f" {self.note}" if self.note else "")
         )
 
 
@@ -110,6 +111,25 @@ def _margin_matrix(X: np.ndarray, codes: np.ndarray, free: list[int] | None, n_c
             sparse.csr_matrix((np.concatenate(data), (np.concatenate(rr), np.concatenate(cols))), shape=(m, k * p1))
         )
     return sparse.vstack(blocks).tocsr(), k, p1
+
+
+def margin_rows(X: np.ndarray, codes: np.ndarray, direction: np.ndarray, free: list[int] | None, n_classes: int,
+                intercept: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(margin, size)`` per row for a direction ``(rows, p1)``: the smallest of the row's inequalities
+    :math:`s_i \\tilde x_i^\\top v` (binary) or :math:`(v_{y_i} - v_k)^\\top \\tilde x_i` over classes
+    :math:`k \\ne y_i` (softmax, the reference class at 0), and the scale :math:`\\|\\tilde x_i\\|_1 \\max|v|`
+    to judge it against."""
+    Xt = np.hstack([X, np.ones((X.shape[0], 1))]) if intercept else X
+    size = np.abs(Xt).sum(axis=1) * float(np.abs(direction).max() or 1.0)
+    if free is None:
+        s = np.where(codes == 1, 1.0, -1.0)
+        return s * (Xt @ direction[0]), size
+    V = np.zeros((n_classes, Xt.shape[1]))
+    V[list(free)] = direction
+    scores = Xt @ V.T  # (n, K)
+    own = scores[np.arange(X.shape[0]), codes]
+    others = np.where(np.arange(n_classes)[None, :] == codes[:, None], np.inf, scores)
+    return own - others.min(axis=1), size
 
 
 def find_separation(

@@ -34,8 +34,8 @@ class GoodnessOfFit:
 def goodness_of_fit(result) -> GoodnessOfFit:
     """KS and AD for continuous families, Pearson's chi-square for discrete ones; ``None`` where undefined."""
     problem = result.problem
-    if problem.x.dim() != 1:
-        return GoodnessOfFit()
+    if not getattr(problem, "in_memory", True) or problem.x.dim() != 1:
+        return GoodnessOfFit()  # the statistics sort every row: not computed for data read in passes
     dist = to_scipy(result.family_name, {**result.fixed, **result.params})
     if dist is None:
         return GoodnessOfFit()

@@ -14,11 +14,10 @@ import numpy as np
 import torch
 
 from ..core.estimate import Estimate
-from ..core.optimize import SUBSAMPLE_SIZE, solve
+from ..core.optimize import solve
 from ..core.regression import RegressionProblem
-from ..errors import SeparationWarning, warn
-from ..glm.design import INTERCEPT, gram_aliasing
-from ..glm.gram import weighted_gram
+from ..errors import MethodError, SeparationWarning, warn
+from ..glm.design import INTERCEPT
 from ..glm.inference import invert_information, sandwich, score_outer
 from ..glm.separation import find_separation
 from ..glm.zero_counts import find_zero_counts
@@ -33,27 +32,9 @@ WATCH_ROWS = 20_000
 WIDE = 1000
 
 
-def _alias_check(pb: RegressionProblem):
-    """Exact linear dependences among the columns (and the intercept), on a subsample first."""
-    X, w = pb.X, pb.weight
-    d, intercept = X.shape[1], pb.model.intercept
-    rows = np.ones(X.shape[0], bool) if w is None else w > 0
-    idx = np.flatnonzero(rows)
-    labels = pb.features + ([INTERCEPT] if intercept else [])
-    order = ([d] if intercept else []) + list(range(d))
-    m = min(SUBSAMPLE_SIZE, max(10_000, 500 * (d + 1)))  # plenty of rows to reveal an exact dependence
-    if idx.size > 4 * m:
-        sub = np.sort(np.random.default_rng(1).choice(idx, m, replace=False))
-        alias = gram_aliasing(weighted_gram(np.ascontiguousarray(X[sub]), np.ones(sub.size), intercept), labels,
-                              order=order)
-        if not alias.deficient:
-            return alias
-    return gram_aliasing(weighted_gram(X, rows.astype(float), intercept), labels, order=order)
-
-
 def _expand(pb: RegressionProblem, kept_cols: list[int], free_rows: list[int], values_red, cov_red):
     """Reduced packed (free rows x kept columns) -> full packed (all rows x all columns)."""
-    d, intercept = pb.X.shape[1], pb.model.intercept
+    d, intercept = pb.n_features, pb.model.intercept
     p1 = d + int(intercept)
     cols = list(kept_cols) + ([d] if intercept else [])
     index = [r * p1 + c for r in free_rows for c in cols]
@@ -65,7 +46,7 @@ def _expand(pb: RegressionProblem, kept_cols: list[int], free_rows: list[int], v
 
 
 def _split(pb: RegressionProblem, packed: np.ndarray):
-    d = pb.X.shape[1]
+    d = pb.n_features
     rows = packed.reshape(pb.n_rows, -1)
     coef = rows[:, :d].copy()
     icpt = rows[:, d].copy() if pb.model.intercept else np.zeros(pb.n_rows)
@@ -87,10 +68,7 @@ class _DivergenceWatch:
     def __init__(self, pb: RegressionProblem, confirm=None):
         self.pb = pb
         self.confirm = confirm
-        n = pb.X.shape[0]
-        watched = pb if n <= WATCH_ROWS else pb.rows(np.sort(np.random.default_rng(2).choice(n, WATCH_ROWS, replace=False)))
-        self.rows = watched.rows_all()
-        self.positive = None if watched.weight is None else torch.from_numpy(watched.weight > 0)
+        self.rows, self.positive = pb.watch_rows(WATCH_ROWS)
         self.calls = 0
         self.check_at = 8.0
         self.found = None
@@ -121,12 +99,12 @@ def newton_route(est, pb: RegressionProblem, l2: float, plan, *, map_fit: bool) 
     """Maximum likelihood (``l2 = 0``) or a Gaussian prior of precision ``l2`` by Newton."""
     owner = est._owner()
     intercept = pb.model.intercept
-    d = pb.X.shape[1]
+    d = pb.n_features
     reasons: dict[str, str] = {}
     status: dict[str, str] = {}
     kept_cols = list(range(d))
     if l2 == 0:
-        alias = _alias_check(pb)
+        alias = pb.aliasing()
         if alias.deficient:
             r, s = warn_aliasing(alias, owner)
             prefixes = [""] if pb.row_names is None else [f"{pb.row_names[q]}:" for q in pb.model.free]
@@ -139,23 +117,30 @@ def newton_route(est, pb: RegressionProblem, l2: float, plan, *, map_fit: bool) 
     free_rows = sub.model.free
     classify = pb.family.name in ("bernoulli", "categorical") and l2 == 0
     # with a ridge prior the intercept alone can still run off: when it is not penalised and every count is 0
-    no_events = sub.weight is None and not np.any(sub.y) or sub.weight is not None and not np.any(sub.y[sub.weight > 0])
-    counts = pb.family.name == "poisson" and (l2 == 0 or intercept and not est.penalize_intercept and no_events)
+    counts = pb.family.name == "poisson" and (l2 == 0 or intercept and not est.penalize_intercept and sub.no_events())
     labels_k = sub.labels()[: sub.model.p1] if pb.row_names is None else (
         sub.features + ([INTERCEPT] if intercept else []))
 
     def separation():
-        """The direction along which the likelihood has no maximum: separated classes, or zero counts."""
+        """The direction along which the likelihood has no maximum: separated classes, or zero counts
+        (found on the order-free sample of a source's rows, then confirmed or refuted on every row)."""
+        X, y, weight, on_sample = sub.separation_rows()
         if counts:
-            return find_zero_counts(sub.X, np.asarray(sub.y), labels=labels_k, intercept=intercept,
-                                    sample_weight=sub.weight)
-        return find_separation(sub.X, np.asarray(sub.y).astype(np.int64), labels=labels_k,
-                               class_names=list(pb.class_names), intercept=intercept, sample_weight=sub.weight,
-                               free=free_rows if pb.family.multiclass else None)
+            found = find_zero_counts(X, y, labels=labels_k, intercept=intercept, sample_weight=weight)
+        else:
+            found = find_separation(X, y.astype(np.int64), labels=labels_k, class_names=list(pb.class_names),
+                                    intercept=intercept, sample_weight=weight,
+                                    free=free_rows if pb.family.multiclass else None)
+        if found is not None and on_sample:
+            found = sub.confirm_separation(found)
+            if found is not None and hasattr(found, "note"):
+                found.note = (f"The separating direction was found on a sample of {X.shape[0]:,} distinct rows and "
+                              f"holds on all {sub.n_obs:,} rows.")
+        return found
 
     classify = classify or counts
 
-    small = sub.X.shape[0] * sub.size <= EARLY_CHECK_SIZE
+    small = sub.n_obs * sub.size <= EARLY_CHECK_SIZE
     watch = _DivergenceWatch(sub, separation if small else None) if classify else None
     wide = sub.size > WIDE
     res = solve(sub, solver="lbfgs" if wide else "newton", max_iter=est.max_iter, callback=watch,
@@ -163,12 +148,10 @@ def newton_route(est, pb: RegressionProblem, l2: float, plan, *, map_fit: bool) 
     x = res.x
     H_x = res.hess if res.hess is not None else sub.objective().value_grad_hess(x)[2]
     theta = sub.theta(x)
-    rows = sub.rows_all()
-    eta = sub.model.eta_of(rows, theta)
+    summary = sub.fit_summary(theta, meat=est.cov_type == "sandwich")
     sep = watch.found if watch is not None else None
     if sep is None and classify:
-        positive = eta if sub.weight is None else eta[torch.from_numpy(sub.weight > 0)]
-        if watch.diverging or not res.converged or float(positive.abs().max()) > 20:
+        if watch.diverging or not res.converged or summary.largest > 20:
             sep = separation()
     p1_red = len(kept_cols) + int(intercept)
     label_all = pb.labels()
@@ -192,11 +175,11 @@ def newton_route(est, pb: RegressionProblem, l2: float, plan, *, map_fit: bool) 
             reasons["all coefficients"] = reason
         cov_label = "Laplace approximation (posterior Hessian)" if map_fit else "observed information"
         if est.cov_type == "sandwich" and reason is None:
-            cov_red = sandwich(cov_red, score_outer(sub.X, sub.model.scores(rows, theta).numpy(), sub.weight, intercept))
+            cov_red = sandwich(cov_red, summary.meat)
             cov_label = "sandwich (HC0)" + (" around the posterior mode" if map_fit else "")
     packed, cov = _expand(pb, kept_cols, free_rows, theta.numpy(), cov_red)
     coef, icpt = _split(pb, packed)
-    loglik = float(sub.model.log_likelihood(rows, theta))
+    loglik = summary.loglik
     k = effective_k(H_x.numpy(), (H_x - sub.penalty_hessian()).numpy()) if map_fit else float(sub.size)
     converged = res.converged and sep is None
     message = res.message if sep is None else f"stopped: {sep.cause} (the MLE does not exist)"
@@ -211,11 +194,17 @@ def newton_route(est, pb: RegressionProblem, l2: float, plan, *, map_fit: bool) 
 def l1_route(est, pb: RegressionProblem, l1: float, l2: float, plan) -> Estimate:
     owner = est._owner()
     intercept = pb.model.intercept
-    d = pb.X.shape[1]
-    coef, icpt, n_iter, conv, msg = l1_fit(pb.X, np.asarray(pb.y), pb.family, l1, l2, sample_weight=pb.weight,
-                                           offset=pb.offset, fit_intercept=intercept,
-                                           penalize_intercept=est.penalize_intercept, tol=1e-10,
-                                           max_iter=max(est.max_iter, 10_000))
+    d = pb.n_features
+    if pb.in_memory:
+        coef, icpt, n_iter, conv, msg = l1_fit(pb.X, np.asarray(pb.y), pb.family, l1, l2, sample_weight=pb.weight,
+                                               offset=pb.offset, fit_intercept=intercept,
+                                               penalize_intercept=est.penalize_intercept, tol=1e-10,
+                                               max_iter=max(est.max_iter, 10_000))
+    else:
+        from ..glm.penalized_gram import fit_penalized_source
+
+        coef, icpt, n_iter, conv, msg = fit_penalized_source(pb, l1, l2, penalize_intercept=est.penalize_intercept,
+                                                             tol=1e-10, max_iter=max(est.max_iter, 10_000))
     coef = np.asarray(coef, float)
     icpt_arr = np.atleast_1d(np.asarray(icpt, float))
     rows = coef.reshape(pb.n_rows, -1)
@@ -243,12 +232,12 @@ def l1_route(est, pb: RegressionProblem, l1: float, l2: float, plan) -> Estimate
 
     def meat(active):
         sub, theta, sel = restricted(active)
-        M = score_outer(sub.X, sub.model.scores(sub.rows_all(), theta).numpy(), sub.weight, intercept)
+        M = sub.fit_summary(theta, meat=True).meat
         return M[np.ix_(sel, sel)]
 
     cov, reasons, label = l1_covariance(est.cov_type, packed, icpt_mask, hess, meat, owner)
     coef_out, icpt_out = _split(pb, packed)
-    loglik = float(full.model.log_likelihood(full.rows_all(), torch.from_numpy(packed)))
+    loglik = full.fit_summary(torch.from_numpy(packed)).loglik
     k = float(np.count_nonzero(coef)) + (pb.n_rows if intercept else 0)
     return regression_estimate(coef_out, icpt_out, cov, pb.labels(), loglik, k, n_iter, conv, msg,
                                "penalised solver (L1)", "MAP", pb.total_weight, None, reasons, {}, [],
@@ -259,6 +248,9 @@ def generic_route(est, pb: RegressionProblem, plan) -> Estimate:
     from ..glm.map import fit_map_autograd
 
     owner = est._owner()
+    if not pb.in_memory:
+        raise MethodError(f"{owner} with a prior other than a penalty (ridge, lasso, elastic net), a Normal or a Laplace "
+                          "distribution fits in memory only; load the data, or use one of those priors.")
     intercept = pb.model.intercept
     all_rows = pb.row_names is not None
     res = fit_map_autograd(pb.X, np.asarray(pb.y), pb.family, plan.dist, sample_weight=pb.weight, offset=pb.offset,

@@ -32,6 +32,7 @@ from ..glm.inference import invert_information
 from ..glm.lad import solve_lad
 from .base import RegressionBase, regression_estimate
 from .routes import l1_covariance, l1_fit
+from .sources import refuse_source
 
 
 class LaplaceRegression(RegressorMixin, RegressionBase):
@@ -64,9 +65,10 @@ class LaplaceRegression(RegressorMixin, RegressionBase):
         return ("observed", "bootstrap", "laplace_active")
 
     @single_threaded_torch
-    def fit(self, X, y, sample_weight=None, offset=None):
+    def fit(self, X, y=None, sample_weight=None, offset=None):
         plan = self._check_params()
         owner = self._owner()
+        refuse_source(self, X)
         if self.cov_type == "bootstrap" and (
             isinstance(self.n_boot, bool) or not isinstance(self.n_boot, numbers.Integral) or self.n_boot < 2
         ):

@@ -16,19 +16,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..core.regression import RegressionProblem
-from ..errors import BoundaryWarning, warn
+from ..errors import BoundaryWarning, MethodError, warn
 from ..glm.design import as_offset, as_response, as_sample_weight
 from ..glm.family import GaussianGLM
-from ..glm.gram import single_threaded_torch, weighted_gram
-from ..glm.inference import invert_information, sandwich, score_outer
+from ..glm.gram import single_threaded_torch
+from ..glm.inference import invert_information, sandwich
 from ..glm.lstsq import solve_lstsq
 from .base import RegressionBase, effective_k, regression_estimate
-from .routes import l1_covariance, l1_fit, warn_aliasing
+from .linear_data import LinearFactor, LinearRows
+from .routes import l1_covariance, warn_aliasing
+from .sources import source_problem
 
 
 class LinearRegression(RegressorMixin, RegressionBase):
@@ -61,43 +62,47 @@ class LinearRegression(RegressorMixin, RegressionBase):
         self.cov_type = cov_type
 
     @single_threaded_torch
-    def fit(self, X, y, sample_weight=None, offset=None):
-        """Fit the model; ``offset`` is added to the linear predictor (a known part of the mean)."""
+    def fit(self, X, y=None, sample_weight=None, offset=None):
+        """Fit the model; ``offset`` is added to the linear predictor (a known part of the mean). ``X``
+        may also be a design over files (``fit(design)``) or a dask array with dask ``y`` (see
+        :mod:`mlemap.models.sources`): the routes then read the survey's triangular factor."""
         plan = self._check_params()
         owner = self._owner()
-        X = self._validate_X(X, reset=True)
-        n = X.shape[0]
-        y = as_response(y, n=n, owner=owner)
-        w = as_sample_weight(sample_weight, n=n, owner=owner)
-        off = as_offset(offset, None, n=n, owner=owner)
         self._profile_data = None
-        pb = RegressionProblem(GaussianGLM(), X, y, weight=w, offset=off, intercept=self.fit_intercept,
-                               features=self._feature_labels())
-        labels, W = pb.labels(), pb.total_weight
-        args = (X, y, w, off, labels, W)
-        if plan.kind == "none":
-            fit = self._ols(*args)
-            self._profile_data = (X, y, w, off, GaussianGLM())
-        elif plan.kind == "penalty" and not plan.penalty.has_l1:
-            fit = self._ridge(*args, plan.penalty.weights("gaussian", W)[1], plan)
-        elif plan.kind == "normal":
-            fit = self._normal_prior(*args, plan)
-        elif plan.has_l1():
-            fit = self._l1(*args, plan)
+        pb = source_problem(self, X, y, sample_weight, offset, family=GaussianGLM())
+        if pb is not None:
+            data = LinearFactor(pb, pb.labels())
         else:
-            fit = self._generic(*args, plan)
+            X = self._validate_X(X, reset=True)
+            n = X.shape[0]
+            y = as_response(y, n=n, owner=owner)
+            w = as_sample_weight(sample_weight, n=n, owner=owner)
+            off = as_offset(offset, None, n=n, owner=owner)
+            pb = RegressionProblem(GaussianGLM(), X, y, weight=w, offset=off, intercept=self.fit_intercept,
+                                   features=self._feature_labels())
+            data = LinearRows(X, y, w, off, self.fit_intercept, pb.labels())
+        labels, W = pb.labels(), pb.total_weight
+        if plan.kind == "none":
+            fit = self._ols(data, labels, W)
+            if pb.in_memory:
+                self._profile_data = (data.X, data.y, data.w, data.offset, GaussianGLM())
+        elif plan.kind == "penalty" and not plan.penalty.has_l1:
+            fit = self._ridge(data, labels, W, plan.penalty.weights("gaussian", W)[1], plan)
+        elif plan.kind == "normal":
+            fit = self._normal_prior(data, labels, W, plan)
+        elif plan.has_l1():
+            if not pb.in_memory and self.fit_intercept and self.penalize_intercept:
+                raise MethodError(f"{owner} with an L1 prior and penalize_intercept=True fits data in memory only.")
+            fit = self._l1(data, labels, W, plan)
+        else:
+            if not pb.in_memory:
+                raise MethodError(f"{owner} with a prior other than a penalty or a Normal or Laplace distribution fits "
+                                  "data in memory only; load the data, or use one of those priors.")
+            fit = self._generic(data, labels, W, plan)
         self._finish(fit)
         return self
 
     # ------------------------------------------------------------------ routes
-    def _gaussian_loglik(self, y, fitted, w, off, sigma2):
-        eta = torch.from_numpy(fitted if off is None else fitted + off)
-        wt = None if w is None else torch.from_numpy(w)
-        return float(GaussianGLM().log_likelihood(torch.from_numpy(y), eta, wt, dispersion=math.sqrt(sigma2)))
-
-    def _fitted(self, X, coef, intercept):
-        return X @ coef + intercept
-
     def _scale(self, rss, W):
         sigma2 = rss / W
         if not sigma2 > 0:
@@ -110,47 +115,42 @@ class LinearRegression(RegressorMixin, RegressionBase):
             sigma2 = 0.0
         return sigma2
 
-    def _ols(self, X, y, w, off, labels, W):
-        sol = solve_lstsq(X, y, sample_weight=w, offset=off, fit_intercept=self.fit_intercept, labels=labels)
+    def _ols(self, data, labels, W):
+        sol = data.solve()
         reasons, status = warn_aliasing(sol.aliasing, self._owner())
         sigma2 = self._scale(sol.rss, W)
         keep = ~np.isnan(np.diag(sol.inv_gram))
-        fitted = self._fitted(X, sol.coef, sol.intercept)
         if self.cov_type == "sandwich":
-            r = y - fitted - (0 if off is None else off)
-            cov = sandwich(sol.inv_gram, score_outer(X, r, w, self.fit_intercept))
+            cov = sandwich(sol.inv_gram, data.meat(sol.coef, sol.intercept))
             label = "sandwich (HC0)"
         else:
             cov = sigma2 * sol.inv_gram
             label = "observed information"
-        loglik = self._gaussian_loglik(y, fitted, w, off, sigma2) if sigma2 > 0 else math.inf
+        loglik = data.loglik(sol.coef, sol.intercept, sigma2) if sigma2 > 0 else math.inf
         return regression_estimate(sol.coef, sol.intercept, cov, labels, loglik, float(keep.sum()) + 1, sol.n_refine, True,
                              f"QR solve with {sol.n_refine} refinement step(s) (condition number {sol.cond:.3g})",
                              "Householder QR + refinement", "MLE", W, math.sqrt(sigma2), reasons, status, [],
                              cov_label=label)
 
-    def _ridge(self, X, y, w, off, labels, W, l2, plan, sigma2=None, notes=None, n_iter=0, joint=None):
+    def _ridge(self, data, labels, W, l2, plan, sigma2=None, notes=None, n_iter=0, joint=None):
         """Ridge by QR. ``joint(sol, sigma2)`` gives ``(cov, cov_label, converged, message, solver)`` for the
         td.Normal-prior route, whose covariance is joint in the coefficients and sigma."""
-        sol = solve_lstsq(X, y, sample_weight=w, offset=off, fit_intercept=self.fit_intercept, l2=l2,
-                          penalize_intercept=self.penalize_intercept, labels=labels)
+        sol = data.solve(l2, self.penalize_intercept)
         reasons, status = warn_aliasing(sol.aliasing, self._owner())
         if sigma2 is None:
             sigma2 = self._scale(sol.rss, W)
-        G = weighted_gram(X, np.ones(X.shape[0]) if w is None else w, self.fit_intercept)
-        fitted = self._fitted(X, sol.coef, sol.intercept)
+        G = data.gram()
         if self.cov_type == "sandwich":
-            r = y - fitted - (0 if off is None else off)
-            cov = sandwich(sol.inv_gram, score_outer(X, r, w, self.fit_intercept))
+            cov = sandwich(sol.inv_gram, data.meat(sol.coef, sol.intercept))
             label = "sandwich (HC0) around the posterior mode"
         else:
             cov = sigma2 * sol.inv_gram
             label = "Laplace approximation (ridge posterior given sigma)"
         keep = ~np.isnan(np.diag(sol.inv_gram))
         H_post = G.copy()
-        H_post[np.diag_indices_from(H_post)] += l2 * self._penalised_mask(X.shape[1])
+        H_post[np.diag_indices_from(H_post)] += l2 * self._penalised_mask(data.d)
         k = effective_k(H_post, G, keep) + 1
-        loglik = self._gaussian_loglik(y, fitted, w, off, sigma2) if sigma2 > 0 else math.inf
+        loglik = data.loglik(sol.coef, sol.intercept, sigma2) if sigma2 > 0 else math.inf
         text = plan.describe("gaussian", W, sigma2)
         converged, message, solver = True, "QR solve of the ridge system", "Householder QR + refinement (ridge)"
         if joint is not None:
@@ -167,14 +167,13 @@ class LinearRegression(RegressorMixin, RegressionBase):
             mask[d] = 0.0
         return mask
 
-    def _normal_prior(self, X, y, w, off, labels, W, plan):
+    def _normal_prior(self, data, labels, W, plan):
         """td.Normal(0, s): ridge with l2 = sigma^2 / s^2, alternated with sigma^2 = RSS / W."""
         s2 = plan.scale**2
-        sigma2 = float(np.average((y - np.average(y, weights=w)) ** 2, weights=w)) or 1.0
+        sigma2 = data.variance() or 1.0
         converged = False
         for it in range(1, self.max_iter + 1):
-            sol = solve_lstsq(X, y, sample_weight=w, offset=off, fit_intercept=self.fit_intercept, l2=sigma2 / s2,
-                              penalize_intercept=self.penalize_intercept, labels=labels, max_refine=3)
+            sol = data.solve(sigma2 / s2, self.penalize_intercept, max_refine=3)
             new = sol.rss / W
             if abs(new - sigma2) <= self.tol * max(sigma2, 1e-300) * 1e3:
                 sigma2, converged = new, True
@@ -184,13 +183,11 @@ class LinearRegression(RegressorMixin, RegressionBase):
 
         def joint(sol, sigma2):
             """The joint Laplace approximation over (coef, intercept, sigma)."""
-            G = weighted_gram(X, np.ones(X.shape[0]) if w is None else w, self.fit_intercept)
-            r = y - self._fitted(X, sol.coef, sol.intercept) - (0 if off is None else off)
-            Xr = X.T @ (r if w is None else w * r)
-            cross = np.append(Xr, (r if w is None else w * r).sum()) if self.fit_intercept else Xr
+            G = data.gram()
+            cross = data.cross(sol.coef, sol.intercept)
             p = G.shape[0]
             H = np.zeros((p + 1, p + 1))
-            H[:p, :p] = G / sigma2 + np.diag(self._penalised_mask(X.shape[1]) / s2)
+            H[:p, :p] = G / sigma2 + np.diag(self._penalised_mask(data.d) / s2)
             H[:p, p] = H[p, :p] = 2 * cross / sigma2**1.5
             H[p, p] = 2 * W / sigma2
             joint_cov = None
@@ -199,36 +196,29 @@ class LinearRegression(RegressorMixin, RegressionBase):
             return (joint_cov, "Laplace approximation (joint in coefficients and sigma)", converged, message,
                     "ridge / sigma alternation")
 
-        return self._ridge(X, y, w, off, labels, W, sigma2 / s2, plan, sigma2=sigma2, n_iter=it, joint=joint)
+        return self._ridge(data, labels, W, sigma2 / s2, plan, sigma2=sigma2, n_iter=it, joint=joint)
 
-    def _l1(self, X, y, w, off, labels, W, plan):
-        family = GaussianGLM()
-        d = X.shape[1]
+    def _l1(self, data, labels, W, plan):
+        d = data.d
         if plan.kind == "penalty":
             l1, l2 = plan.penalty.weights("gaussian", W)
-            coef, icpt, n_iter, conv, msg = l1_fit(X, y, family, l1, l2, sample_weight=w, offset=off,
-                                                   fit_intercept=self.fit_intercept,
-                                                   penalize_intercept=self.penalize_intercept, tol=1e-10,
-                                                   max_iter=max(self.max_iter, 10_000))
-            fitted = self._fitted(X, coef, icpt)
-            r = y - fitted - (0 if off is None else off)
-            sigma2 = self._scale(float(np.sum(r * r if w is None else w * r * r)), W)
+            coef, icpt, n_iter, conv, msg = data.l1_solver(l1, l2, penalize_intercept=self.penalize_intercept,
+                                                           tol=1e-10, max_iter=max(self.max_iter, 10_000))
+            sigma2 = self._scale(data.rss(coef, icpt), W)
         else:  # td.Laplace(0, b): lasso with l1 = sigma^2 / b, alternated with sigma
             b = plan.scale
             l2 = 0.0
-            sigma2 = float(np.average((y - np.average(y, weights=w)) ** 2, weights=w)) or 1.0
+            sigma2 = data.variance() or 1.0
             coef = icpt = None
             conv = False
             total_iter = 0
             for _ in range(self.max_iter):
                 l1 = sigma2 / b
-                coef, icpt, n_iter, ok, msg = l1_fit(X, y, family, l1, 0.0, sample_weight=w, offset=off,
-                                                     fit_intercept=self.fit_intercept,
-                                                     penalize_intercept=self.penalize_intercept, tol=1e-12,
-                                                     max_iter=10_000, coef_init=coef, intercept_init=icpt)
+                coef, icpt, n_iter, ok, msg = data.l1_solver(l1, 0.0, penalize_intercept=self.penalize_intercept,
+                                                             tol=1e-12, max_iter=10_000, coef_init=coef,
+                                                             intercept_init=icpt)
                 total_iter += n_iter
-                r = y - self._fitted(X, coef, icpt) - (0 if off is None else off)
-                new = float(np.sum(r * r if w is None else w * r * r)) / W
+                new = data.rss(coef, icpt) / W
                 if abs(new - sigma2) <= 1e-10 * sigma2:
                     sigma2, conv = new, ok
                     break
@@ -241,30 +231,27 @@ class LinearRegression(RegressorMixin, RegressionBase):
             icpt_mask[d] = True
 
         def hess(active):
-            Xa = X[:, np.flatnonzero(active[:d])]
-            G = weighted_gram(Xa, np.ones(X.shape[0]) if w is None else w, self.fit_intercept and bool(active[-1]))
+            G = data.gram(np.flatnonzero(active[:d]), self.fit_intercept and bool(active[-1]))
             pen = np.ones(G.shape[0]) * l2
             if self.fit_intercept and active[-1] and not self.penalize_intercept:
                 pen[-1] = 0.0
             return (G + np.diag(pen)) / sigma2
 
         def meat(active):
-            Xa = X[:, np.flatnonzero(active[:d])]
-            rr = (y - self._fitted(X, coef, icpt) - (0 if off is None else off)) / sigma2
-            return score_outer(Xa, rr, w, self.fit_intercept and bool(active[-1]))
+            return data.meat(coef, icpt, sigma2, np.flatnonzero(active[:d]), self.fit_intercept and bool(active[-1]))
 
         cov, reasons, label = l1_covariance(self.cov_type, packed, icpt_mask, hess, meat, self._owner())
-        fitted = self._fitted(X, coef, icpt)
-        loglik = self._gaussian_loglik(y, fitted, w, off, sigma2) if sigma2 > 0 else math.inf
+        loglik = data.loglik(coef, icpt, sigma2) if sigma2 > 0 else math.inf
         k = float(np.count_nonzero(coef)) + int(self.fit_intercept) + 1
         text = plan.describe("gaussian", W, sigma2) if plan.kind == "penalty" else (
             plan.describe("gaussian", W) + f"; equivalent to lasso with lambda_1 = sigma^2/b = {l1:.6g}")
         return regression_estimate(coef, icpt, cov, labels, loglik, k, n_iter, conv, msg, "coordinate descent (L1)", "MAP", W,
                              math.sqrt(sigma2), reasons, {}, [], text, cov_label=label)
 
-    def _generic(self, X, y, w, off, labels, W, plan):
+    def _generic(self, data, labels, W, plan):
         from ..glm.map import fit_map_autograd
 
+        X, y, w, off = data.X, data.y, data.w, data.offset
         res = fit_map_autograd(X, y, GaussianGLM(), plan.dist, sample_weight=w, offset=off,
                                intercept=self.fit_intercept, penalize_intercept=self.penalize_intercept,
                                max_iter=self.max_iter, tol=self.tol)
@@ -272,18 +259,16 @@ class LinearRegression(RegressorMixin, RegressionBase):
         p = res.theta.size
         coef, icpt = res.theta[:d], (float(res.theta[d]) if self.fit_intercept else 0.0)
         sigma2 = res.scale**2
-        fitted = self._fitted(X, coef, icpt)
         inv, reason = invert_information(res.hessian, owner=self._owner(), what="posterior Hessian")
         cov = inv[:p, :p]
         reasons = {"coefficients": reason} if reason else {}
         label = "Laplace approximation (joint in coefficients and sigma)"
         if self.cov_type == "sandwich":
-            r = y - fitted - (0 if off is None else off)
-            cov = sandwich(cov, score_outer(X, r / sigma2, w, self.fit_intercept))
+            cov = sandwich(cov, data.meat(coef, icpt, sigma2))
             label = "sandwich around the posterior mode"
-        G = weighted_gram(X, np.ones(X.shape[0]) if w is None else w, self.fit_intercept) / sigma2
+        G = data.gram() / sigma2
         k = effective_k(res.hessian[:p, :p], G) + 1
-        loglik = self._gaussian_loglik(y, fitted, w, off, sigma2)
+        loglik = data.loglik(coef, icpt, sigma2)
         return regression_estimate(coef, icpt, cov, labels, loglik, k, res.n_iter, res.converged, res.message,
                              "Newton (autograd Hessian)", "MAP", W, res.scale, reasons, {}, [],
                              plan.describe("gaussian", W), objective=res.objective, cov_label=label)

@@ -26,6 +26,7 @@ from ..glm.family import BernoulliGLM
 from ..glm.gram import single_threaded_torch
 from .base import RegressionBase
 from .glm_routes import fit_route
+from .sources import source_problem
 
 
 class LogisticRegression(ClassifierMixin, RegressionBase):
@@ -62,9 +63,16 @@ class LogisticRegression(ClassifierMixin, RegressionBase):
         self.cov_type = cov_type
 
     @single_threaded_torch
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit on ``X`` (rows x features) and labels ``y``; ``X`` may also be a design over files
+        (``fit(design)``) or a dask array with dask ``y`` (see :mod:`mlemap.models.sources`)."""
         plan = self._check_params()
         owner = self._owner()
+        pb = source_problem(self, X, y, sample_weight, family=BernoulliGLM(), labels=True, max_classes=2)
+        if pb is not None:
+            self._profile_data = None
+            self._finish(fit_route(self, pb, plan))
+            return self
         X = self._validate_X(X, reset=True)
         n = X.shape[0]
         codes, classes = as_labels(y, n=n, owner=owner)

@@ -27,6 +27,7 @@ from ..glm.family import PoissonGLM
 from ..glm.gram import single_threaded_torch
 from .base import RegressionBase
 from .glm_routes import fit_route
+from .sources import CountCheck, source_problem
 
 
 class PoissonRegression(RegressorMixin, RegressionBase):
@@ -53,12 +54,20 @@ class PoissonRegression(RegressorMixin, RegressionBase):
         self.quasi = quasi
 
     @single_threaded_torch
-    def fit(self, X, y, sample_weight=None, offset=None, exposure=None):
-        """Fit; ``offset`` is added to the log-mean, ``exposure`` multiplies the mean (offset ``log(exposure)``)."""
+    def fit(self, X, y=None, sample_weight=None, offset=None, exposure=None):
+        """Fit; ``offset`` is added to the log-mean, ``exposure`` multiplies the mean (offset ``log(exposure)``).
+        ``X`` may also be a design over files (``fit(design)``) or a dask array with dask ``y`` (and dask
+        weights, offset, exposure): see :mod:`mlemap.models.sources`."""
         plan = self._check_params()
         if not isinstance(self.quasi, (bool, np.bool_)):
             raise ParameterError(f"The 'quasi' parameter of PoissonRegression must be an instance of 'bool'. Got {self.quasi!r} instead.")
         owner = self._owner()
+        pb = source_problem(self, X, y, sample_weight, offset, exposure, family=PoissonGLM(),
+                            check=CountCheck(owner, bool(self.quasi)))
+        if pb is not None:
+            self._profile_data = None
+            self._finish(fit_route(self, pb, plan))
+            return self
         X = self._validate_X(X, reset=True)
         n = X.shape[0]
         y = as_response(y, n=n, owner=owner)

@@ -23,6 +23,7 @@ from ..glm.family import CategoricalGLM
 from ..glm.gram import single_threaded_torch
 from .base import COV_TYPES, RegressionBase
 from .glm_routes import fit_route
+from .sources import source_problem
 
 
 class SoftmaxRegression(ClassifierMixin, RegressionBase):
@@ -54,9 +55,16 @@ class SoftmaxRegression(ClassifierMixin, RegressionBase):
         return COV_TYPES
 
     @single_threaded_torch
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit on ``X`` and labels ``y``; ``X`` may also be a design over files (``fit(design)``) or a
+        dask array with dask ``y`` (see :mod:`mlemap.models.sources`)."""
         plan = self._check_params()
         owner = self._owner()
+        pb = source_problem(self, X, y, sample_weight, family=CategoricalGLM(), labels=True,
+                            free_classes=lambda classes: self._free_classes(classes, plan))
+        if pb is not None:
+            self._finish(self._reference_rows(fit_route(self, pb, plan), pb.class_names, plan))
+            return self
         X = self._validate_X(X, reset=True)
         n = X.shape[0]
         codes, classes = as_labels(y, n=n, owner=owner)
@@ -64,24 +72,32 @@ class SoftmaxRegression(ClassifierMixin, RegressionBase):
         check_classes(codes, classes, owner=owner, weights=w)
         self.classes_ = classes
         K = len(classes)
-        if plan.kind == "none":
-            ref = self._reference_index(classes)
-            free = [k for k in range(K) if k != ref]
-            self.reference_class_ = classes[ref]
-        else:
-            free = list(range(K))
-            self.reference_class_ = None
+        free = self._free_classes(classes, plan)
         pb = RegressionProblem(CategoricalGLM(), X, codes, weight=w, intercept=self.fit_intercept, n_classes=K, free=free,
                                features=self._feature_labels(), row_names=[str(c) for c in classes],
                                class_names=list(classes))
-        fit = fit_route(self, pb, plan)
+        self._finish(self._reference_rows(fit_route(self, pb, plan), classes, plan))
+        return self
+
+    def _free_classes(self, classes, plan) -> list[int]:
+        """The classes with their own coefficients: all but the reference class in a maximum-likelihood fit."""
+        K = len(classes)
         if plan.kind == "none":
+            ref = self._reference_index(classes)
+            self.reference_class_ = classes[ref]
+            return [k for k in range(K) if k != ref]
+        self.reference_class_ = None
+        return list(range(K))
+
+    def _reference_rows(self, fit, classes, plan):
+        """The reference class's row of the estimate marked as fixed at 0 (maximum likelihood)."""
+        if plan.kind == "none":
+            ref = self._reference_index(classes)
             fit.covariance.reasons[f"{classes[ref]!s} (reference class)"] = "fixed at 0 to identify the model (not estimated)"
             for lab in fit.labels:
                 if lab.startswith(f"{classes[ref]!s}:"):
                     fit.status.setdefault(lab, "reference (fixed at 0)")
-        self._finish(fit)
-        return self
+        return fit
 
     def _multi_row(self) -> bool:
         return True

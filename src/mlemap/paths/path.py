@@ -23,9 +23,15 @@ from .result import RegularizationPath
 from .solve import solve_path
 
 
+def is_source_input(X) -> bool:
+    from ..models.sources import is_source_input as source
+
+    return source(X)
+
+
 def regularization_path(
     X,
-    y,
+    y=None,
     family="gaussian",
     penalty="l1",
     *,
@@ -60,16 +66,23 @@ def regularization_path(
     ``intercepts``, ``loglik``, ``nnz``, ``n_iter``, and ``select``, ``plot``, ``summary``.
     """
     name, ratio = grid.resolve_penalty(penalty, l1_ratio)
-    columns = getattr(X, "columns", None)
-    feature_names = [str(c) for c in columns] if columns is not None else None
-    problem = prepare(X, y, family, sample_weight, offset, bool(fit_intercept))
-    family, X, y, w, offset = problem.family, problem.X, problem.y, problem.weight, problem.offset
-    names = feature_names or [f"x{j}" for j in range(X.shape[1])]
-    check_not_degenerate(X, np.asarray(y), w, family.name, bool(fit_intercept), names)
-    grid.check_family_penalty(family.name, ratio)
+    if is_source_input(X):
+        problem, solver = source_solver(X, y, family, sample_weight, offset, bool(fit_intercept))
+        family, data, feature_names = problem.family, problem, problem.features
+        names = list(feature_names)
+        grid.check_family_penalty(family.name, ratio)
+    else:
+        columns = getattr(X, "columns", None)
+        feature_names = [str(c) for c in columns] if columns is not None else None
+        problem = prepare(X, y, family, sample_weight, offset, bool(fit_intercept))
+        family, X, y, w, offset = problem.family, problem.X, problem.y, problem.weight, problem.offset
+        names = feature_names or [f"x{j}" for j in range(X.shape[1])]
+        check_not_degenerate(X, np.asarray(y), w, family.name, bool(fit_intercept), names)
+        data = (X, y, w, offset)
+        grid.check_family_penalty(family.name, ratio)
+        solver = make_solver(problem)
     tol = check_tol(tol, grid.OWNER)
     max_iter = check_positive_int(max_iter, "max_iter", grid.OWNER)
-    solver = make_solver(problem)
     c1, c2 = grid.penalty_factors(name, ratio, family.name, solver.total_weight)
     a_max = grid.alpha_max(solver.scale, name, ratio, c1, c2)
     if alphas is None:
@@ -79,7 +92,9 @@ def regularization_path(
     else:
         alpha_grid = grid.check_alphas(alphas)
     solution = solve_path(solver, c1 * alpha_grid, c2 * alpha_grid, tol, max_iter)
-    if warn_unpenalised_separation(X, np.asarray(y), w, family, bool(fit_intercept), alpha_grid, names) is not None:
+    in_memory = not is_source_input(X)  # over a source, alpha = 0 is diagnosed by the regression's own route
+    if in_memory and warn_unpenalised_separation(X, np.asarray(y), w, family, bool(fit_intercept), alpha_grid,
+                                                 names) is not None:
         solution.converged[alpha_grid == 0] = False  # no maximum there: said by the warning above
         unconverged = ~solution.converged & (alpha_grid > 0)
     else:
@@ -99,9 +114,40 @@ def regularization_path(
         alphas=alpha_grid,
         alpha_max=a_max,
         solution=solution,
-        data=(X, y, w, offset),
+        data=data,
         fit_intercept=bool(fit_intercept),
         settings={"tol": tol, "max_iter": max_iter},
     )
     result.feature_names = names
     return result
+
+
+class _PathOwner:
+    """What :func:`~mlemap.models.sources.source_problem` reads of its caller, for a path."""
+
+    def __init__(self, fit_intercept: bool):
+        self.fit_intercept = fit_intercept
+
+    def _owner(self) -> str:
+        return grid.OWNER
+
+
+def source_solver(X, y, family, sample_weight, offset, fit_intercept: bool):
+    """``(problem, solver)`` of a path over a source: the Gaussian solver from the survey's factor, the
+    others by proximal Newton on the aggregated Gram matrix, a pass per step
+    (:mod:`mlemap.glm.penalized_gram`)."""
+    from ..errors import MethodError
+    from ..glm.cd_gaussian import GaussianCDSolver
+    from ..glm.family import resolve_glm_family
+    from ..glm.penalized_gram import SourcePenalizedSolver
+    from ..models.sources import source_problem
+
+    family = resolve_glm_family(family)
+    if family.name == "laplace":
+        raise MethodError("A laplace-family path solves linear programs on every row at once; fit it in memory.")
+    owner = _PathOwner(fit_intercept)
+    problem = source_problem(owner, X, y, sample_weight, offset, family=family,
+                             labels=family.name in ("bernoulli", "categorical"))
+    if family.name == "gaussian":
+        return problem, GaussianCDSolver.from_factor(problem.found.r, problem.total_weight, fit_intercept)
+    return problem, SourcePenalizedSolver(problem)

@@ -49,9 +49,13 @@ class RegularizationPath:
         self.converged = solution.converged
         self.kkt_violation = solution.kkt
         self.nnz = np.count_nonzero(solution.coefs.reshape(len(alphas), -1), axis=1)
-        X, _, w, _ = data
-        self.n_obs = float(X.shape[0] if w is None else w.sum())
-        self.n_features = X.shape[1]
+        if getattr(data, "in_memory", True):
+            X, _, w, _ = data
+            self.n_obs = float(X.shape[0] if w is None else w.sum())
+            self.n_features = X.shape[1]
+        else:  # a problem over a source (its rows are read in passes)
+            self.n_obs = data.total_weight
+            self.n_features = data.n_features
         self.feature_names = [f"x{j}" for j in range(self.n_features)]
         self.selection = None
 
@@ -61,6 +65,9 @@ class RegularizationPath:
         from ..glm.penalized_core import check_design
 
         if X is None:
+            if not self.in_memory:
+                raise MethodError("The path was fitted on data read in passes: give the rows, "
+                                  "path.linear_predictor(X, offset).")
             X, offset = self._data[0], self._data[3]
         else:
             X = check_design(X)
@@ -77,6 +84,10 @@ class RegularizationPath:
     @cached_property
     def loglik(self) -> np.ndarray:
         """Log-likelihood at each alpha (constants included; gaussian/laplace dispersion at its MLE)."""
+        if not self.in_memory:
+            from ..core.regression_stream import path_log_likelihood
+
+            return path_log_likelihood(self._data, self._solution.coefs, self._solution.intercepts)
         _, y, w, _ = self._data
         eta = self.linear_predictor()
         y_t = torch.from_numpy(y)
@@ -87,6 +98,11 @@ class RegularizationPath:
                 e = torch.from_numpy(np.ascontiguousarray(eta[..., k]))
                 out[k] = float(self._family.log_likelihood(y_t, e, w_t))
         return out
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether the path's rows are in memory (else they are read from a source in passes)."""
+        return getattr(self._data, "in_memory", True)
 
     @cached_property
     def df(self) -> np.ndarray:

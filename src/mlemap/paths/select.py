@@ -91,6 +91,11 @@ def _rows(a, idx):
 
 
 def select_cv(path, *, cv: int = 5, seed=0) -> Selection:
+    if not path.in_memory:
+        from ..errors import MethodError
+
+        raise MethodError("Cross-validation refits the path on folds of rows held in memory; a path over data read "
+                          "in passes is selected by BIC: path.select('bic').")
     X, y, w, offset = path._data
     n = X.shape[0]
     if isinstance(cv, bool) or not isinstance(cv, numbers.Integral) or not 2 <= cv <= n:
