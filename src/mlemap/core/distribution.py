@@ -8,11 +8,11 @@ contributes
 
 with its exact gradient and Hessian in ``u`` by autograd, or, for a family that gives them in closed
 form (``log_likelihood_derivatives``: the chunk's value, gradient and Hessian in its natural
-parameters), by the chain rule through the layout's map :math:`\theta(u)`:
+parameters), by the chain rule through the layout's map :math:`\\theta(u)`:
 
-.. math:: \nabla_u f = -J^\top g, \qquad \nabla^2_u f = -\big(J^\top H J + \textstyle\sum_k g_k \nabla^2_u\theta_k\big),
+.. math:: \\nabla_u f = -J^\\top g, \\qquad \\nabla^2_u f = -\\big(J^\\top H J + \\textstyle\\sum_k g_k \\nabla^2_u\\theta_k\\big),
 
-where only the few scalars :math:`\theta(u)` go through autograd. Chunks are dicts of the family's
+where only the few scalars :math:`\\theta(u)` go through autograd. Chunks are dicts of the family's
 features (``x``, ``log_x``, ...) and, for weighted data, ``weight``. A family with sufficient
 statistics is evaluated from them instead: :math:`f(u) = -\\ell(\\theta(u); s)`.
 
@@ -107,7 +107,7 @@ class ParameterChain:
                    T.reshape(len(names), u.numel(), u.numel()))
 
     def contribution(self, value, grad, hess, order: int) -> Contribution:
-        """:math:`f = -\ell` with its derivatives in ``u`` from the natural ``grad`` and ``hess`` of :math:`\ell`."""
+        """:math:`f = -\\ell` with its derivatives in ``u`` from the natural ``grad`` and ``hess`` of :math:`\\ell`."""
         g = grad[self.index].to(self.J.dtype)
         if order < 2:
             return Contribution(-value, -(self.J.T @ g))
