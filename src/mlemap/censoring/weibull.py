@@ -65,7 +65,7 @@ def hazard_features(kind: np.ndarray, low: np.ndarray) -> dict[str, torch.Tensor
 
 
 def hazard_log_likelihood(f, p) -> torch.Tensor:
-    """Per-row :math:`\ell_i` with exact first and second derivatives in ``(scale, concentration)``."""
+    r"""Per-row :math:`\ell_i` with exact first and second derivatives in ``(scale, concentration)``."""
     return _HazardRows.apply(p["scale"], p["concentration"], f[LOG_T], f[EVENT], f[USED])
 
 
@@ -106,7 +106,7 @@ class _HazardRows(torch.autograd.Function):
 
 
 class _Reduced(torch.autograd.Function):
-    """:math:`\sum_i g_i \partial\ell_i/\partial\theta_j` for the upstream weights ``g``; its own derivative
+    r""":math:`\sum_i g_i \partial\ell_i/\partial\theta_j` for the upstream weights ``g``; its own derivative
     in :math:`\theta` is :math:`\sum_i g_i \partial^2\ell_i/\partial\theta_j\partial\theta_l` (and in ``g`` the rows)."""
 
     @staticmethod
@@ -167,7 +167,7 @@ def right_censored_mle(family, problem, max_iter: int = 100):
 
 
 def _scale_and_hessian(log_t, w, event, k: float, D: float):
-    """The profiled scale and the exact Hessian of :math:`-\ell` in :math:`(\log\lambda, \log k)`, from the
+    r"""The profiled scale and the exact Hessian of :math:`-\ell` in :math:`(\log\lambda, \log k)`, from the
     sums :math:`E_j = \sum_i w_i e_i u_i^j` (see the module docstring)."""
     c = float(log_t.max())
     ew = np.exp(k * (log_t - c))
@@ -190,7 +190,7 @@ def _scale_and_hessian(log_t, w, event, k: float, D: float):
 
 
 def _start(log_t, w, event) -> float:
-    """Gumbel moments of log t over the events: :math:`k = \pi / (\sqrt6\, s)`."""
+    r"""Gumbel moments of log t over the events: :math:`k = \pi / (\sqrt6\, s)`."""
     obs = event > 0
     lt = log_t[obs] if obs.sum() > 1 else log_t
     ww = np.ones_like(lt) if w is None else (w[obs] if obs.sum() > 1 else w)

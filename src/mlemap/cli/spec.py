@@ -249,6 +249,8 @@ def parse_fixed(texts: list[str] | None) -> dict[str, Any] | None:
     fixed = {}
     for part in parts:
         name, rhs = _assignment(part, "fixed value")
+        if name in fixed:
+            raise SpecError(f"Two fixed values for '{name}'; give one.")
         node = _parse(rhs, "fixed value", part)
         fixed[name] = _literal(node, rhs, "fixed value", part)
     return fixed

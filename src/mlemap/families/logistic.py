@@ -19,7 +19,7 @@ import torch
 import torch.distributions as td
 from torch.distributions import constraints
 
-from .base import Family, check_all_equal_degenerate, log_of, require_support
+from .base import Family, check_all_equal_degenerate, check_scale_representable, log_of, require_support
 from .location_scale import weighted_median, weighted_quantile
 
 LOG3 = math.log(3.0)
@@ -65,6 +65,8 @@ class Logistic(Family):
         check_all_equal_degenerate(
             self, x, ("scale",), free, has_prior, "the likelihood grows without bound as scale shrinks to 0", ctx
         )
+        if x.dim() == 1:
+            check_scale_representable(self, ctx, spread=True)
 
     def log_prob(self, f, p):
         return logistic_log_density((f["x"] - p["loc"]) / p["scale"]) - torch.log(p["scale"])

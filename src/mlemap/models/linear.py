@@ -169,7 +169,7 @@ class LinearRegression(RegressorMixin, RegressionBase):
 
     def _normal_prior(self, X, y, w, off, labels, W, plan):
         """td.Normal(0, s): ridge with l2 = sigma^2 / s^2, alternated with sigma^2 = RSS / W."""
-        s2 = plan.scale**2
+        s2 = plan.scale * plan.scale  # inf for a scale beyond 1e154: a flat prior, precision 0
         sigma2 = float(np.average((y - np.average(y, weights=w)) ** 2, weights=w)) or 1.0
         converged = False
         for it in range(1, self.max_iter + 1):
