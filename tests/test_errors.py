@@ -120,6 +120,12 @@ CASES = [
     ("mvn-near-1e200", lambda: mm.fit("multivariate_normal",
      1e200 * (1 + np.random.default_rng(0).normal(size=(20, 2)))), mm.DataError,
      ["range in column", "overflows float64", "Divide the data by a power of ten"]),
+    ("range-beyond-float64-logistic", lambda: mm.fit("logistic", [1e308, -1e308, 1e308]), mm.DataError,
+     ["range is beyond 1.8e308", "'logistic'", "Divide the data by a power of ten"]),
+    ("range-beyond-float64-normal", lambda: mm.fit("normal", [1e308, -1e308, 5.0]), mm.DataError,
+     ["range is beyond 1.8e308", "10**308"]),
+    ("range-beyond-float64-uniform", lambda: mm.fit("uniform", [1e308, -1e308, 0.0]), mm.DataError,
+     ["beyond 1.8e308", "high - low overflows float64"]),
     ("custom-returns-sum", lambda: mm.fit(lambda x, a: (-(x - a) ** 2).sum(), [1.0, 2.0], init={"a": 0.0}),
      mm.FamilyError, ["single number", "one log-density per observation"]),
 ]

@@ -26,6 +26,8 @@ BAD = [
     (parse_priors, ["concentration=gamma(1e999, 1)"], "concentration = inf is not finite"),
     (parse_penalty, "normal(0, -1e999)", "scale = -inf is not finite"),
     (parse_priors, ["loc=normal(0, 1, **{})"], "is not a number"),
+    (parse_fixed, ["rate=1, rate=2"], "Two fixed values for 'rate'"),
+    (parse_fixed, ["rate=1", "rate=2"], "Two fixed values for 'rate'"),
 ]
 
 
