@@ -156,13 +156,23 @@ def test_every_error_is_an_mlemap_error_and_a_value_error():
         lambda r: r.conf_int(level=0),
         lambda r: r.conf_int(method="sandwich"),
         lambda r: r.credible_interval(),
+        lambda r: r.conf_int(params=["loc"]),
+        lambda r: r.conf_int(method="bootstrap", nboot=50),
+        lambda r: r.conf_int(method="profile", seed=1),
     ],
-    ids=["level-above-1", "level-0", "unknown-interval", "credible-on-mle"],
+    ids=["level-above-1", "level-0", "unknown-interval", "credible-on-mle", "wald-takes-no-option",
+         "bootstrap-misspelt-option", "profile-foreign-option"],
 )
 def test_bad_interval_requests(call):
     r = mm.fit("normal", [1.0, 2.0, 4.0, 3.5])
     with pytest.raises(mm.MethodError):
         call(r)
+
+
+def test_an_unknown_interval_option_is_named_with_the_valid_ones():
+    r = mm.fit("normal", [1.0, 2.0, 4.0, 3.5])
+    with pytest.raises(mm.MethodError, match=r"method='bootstrap'\) has no option 'nboot'.*takes n_boot, seed"):
+        r.conf_int(method="bootstrap", nboot=50)
 
 
 def test_lrt_rejects_non_results():

@@ -91,6 +91,14 @@ def fit(
         from the groups (empirical Bayes, :class:`~mlemap.groups.EmpiricalBayesFit`).
     exposure : array-like, optional
         Per-observation exposures of Poisson counts for empirical Bayes (rate times exposure).
+
+    Raises
+    ------
+    MlemapError
+        A subclass saying what was wrong, where, and how to fix it (:mod:`mlemap.errors`). An exception
+        raised inside a user's log-density (or a ``torch.distributions`` class) is wrapped in a
+        :class:`~mlemap.LogDensityError` naming the function and the parameter values, with the original
+        exception kept as its ``__cause__``.
     """
     if method not in METHODS:
         raise MethodError(f"The 'method' argument must be one of {', '.join(METHODS)}. Got {method!r} instead.")
