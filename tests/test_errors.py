@@ -14,6 +14,7 @@ import mlemap as mm
 # (id, call, error type, fragments the message must contain)
 CASES = [
     ("empty-list", lambda: mm.fit("normal", []), mm.DataError, ["'data'", "empty", "at least one"]),
+    ("max-iter-bool", lambda: mm.fit("normal", [1.0, 2.0, 4.0], max_iter=True), mm.MethodError, ["'max_iter'", "positive integer"]),
     ("empty-array", lambda: mm.fit("poisson", np.array([])), mm.DataError, ["empty"]),
     ("nan", lambda: mm.fit("normal", [1.0, math.nan, 2.0]), mm.DataError, ["non-finite", "index 1", "Remove or impute"]),
     ("inf", lambda: mm.fit("normal", [1.0, 2.0, math.inf]), mm.DataError, ["non-finite", "index 2"]),
@@ -120,6 +121,12 @@ CASES = [
     ("mvn-near-1e200", lambda: mm.fit("multivariate_normal",
      1e200 * (1 + np.random.default_rng(0).normal(size=(20, 2)))), mm.DataError,
      ["range in column", "overflows float64", "Divide the data by a power of ten"]),
+    ("range-beyond-float64-logistic", lambda: mm.fit("logistic", [1e308, -1e308, 1e308]), mm.DataError,
+     ["range is beyond 1.8e308", "'logistic'", "Divide the data by a power of ten"]),
+    ("range-beyond-float64-normal", lambda: mm.fit("normal", [1e308, -1e308, 5.0]), mm.DataError,
+     ["range is beyond 1.8e308", "10**308"]),
+    ("range-beyond-float64-uniform", lambda: mm.fit("uniform", [1e308, -1e308, 0.0]), mm.DataError,
+     ["beyond 1.8e308", "high - low overflows float64"]),
     ("custom-returns-sum", lambda: mm.fit(lambda x, a: (-(x - a) ** 2).sum(), [1.0, 2.0], init={"a": 0.0}),
      mm.FamilyError, ["single number", "one log-density per observation"]),
 ]
@@ -150,13 +157,23 @@ def test_every_error_is_an_mlemap_error_and_a_value_error():
         lambda r: r.conf_int(level=0),
         lambda r: r.conf_int(method="sandwich"),
         lambda r: r.credible_interval(),
+        lambda r: r.conf_int(params=["loc"]),
+        lambda r: r.conf_int(method="bootstrap", nboot=50),
+        lambda r: r.conf_int(method="profile", seed=1),
     ],
-    ids=["level-above-1", "level-0", "unknown-interval", "credible-on-mle"],
+    ids=["level-above-1", "level-0", "unknown-interval", "credible-on-mle", "wald-takes-no-option",
+         "bootstrap-misspelt-option", "profile-foreign-option"],
 )
 def test_bad_interval_requests(call):
     r = mm.fit("normal", [1.0, 2.0, 4.0, 3.5])
     with pytest.raises(mm.MethodError):
         call(r)
+
+
+def test_an_unknown_interval_option_is_named_with_the_valid_ones():
+    r = mm.fit("normal", [1.0, 2.0, 4.0, 3.5])
+    with pytest.raises(mm.MethodError, match=r"method='bootstrap'\) has no option 'nboot'.*takes n_boot, seed"):
+        r.conf_int(method="bootstrap", nboot=50)
 
 
 def test_lrt_rejects_non_results():

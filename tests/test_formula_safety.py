@@ -126,7 +126,10 @@ LIMITS = [
     ("y ~ I(" + "+".join(["x"] * 2000) + ")", "at most 100 operators"),
     ("y ~ log(" * 40 + "x" + ")" * 40, f"deeper than {MAX_DEPTH}"),
     ("y ~ I(not not not x)", "only arithmetic on columns"),
-    ("y ~ (" + " + ".join(f"I(x + {i})" for i in range(30)) + ")**20", f"the limit is {MAX_TERMS}"),
+    (("y ~ " + ":".join("(" + " + ".join(f"I(x + {i})" for i in range(50)) + ")" for _ in range(3))),
+     f"the limit is {MAX_TERMS}"),
+    ("y ~ (x + x1 + g) ** 10", "3**10 products (the limit is 10000)"),  # formulaic forms 59049 products
+    ("y ~ (" + " + ".join(f"I(x + {i})" for i in range(30)) + ")**20", "30**20 products"),
     ("y ~ poly(x, 1000)", "from 0 to 100"),
     ("y ~ bs(x, df=10**9)", "from 0 to 100"),
     ("y ~ x ** 1000", "from 1 to 100"),

@@ -109,12 +109,3 @@ def test_no_import_cycles_even_through_deferred_imports():
 def test_the_cycle_finder_finds_cycles(graph, expected):
     assert _cycles(graph) == expected
 
-
-def test_every_module_compiles_without_warnings():
-    """No invalid escape sequences (a docstring's ``\\theta`` written with one backslash is a tab)."""
-    import warnings
-
-    for path in _modules().values():
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            compile(path.read_text(), str(path), "exec")

@@ -34,3 +34,15 @@ def test_import_and_command_line_help_do_not_load_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_source_file_compiles_without_warnings():
+    """A warning at compile time (an invalid escape in a docstring) would reach a user's standard error."""
+    import pathlib
+    import warnings
+
+    root = pathlib.Path(mm.__file__).parent
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for path in sorted(root.rglob("*.py")):
+            compile(path.read_text(encoding="utf-8"), str(path), "exec")

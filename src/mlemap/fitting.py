@@ -101,12 +101,20 @@ def fit(
     progress : bool, optional
         A progress bar per pass over a Dask collection (default: when standard error is a terminal;
         a file scan has its own ``progress``).
+
+    Raises
+    ------
+    MlemapError
+        A subclass saying what was wrong, where, and how to fix it (:mod:`mlemap.errors`). An exception
+        raised inside a user's log-density (or a ``torch.distributions`` class) is wrapped in a
+        :class:`~mlemap.LogDensityError` naming the function and the parameter values, with the original
+        exception kept as its ``__cause__``.
     """
     if method not in METHODS:
         raise MethodError(f"The 'method' argument must be one of {', '.join(METHODS)}. Got {method!r} instead.")
     if solver not in SOLVERS:
         raise MethodError(f"The 'solver' argument must be one of {', '.join(SOLVERS)}. Got {solver!r} instead.")
-    if not isinstance(max_iter, int) or max_iter < 1:
+    if not isinstance(max_iter, int) or isinstance(max_iter, bool) or max_iter < 1:
         raise MethodError(f"The 'max_iter' argument must be a positive integer. Got {max_iter!r} instead.")
     fam = resolve_family(family, init=init, support=support, fixed=fixed)
     source = as_data_source(data, progress=progress, dtype=dtype, device=device)

@@ -175,6 +175,7 @@ def _evaluate(formula: str, where: str, expand):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataMismatchWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)  # log of a negative value: the NaN check says it
             return expand()
     except (FormulaError, DataError):
         raise

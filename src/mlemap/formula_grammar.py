@@ -22,7 +22,8 @@ that names the token and its position.
 
 Resource limits: a formula has at most :data:`MAX_LENGTH` characters, nests brackets, signs and
 calls at most :data:`MAX_DEPTH` deep, holds at most :data:`MAX_OPERATORS` operators in one call, and
-expands to at most :data:`MAX_TERMS` terms (``(a + b + c)**3`` counts every interaction it makes).
+expands to at most :data:`MAX_TERMS` terms (``(a + b + c)**3`` counts every interaction it makes), and
+raises terms to a power only where formulaic's expansion stays within :data:`MAX_POWER_PRODUCTS` products.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ MAX_DEPTH = 32
 MAX_OPERATORS = 100
 MAX_TERMS = 100_000
 MAX_POWER = 100
+#: ordered products that formulaic forms for ``(terms) ** k``: ``terms ** k``
+MAX_POWER_PRODUCTS = 10_000
 
 _WORD = re.compile(r"[\w.]+")
 _NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -290,6 +293,11 @@ class _Parser:
                 raise refusal(self.text, exponent.start, exponent.end,
                               f"the power of terms must be a whole number from 1 to {MAX_POWER}")
             k = int(exponent.text)
+            if terms**k > MAX_POWER_PRODUCTS:  # formulaic multiplies out every ordered k-tuple of the terms
+                raise refusal(self.text, exponent.start, exponent.end,
+                              f"a power of {terms} term(s) forms {terms}**{k} products (the limit is "
+                              f"{MAX_POWER_PRODUCTS}); a power above the number of terms adds no interaction, so "
+                              f"use ** {min(k, terms)} or fewer terms")
             text += f" {op} {k}"
             terms = sum(math.comb(terms, j) for j in range(1, min(k, terms) + 1)) if terms < 64 else terms**k
         return text, terms

@@ -28,6 +28,9 @@ def _to_output(t: torch.Tensor) -> float | np.ndarray:
     return t.cpu().numpy().copy()
 
 
+#: the keyword options of each interval method of :meth:`FitResult.conf_int`
+_INTERVAL_OPTIONS = {"wald": (), "profile": ("params",), "bootstrap": ("n_boot", "seed")}
+
 class FitResult:
     """Estimates, their uncertainty and fit statistics for one fitted family.
 
@@ -222,6 +225,12 @@ class FitResult:
         interval of ``n_boot`` refits on resampled data (options ``n_boot``, ``seed``).
         """
         check_level(level)
+        unknown = sorted(set(options) - set(_INTERVAL_OPTIONS.get(method, options)))
+        if unknown:
+            raise MethodError(
+                f"conf_int(method={method!r}) has no option {unknown[0]!r}; "
+                + "; ".join(f"method={m!r} takes {', '.join(o) or 'none'}" for m, o in _INTERVAL_OPTIONS.items()) + "."
+            )
         if method == "wald":
             from .inference.intervals import wald_intervals
 

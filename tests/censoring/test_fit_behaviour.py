@@ -241,3 +241,19 @@ def test_summary_and_json_say_what_was_censored():
     n_exact = int(event.sum())
     assert f"{n_exact} exact, {50 - n_exact} right-censored" in text
     assert r.to_dict()["censoring"].startswith(f"{n_exact} exact")
+
+
+@pytest.mark.slow
+def test_the_bootstrap_of_a_boundary_fit_says_only_what_matters():
+    # Student's t on censored light-tailed data: df on its boundary; the replicates' trial points reach
+    # floating-point edges, which stay inside the replicates
+    rng = np.random.default_rng(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mm.BoundaryWarning)
+        r = mm.fit("studentt", mm.censored(rng.gamma(2.0, 1.0, 40), event=rng.integers(0, 2, 40)))
+    assert "df" in r.boundary
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r.conf_int(method="bootstrap", n_boot=50, seed=0)
+    kinds = {type(w.message) for w in caught}
+    assert RuntimeWarning not in kinds and mm.BoundaryWarning in kinds

@@ -26,6 +26,11 @@ BAD = [
     (parse_priors, ["concentration=gamma(1e999, 1)"], "concentration = inf is not finite"),
     (parse_penalty, "normal(0, -1e999)", "scale = -inf is not finite"),
     (parse_priors, ["loc=normal(0, 1, **{})"], "is not a number"),
+    (parse_fixed, ["rate=1, rate=2"], "Two fixed values for 'rate'"),
+    (parse_fixed, ["total_count=" + "9" * 400], "beyond 1.8e308"),
+    (parse_priors, ["probs=discrete([" + "9" * 400 + "], [1])"], "beyond 1.8e308"),
+    (parse_priors, ["probs=discrete(values=[0.2], bogus=1)"], "use discrete(values, probs)"),
+    (parse_fixed, ["rate=1", "rate=2"], "Two fixed values for 'rate'"),
 ]
 
 

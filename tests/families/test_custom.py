@@ -64,9 +64,42 @@ def test_an_extra_init_key_is_named():
         mm.fit(normal_log_density, _data(), init={**INIT, "shape": 1.0}, support=SUPPORT)
 
 
-def test_an_exception_inside_the_function_is_wrapped_with_its_cause():
+def _two_parameters(x, a, b):
+    return -((x - a) ** 2) / b - 0.5 * torch.log(b)
+
+
+@pytest.mark.parametrize(
+    "fn, options, fragments",
+    [
+        (_two_parameters, dict(init={"a": 0.0}), ["needs a starting value for ['b']"]),
+        (_two_parameters, dict(init={"a": 0.0, "b": 1.0, "c": 1.0}), ["names 'c', which is not an argument", "['a', 'b']"]),
+        (_two_parameters, dict(init={"a": "abc", "b": 1.0}), ["'init' value of 'a' must be a number or array", "'abc'"]),
+        (lambda x, a, /: -((x - a) ** 2), dict(init={"a": 0.0}), ["positional-only argument 'a'", "log_prob(x, **params)"]),
+        (lambda x, *a: -((x - a[0]) ** 2), dict(init={"a": 0.0}), ["positional-only argument 'a'"]),
+        (lambda: 0.0, dict(init={"a": 0.0}), ["take the data as its first argument"]),
+    ],
+    ids=["init-misses", "init-adds", "init-not-a-number", "positional-only", "star-args", "no-data-argument"],
+)
+def test_a_signature_that_does_not_match_init_is_a_parameter_error(fn, options, fragments):
+    with pytest.raises(mm.ParameterError) as info:
+        mm.fit(fn, _data(), support={"b": "positive"} if fn is _two_parameters else None, **options)
+    for fragment in fragments:
+        assert fragment in str(info.value)
+
+
+def test_fixing_the_second_of_two_arguments_estimates_the_first():
+    # fixed={"b": 2.0} for lp(x, a, b): b is an argument, so it can be fixed; a is the mean
+    x = _data()
+    r = mm.fit(_two_parameters, x, init={"a": 0.0}, fixed={"b": 2.0})
+    np.testing.assert_allclose(r.params["a"], x.mean(), rtol=1e-10)
+    assert set(r.params) == {"a"} and float(r.fixed["b"]) == 2.0
+
+
+@pytest.mark.parametrize("where", ["at the start", "during the search"])
+def test_an_exception_inside_the_function_is_wrapped_with_its_cause(where):
+    # the data's mean is near 1: the search from loc = 0 passes 0.5 after the first evaluations
     def log_density(x, loc, scale):
-        if float(scale.detach()) > 0.5:
+        if (float(scale.detach()) > 0.5) if where == "at the start" else (float(loc.detach()) > 0.5):
             raise ZeroDivisionError("the user's own bug")
         return normal_log_density(x, loc, scale)
 

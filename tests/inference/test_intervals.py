@@ -185,7 +185,27 @@ def test_profile_of_a_sample_extreme_is_nan_or_an_error_when_requested():
         r.conf_int(method="profile", params=["scale"])
 
 
+def test_profile_of_the_uniform_end_points_is_nan_with_the_reason():
+    r = mm.fit("uniform", np.random.default_rng(46).uniform(2.0, 5.0, size=30))
+    with pytest.warns(mm.BoundaryWarning) as record:
+        ci = r.conf_int(method="profile")
+    said = " ".join(str(w.message) for w in record)
+    for name in ("low", "high"):
+        assert all(math.isnan(v) for v in ci[name])
+        assert f"profile interval of '{name}' is NaN: the estimate is a sample extreme" in said
+
+
 # ---------------------------------------------------------------------- bootstrap
+@pytest.mark.parametrize("family, data, name", [
+    ("bernoulli", [1.0] * 10, "probs"),            # ten heads of ten: the estimate is p = 1
+    ("uniform", np.linspace(1.0, 2.0, 12), "high"),  # a sample extreme
+], ids=["all-heads", "uniform-end-point"])
+def test_bootstrap_at_a_boundary_or_sample_extreme_warns(family, data, name):
+    r = mm.fit(family, data)
+    with pytest.warns(mm.BoundaryWarning, match=f"bootstrap interval of '{name}' is not valid"):
+        r.conf_int(method="bootstrap", n_boot=20, seed=0)
+
+
 def test_bootstrap_is_reproducible_with_a_seed():
     x = np.random.default_rng(48).gamma(2.0, 1.0, size=50)
     r = mm.fit("gamma", x)

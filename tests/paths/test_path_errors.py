@@ -41,6 +41,7 @@ CASES = [
     ("laplace with l2", dict(family="laplace", penalty="l2"), MethodError, "penalty='l1'"),
     ("bad eps", dict(eps=2.0), ParameterError, "'eps' parameter"),
     ("bad n_alphas", dict(n_alphas=0), ParameterError, "'n_alphas' parameter"),
+    ("huge n_alphas", dict(n_alphas=10**8), ParameterError, r"'n_alphas' parameter .* range \[1, 10000\]. Got 100000000"),
 ]
 
 

@@ -52,6 +52,16 @@ def _select(lessons, only):
     return sorted(chosen, key=lambda l: l.number)
 
 
+def _check_out(out: str) -> None:
+    """Create the report's folder before any lesson runs, so that an unusable --out fails first."""
+    try:
+        os.makedirs(os.path.join(out, "figures"), exist_ok=True)
+    except OSError as exc:
+        raise MlemapError(
+            f"Cannot write the lessons report into '{out}' ({exc.strerror or exc}). Choose a writable directory with --out."
+        ) from None
+
+
 def _width() -> int | None:
     """``COLUMNS`` when set (a narrow terminal, a test), else what the shared console decides."""
     try:
@@ -155,6 +165,7 @@ def cmd_lessons(args) -> None:
         console.print(table)
         return
     lessons = _select(LESSONS, args.only)
+    _check_out(args.out)
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     progress = Progress(

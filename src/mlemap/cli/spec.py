@@ -38,6 +38,7 @@ class SpecError(MlemapError, ValueError):
 
 MAX_SPEC_LENGTH = 10_000
 MAX_SPEC_DEPTH = 16
+_LARGEST_FLOAT = 1.7976931348623157e308
 _SPEC_TOKEN = re.compile(
     r"(?P<space>\s+)|(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<word>[^\W\d]\w*)"
     r"|(?P<open>[(\[{])|(?P<close>[)\]}])|(?P<sign>[-+~])|(?P<other>.)",
@@ -139,6 +140,9 @@ def _literal(node: ast.expr, text: str, what: str, whole: str | None = None) -> 
         raise _where(text, node, what, whole)
     if isinstance(value, (list, tuple)) and not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in _flatten(value)):
         raise _where(text, node, what, whole)
+    if any(isinstance(v, int) and abs(v) > _LARGEST_FLOAT for v in _flatten([value])):
+        raise SpecError(f"The {what} '{_short(whole or text)}' holds a whole number beyond 1.8e308, the float64 range; "
+                        "give a smaller value.")
     return value
 
 
@@ -190,7 +194,11 @@ def distribution(rhs: str, text: str) -> td.Distribution:
     args = [_literal(a, rhs, "prior", text) for a in node.args]
     kwargs = _keywords(node, rhs, text)
     if name == "discrete":
-        return DiscretePrior(*args, **kwargs)
+        try:
+            return DiscretePrior(*args, **kwargs)
+        except TypeError:
+            raise SpecError(f"Wrong arguments in prior '{text}': use discrete(values, probs), for example "
+                            "discrete([0.5, 0.8], [0.7, 0.3]).") from None
     if name not in DISTRIBUTIONS:
         close = difflib.get_close_matches(name, list(DISTRIBUTIONS) + ["discrete"], n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
@@ -249,6 +257,8 @@ def parse_fixed(texts: list[str] | None) -> dict[str, Any] | None:
     fixed = {}
     for part in parts:
         name, rhs = _assignment(part, "fixed value")
+        if name in fixed:
+            raise SpecError(f"Two fixed values for '{name}'; give one.")
         node = _parse(rhs, "fixed value", part)
         fixed[name] = _literal(node, rhs, "fixed value", part)
     return fixed

@@ -372,6 +372,7 @@ def _formulaic(formula: str, expand):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataMismatchWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)  # log of a negative value: the NaN check says it
             return expand()
     except (FormulaError, DataError):
         raise

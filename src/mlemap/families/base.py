@@ -334,10 +334,12 @@ def check_size_representable(family: Family, size: float, what: str) -> None:
     """Raise :class:`DataError` when a size of the data (``what``: their range, a column's range)
     squared leaves float64."""
     if size > HUGE_SCALE:
+        shown = f"{size:.3g}" if math.isfinite(size) else "beyond 1.8e308"
+        decade = int(math.log10(size)) if math.isfinite(size) else 308
         raise DataError(
-            f"The data's {what} is {size:.3g}: squared, as in the '{family.name}' family's curvature and the variance "
+            f"The data's {what} is {shown}: squared, as in the '{family.name}' family's curvature and the variance "
             f"of its estimates, it overflows float64 (above 1.8e308). Divide the data by a power of ten (for example "
-            f"10**{int(math.log10(size))}) and transform the estimates back."
+            f"10**{decade}) and transform the estimates back."
         )
     if 0 < size < TINY_SCALE:
         raise DataError(

@@ -8,6 +8,7 @@ import torch
 import torch.distributions as td
 from torch.distributions import constraints
 
+from ..errors import DataError
 from .base import (
     LOG_2PI,
     Family,
@@ -117,6 +118,12 @@ class Uniform(Family):
     def check_identifiable(self, x, w, free, has_prior, ctx):
         if {"low", "high"} <= free:
             check_all_equal_degenerate(self, x, ("high",), free, has_prior, "the interval shrinks to a point", ctx)
+        if not math.isfinite(float(ctx.max) - float(ctx.min)):
+            raise DataError(
+                f"The data's range ({float(ctx.min):.3g} to {float(ctx.max):.3g}) is beyond 1.8e308, so the uniform's "
+                "width high - low overflows float64. Divide the data by a power of ten (for example 10**308) and "
+                "transform the estimates back."
+            )
 
     def log_prob(self, f, p):
         x, lo, hi = f["x"], p["low"], p["high"]

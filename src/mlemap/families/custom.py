@@ -63,7 +63,7 @@ class _UserFamily(Family):
 
     def shape(self, name, event_shape):
         value = self.init.get(name)
-        return torch.Size() if value is None else torch.as_tensor(value).shape
+        return torch.Size() if value is None else _as_param(value, name, torch.zeros((), dtype=torch.float64)).shape
 
     def _check_ndim(self, x):
         pass
@@ -98,6 +98,7 @@ class LogDensity(_UserFamily):
                     raise ParameterError(
                         f"The '{argument}' argument names {extra[0]!r}, which is not an argument of the log-density "
                         f"'{self.name}' (its parameters are {required + optional}). Remove it or rename it."
+                        + _positional_hint(fn)
                     )
             names = required + [k for k in optional if k in given]
         if not names:
@@ -235,6 +236,21 @@ def _arguments(fn) -> tuple[list[str] | None, list[str], bool]:
     required = [p.name for p in named if p.default is p.empty]
     optional = [p.name for p in named if p.default is not p.empty]
     return required, optional, any(p.kind == p.VAR_KEYWORD for p in params)
+
+
+def _positional_hint(fn) -> str:
+    """Why a function cannot receive its parameters by name, when that is the reason."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return ""
+    if not params:
+        return " The function must take the data as its first argument: log_prob(x, a, b)."
+    positional = [p for p in params[1:] if p.kind in (p.POSITIONAL_ONLY, p.VAR_POSITIONAL)]
+    if positional:
+        return (f" Parameters are passed by name, so the positional-only argument '{positional[0].name}' cannot "
+                "receive one: write log_prob(x, a, b) or log_prob(x, **params).")
+    return ""
 
 
 def _required_constructor_arguments(cls: type) -> list[str]:

@@ -47,6 +47,7 @@ def bootstrap_draws(result, n_boot: int = 1000, seed: int = 0) -> dict[str, np.n
             sub.family.check_identifiable(sub.x, sub.weights, set(sub.free), set(sub.priors), sub.ctx)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", MlemapWarning)
+                warnings.simplefilter("ignore", RuntimeWarning)  # floating-point edges of a resample's trial points
                 rep = estimate(sub, method="numerical" if result.method == "numerical" else "auto")
         except MlemapError:
             failures += 1

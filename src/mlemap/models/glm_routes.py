@@ -295,7 +295,7 @@ def fit_route(est, pb: RegressionProblem, plan) -> Estimate:
             return l1_route(est, pb, l1, l2, plan)
         return newton_route(est, pb, l2, plan, map_fit=True)
     if plan.kind == "normal":
-        return newton_route(est, pb, 1.0 / plan.scale**2, plan, map_fit=True)
+        return newton_route(est, pb, 1.0 / (plan.scale * plan.scale), plan, map_fit=True)
     if plan.kind == "laplace":
         return l1_route(est, pb, 1.0 / plan.scale, 0.0, plan)
     return generic_route(est, pb, plan)

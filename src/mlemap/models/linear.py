@@ -169,7 +169,7 @@ class LinearRegression(RegressorMixin, RegressionBase):
 
     def _normal_prior(self, data, labels, W, plan):
         """td.Normal(0, s): ridge with l2 = sigma^2 / s^2, alternated with sigma^2 = RSS / W."""
-        s2 = plan.scale**2
+        s2 = plan.scale * plan.scale  # inf for a scale beyond 1e154: a flat prior, precision 0
         sigma2 = data.variance() or 1.0
         converged = False
         for it in range(1, self.max_iter + 1):

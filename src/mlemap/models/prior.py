@@ -78,6 +78,7 @@ def resolve_prior(prior, owner: str) -> PriorPlan:
                 "the real line where the coefficients live. Use a distribution on all reals (Normal, Laplace, "
                 "StudentT, Cauchy, ...)."
             )
+        _check_scale_representable(prior, owner)
         loc = getattr(prior, "loc", None)
         centred = loc is not None and float(torch.as_tensor(loc)) == 0.0
         if type(prior) is td.Normal and centred:
@@ -90,3 +91,17 @@ def resolve_prior(prior, owner: str) -> PriorPlan:
         f"mm.priors.lasso(alpha), mm.priors.elastic_net(alpha, l1_ratio)) or a scalar torch.distributions object "
         f"such as td.Normal(0.0, 2.0). Got {type(prior).__name__} instead."
     )
+
+
+#: a prior scale below this has a square (the prior's precision) that underflows float64
+TINY_PRIOR_SCALE = 2.0**-500
+
+
+def _check_scale_representable(prior: td.Distribution, owner: str) -> None:
+    scale = getattr(prior, "scale", None)
+    if scale is not None and 0 < float(torch.as_tensor(scale)) < TINY_PRIOR_SCALE:
+        raise PriorError(
+            f"The 'prior' argument of {owner} ({type(prior).__name__}) has scale = {float(torch.as_tensor(scale)):.3g}, "
+            f"whose square underflows float64: such a prior pins every coefficient at its centre. Drop those "
+            f"columns instead, or give a scale of at least {TINY_PRIOR_SCALE:.3g}."
+        )

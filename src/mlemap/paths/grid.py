@@ -91,6 +91,18 @@ def alpha_max(scale: float, name: str, l1_ratio: float, c1: float, c2: float) ->
     return scale / RIDGE_RATIO / c2 if c2 > 0 else 1.0
 
 
+#: the largest default grid: each alpha keeps a coefficient vector, so a grid of millions exhausts memory
+MAX_ALPHAS = 10_000
+
+
+def check_n_alphas(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 1 <= value <= MAX_ALPHAS:
+        raise ParameterError(
+            f"The 'n_alphas' parameter of {OWNER} must be an int in the range [1, {MAX_ALPHAS}]. Got {value!r} instead."
+        )
+    return int(value)
+
+
 def default_grid(a_max: float, n_alphas: int, eps: float) -> np.ndarray:
     if a_max <= 0:
         return np.zeros(n_alphas)

@@ -87,7 +87,7 @@ def regularization_path(
     a_max = grid.alpha_max(solver.scale, name, ratio, c1, c2)
     if alphas is None:
         check_grid_exists(a_max)
-        n_alphas = check_positive_int(n_alphas, "n_alphas", grid.OWNER)
+        n_alphas = grid.check_n_alphas(n_alphas)
         alpha_grid = grid.default_grid(a_max, n_alphas, grid.check_eps(eps))
     else:
         alpha_grid = grid.check_alphas(alphas)
