@@ -155,9 +155,11 @@ def _read_csv_text(source, label: str, sep: str | None) -> pd.DataFrame:
     try:
         if sep is None:  # the python engine sniffs the separator and parses floats exactly
             return pd.read_csv(source, sep=None, engine="python")
-        # correctly rounded decimal -> float (the C engine's fast parser can be one unit off in the last
-        # place, so the same file would give a different fit than the built-in numeric reader)
-        return pd.read_csv(source, sep=sep, engine="c", float_precision="round_trip")
+        # correctly rounded decimal -> float: pandas 3 does it by default; before that the C engine's
+        # fast parser can be one unit off in the last place (the same file would fit differently than
+        # through the built-in numeric reader)
+        exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+        return pd.read_csv(source, sep=sep, engine="c", **exact)
     except pd.errors.EmptyDataError:
         raise DataError(f"{label} has no columns (is it empty?).") from None
     except pd.errors.ParserError as exc:
