@@ -145,7 +145,8 @@ def trust_region_newton(
     the exact Hessian is recomputed otherwise, and always before convergence is judged, so the
     criteria and the returned ``hess`` are exact. ``hessian0`` (with ``"lazy"``) is a Hessian to
     start from instead of the exact one at ``x0``, such as that of a warm start on a subsample.
-    Where Hessians are that costly the final polishing step is left out: the criteria already hold.
+    The final polishing step (exact Hessians) is taken in that mode too: the answer is then the exact
+    optimum to rounding, whatever the warm start.
     """
     if hessian not in ("exact", "lazy"):
         raise ValueError(f"hessian must be 'exact' or 'lazy'; got {hessian!r}")
@@ -195,7 +196,7 @@ def trust_region_newton(
         if callback is not None and callback(x, float(fx)):
             return done(it, "stopped by the callback", "callback")
         if report.converged:
-            if polish and not lazy and it < max_iter and polished < MAX_POLISH and report.decrement > POLISH * report.decrement_tol:
+            if polish and it < max_iter and polished < MAX_POLISH and report.decrement > POLISH * report.decrement_tol:
                 better = _polish(fgh, fg, evaluate, x, fx, g, H, ftol, gtol)
                 if better is not None:
                     x, fx, g, H = better
