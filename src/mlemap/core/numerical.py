@@ -160,8 +160,7 @@ def _solve(problem, init: dict[str, torch.Tensor], max_iter: int, solver: str) -
     if solver == "newton":
         watch = [n for n in problem.family.limits if n in names and n not in problem.priors]
         stop = (lambda u, f: bool(_beyond_limits(problem, names, layout.unpack(u)))) if watch else None
-        result = minimize(objective, u_start, solver="newton", max_iter=max_iter, callback=stop,
-                          polish=problem.n_obs <= SUBSAMPLE_ABOVE)
+        result = minimize(objective, u_start, solver="newton", max_iter=max_iter, callback=stop)
     else:
         result = minimize(objective, u_start, solver=solver, max_iter=max_iter)
     if not result.converged:
