@@ -197,7 +197,7 @@ def trust_region_newton(
             return done(it, "stopped by the callback", "callback")
         if report.converged:
             if polish and it < max_iter and polished < MAX_POLISH and report.decrement > POLISH * report.decrement_tol:
-                better = _polish(fgh, fg, evaluate, x, fx, g, H, ftol, gtol)
+                better = _polish(fgh, evaluate, x, fx, g, H, ftol, gtol)
                 if better is not None:
                     x, fx, g, H = better
                     it += 1
@@ -260,7 +260,7 @@ def trust_region_newton(
         it += 1
 
 
-def _polish(fgh, fg, evaluate, x, fx, g, H, ftol, gtol):
+def _polish(fgh, evaluate, x, fx, g, H, ftol, gtol):
     """One more Newton step from a converged point, kept when the gradient shrinks at least fourfold
     in the :math:`H^{-1}` norm and the criteria hold at the new point: the error goes from the
     rounding level of ``f`` towards that of the gradient."""
@@ -271,19 +271,18 @@ def _polish(fgh, fg, evaluate, x, fx, g, H, ftol, gtol):
         return None
     s = -solved
     trial = x + torch.as_tensor(s, dtype=x.dtype, device=x.device)
-    f_t, g_t = evaluate(fg, trial)
+    # value, gradient and Hessian in one evaluation: the step is almost always kept, and the Hessian
+    # at the returned point is what the standard errors need (one pass over the rows, not two)
+    f_t, g_t, H_t = evaluate(fgh, trial)
     scale_f = max(1.0, abs(float(fx)))
-    if not (_finite(f_t, g_t) and float(f_t) <= float(fx) + RESOLVABLE * scale_f):
+    if not (_finite(f_t, g_t, H_t) and float(f_t) <= float(fx) + RESOLVABLE * scale_f):
         return None
     before = float(gn @ -s)
     g_next = _numpy(g_t)
     after = float(g_next @ solve_positive_definite(Hn, g_next))
-    if not after < 0.25 * before:
+    if not after < 0.25 * before or not _assess(f_t, g_t, H_t, ftol, gtol).converged:
         return None
-    f_new, g_new, H_new = evaluate(fgh, trial)
-    if not _finite(f_new, g_new, H_new) or not _assess(f_new, g_new, H_new, ftol, gtol).converged:
-        return None
-    return trial.detach(), f_new, g_new, H_new
+    return trial.detach(), f_t, g_t, H_t
 
 
 def _assess(fx, g, H, ftol, gtol) -> ConvergenceReport:
