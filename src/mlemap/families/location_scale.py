@@ -112,7 +112,9 @@ def gaussian_log_likelihood(s: SufficientStatistics, key: str, loc: torch.Tensor
     return -0.5 * s.weight * LOG_2PI - s.weight * torch.log(scale) - (m2 + s.weight * d * d) / (2 * scale**2)
 
 
-class _LocationScale(Family):
+class LocationScaleFamily(Family):
+    """Families of a location and a scale on the real line (shared constraints and checks)."""
+
     parameters = ("loc", "scale")
     equivariance = {"loc": "location", "scale": "scale"}
 
@@ -127,7 +129,7 @@ class _LocationScale(Family):
             check_scale_representable(self, ctx, spread=True)
 
 
-class Normal(_LocationScale):
+class Normal(LocationScaleFamily):
     """Normal(loc, scale): :math:`\\log p(x) = -\\tfrac12\\log(2\\pi) - \\log\\sigma - (x - \\mu)^2 / (2\\sigma^2)`.
 
     Sufficient statistics: weight :math:`W`, mean :math:`\\bar x` and :math:`M_2 = \\sum w_i (x_i - \\bar x)^2`.
@@ -158,7 +160,7 @@ class Normal(_LocationScale):
         return {"loc": mean, "scale": torch.sqrt((m2 + W * (mean - loc) ** 2) / W).clamp_min(1e-8)}
 
 
-class LogNormal(_LocationScale):
+class LogNormal(LocationScaleFamily):
     """LogNormal(loc, scale): :math:`\\log x \\sim \\mathcal N(\\mu, \\sigma^2)`, so
     :math:`\\log p(x) = \\log\\phi((\\log x - \\mu)/\\sigma) - \\log\\sigma - \\log x`. MLE: the normal MLE of
     :math:`\\log x`."""
@@ -199,7 +201,7 @@ class LogNormal(_LocationScale):
         return Normal.initial(self, {"x": f["log_x"]}, w, fixed)
 
 
-class Laplace(_LocationScale):
+class Laplace(LocationScaleFamily):
     """Laplace(loc, scale): :math:`\\log p(x) = -\\log(2b) - |x - \\mu| / b`.
 
     MLE: :math:`\\hat\\mu` is a (weighted) median and :math:`\\hat b = \\sum w_i |x_i - \\hat\\mu| / W`, the mean
@@ -227,7 +229,7 @@ class Laplace(_LocationScale):
         return {"loc": loc, "scale": dev.clamp_min(1e-8)}
 
 
-class StudentT(_LocationScale):
+class StudentT(LocationScaleFamily):
     """StudentT(df, loc, scale):
 
     .. math:: \\log p(x) = \\log\\Gamma(\\tfrac{\\nu+1}{2}) - \\log\\Gamma(\\tfrac{\\nu}{2}) - \\tfrac12\\log(\\nu\\pi)
@@ -307,7 +309,7 @@ def _df_from_tail_ratio(ratio: float) -> float:
     return float(np.exp(np.interp(ratio, ratios[::-1], np.log(grid[::-1]))))
 
 
-class Cauchy(_LocationScale):
+class Cauchy(LocationScaleFamily):
     """Cauchy(loc, scale): :math:`\\log p(x) = -\\log\\pi - \\log\\sigma - \\log(1 + z^2)`; started at the median and
     half the inter-quartile range (its exact quantile estimates)."""
 
@@ -328,7 +330,7 @@ class Cauchy(_LocationScale):
         return {"loc": loc, "scale": (iqr / 2).clamp_min(1e-8)}
 
 
-class Gumbel(_LocationScale):
+class Gumbel(LocationScaleFamily):
     """Gumbel(loc, scale) for maxima: :math:`\\log p(x) = -\\log\\sigma - z - e^{-z}`; started from its quantiles
     :math:`Q(p) = \\mu - \\sigma\\log(-\\log p)`: :math:`\\sigma = \\mathrm{IQR} / (\\log\\log 4 - \\log\\log(4/3))`,
     :math:`\\mu = \\mathrm{median} + \\sigma\\log\\log 2` (robust to outliers, unlike the moments)."""

@@ -17,10 +17,9 @@ import math
 
 import torch
 import torch.distributions as td
-from torch.distributions import constraints
 
-from .base import Family, check_all_equal_degenerate, check_scale_representable, log_of, require_support
-from .location_scale import weighted_median, weighted_quantile
+from .location_scale import LocationScaleFamily, weighted_median, weighted_quantile
+from .positive import ScaleShapeFamily
 
 LOG3 = math.log(3.0)
 
@@ -51,23 +50,11 @@ def logistic_distribution(loc: torch.Tensor, scale: torch.Tensor) -> td.Distribu
     return td.TransformedDistribution(base, transforms, validate_args=False)
 
 
-class Logistic(Family):
+class Logistic(LocationScaleFamily):
     """Logistic(loc, scale) on the real line (see the module docstring)."""
 
     name = "logistic"
-    parameters = ("loc", "scale")
     scipy_name = "logistic"
-    equivariance = {"loc": "location", "scale": "scale"}
-
-    def constraint(self, name, ctx=None):
-        return constraints.real if name == "loc" else constraints.positive
-
-    def check_identifiable(self, x, w, free, has_prior, ctx):
-        check_all_equal_degenerate(
-            self, x, ("scale",), free, has_prior, "the likelihood grows without bound as scale shrinks to 0", ctx
-        )
-        if x.dim() == 1:
-            check_scale_representable(self, ctx, spread=True)
 
     def log_prob(self, f, p):
         return logistic_log_density((f["x"] - p["loc"]) / p["scale"]) - torch.log(p["scale"])
@@ -80,30 +67,13 @@ class Logistic(Family):
         return logistic_distribution(p["loc"], p["scale"])
 
 
-class LogLogistic(Family):
+class LogLogistic(ScaleShapeFamily):
     """LogLogistic(scale, concentration) on the positive half-line (see the module docstring)."""
 
     name = "loglogistic"
     aliases = ("log_logistic", "fisk", "llogis")
-    parameters = ("scale", "concentration")
-    support_description = "positive numbers"
     scipy_name = "fisk"
-    equivariance = {"scale": "scale"}
-
-    def constraint(self, name, ctx=None):
-        return constraints.positive
-
-    def check_support(self, x, fixed, ctx):
-        require_support(bool(ctx.min > 0), self, x, lambda: x <= 0, "Log-logistic observations must be strictly positive.")
-
-    def check_identifiable(self, x, w, free, has_prior, ctx):
-        check_all_equal_degenerate(
-            self, x, ("concentration",), free, has_prior, "the concentration grows without bound", ctx
-        )
-        check_scale_representable(self, ctx, spread=False)
-
-    def features(self, x, fixed):
-        return {"log_x": log_of(x)}
+    observations = "Log-logistic"
 
     def log_prob(self, f, p):
         lx = f["log_x"]

@@ -163,7 +163,34 @@ def _minka(s: float) -> float:
     return (3 - s + root) / (12 * s) if s > 1e-6 else 1 / (2 * s) + 1 / 12 - s / 6
 
 
-class Weibull(Family):
+class ScaleShapeFamily(Family):
+    """Families of a scale and a shape (``concentration``) on the positive half-line, evaluated on
+    :math:`\\log x` (computed once): shared constraints, support and identifiability checks."""
+
+    parameters = ("scale", "concentration")
+    support_description = "positive numbers"
+    equivariance = {"scale": "scale"}
+    #: how the error message names the observations
+    observations = ""
+
+    def constraint(self, name, ctx=None):
+        return constraints.positive
+
+    def check_support(self, x, fixed, ctx):
+        require_support(bool(ctx.min > 0), self, x, lambda: x <= 0,
+                        f"{self.observations} observations must be strictly positive.")
+
+    def check_identifiable(self, x, w, free, has_prior, ctx):
+        check_all_equal_degenerate(
+            self, x, ("concentration",), free, has_prior, "the concentration grows without bound", ctx
+        )
+        check_scale_representable(self, ctx, spread=False)
+
+    def features(self, x, fixed):
+        return {"log_x": log_of(x)}
+
+
+class Weibull(ScaleShapeFamily):
     """Weibull(scale, concentration), location 0:
     :math:`\\log p(x) = \\log k - \\log\\lambda + (k - 1)\\log(x/\\lambda) - (x/\\lambda)^k`, :math:`x > 0`.
 
@@ -174,25 +201,8 @@ class Weibull(Family):
 
     name = "weibull"
     torch_class = td.Weibull
-    equivariance = {"scale": "scale"}
-    parameters = ("scale", "concentration")
-    support_description = "positive numbers"
     scipy_name = "weibull_min"
-
-    def constraint(self, name, ctx=None):
-        return constraints.positive
-
-    def check_support(self, x, fixed, ctx):
-        require_support(bool(ctx.min > 0), self, x, lambda: x <= 0, "Weibull observations must be strictly positive.")
-
-    def check_identifiable(self, x, w, free, has_prior, ctx):
-        check_all_equal_degenerate(
-            self, x, ("concentration",), free, has_prior, "the concentration grows without bound", ctx
-        )
-        check_scale_representable(self, ctx, spread=False)
-
-    def features(self, x, fixed):
-        return {"log_x": log_of(x)}
+    observations = "Weibull"
 
     def log_prob(self, f, p):
         k, log_scale = p["concentration"], torch.log(p["scale"])
