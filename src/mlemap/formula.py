@@ -14,8 +14,6 @@ evaluates any Python in it.
 
 from __future__ import annotations
 
-import re
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +21,7 @@ import numpy as np
 
 from .errors import DataError, FamilyError, FormulaError
 from .formula_grammar import ParsedFormula, parse, quoted
-from .formula_transforms import evaluation_context
+from .formula_transforms import evaluate_formula, evaluation_context, one_line
 
 #: family name -> estimator class name in mlemap.models
 ESTIMATORS = {
@@ -81,7 +79,7 @@ class FormulaTransform:
                     f"model was not fitted on (levels: {', '.join(map(str, levels[:12]))}). Predict only for known "
                     "levels, or refit with data that contain it."
                 )
-        rhs = _evaluate(self.formula, "the new data", lambda: self.spec.get_model_matrix(X, context=evaluation_context()))
+        rhs = evaluate_formula(self.formula, "the new data", lambda: self.spec.get_model_matrix(X, context=evaluation_context()))
         return rhs.drop(columns=["Intercept"]) if "Intercept" in rhs.columns else rhs
 
 
@@ -136,7 +134,7 @@ def design(formula: str, data, missing: str = "error", *, unsafe_formula: bool =
             raise FormulaError(f"The formula {quoted(formula)} needs exactly one response on the left of '~'.")
         return matrices.lhs.iloc[:, 0], matrices.rhs
 
-    y, rhs = _evaluate(formula, "the data", expand)
+    y, rhs = evaluate_formula(formula, "the data", expand)
     fit_intercept = "Intercept" in rhs.columns
     X = rhs.drop(columns=["Intercept"]) if fit_intercept else rhs
     if X.shape[1] == 0 and not fit_intercept:
@@ -163,24 +161,9 @@ def _trusted(formula, data) -> ParsedFormula:
         wanted = {str(v) for v in parsed.required_variables}
         wanted_rhs = {str(v) for v in parsed.rhs.required_variables}
     except Exception as exc:  # formulaic's syntax errors
-        raise FormulaError(f"The formula {quoted(formula)} does not parse: {_one_line(exc)}") from None
+        raise FormulaError(f"The formula {quoted(formula)} does not parse: {one_line(exc)}") from None
     return ParsedFormula(lhs, rhs, lhs if lhs in names else None, tuple(c for c in names if c in wanted),
                          tuple(c for c in names if c in wanted_rhs), ())
-
-
-def _evaluate(formula: str, where: str, expand):
-    """Run formulaic; its errors (and a level outside ``C(..., levels=...)``) become a FormulaError."""
-    from formulaic.errors import DataMismatchWarning
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", DataMismatchWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)  # log of a negative value: the NaN check says it
-            return expand()
-    except (FormulaError, DataError):
-        raise
-    except Exception as exc:
-        raise FormulaError(f"The formula {quoted(formula)} cannot be evaluated on {where}: {_one_line(exc)}") from None
 
 
 def _check_missing(used, missing: str, what: str) -> np.ndarray:
@@ -206,14 +189,6 @@ def _is_numeric(series) -> bool:
     import pandas as pd
 
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m|[⧛⧚]")
-
-
-def _one_line(exc: Exception) -> str:
-    text = _ANSI.sub("", str(exc)).strip()
-    return text.splitlines()[0].strip() if text else type(exc).__name__
 
 
 def estimator_for(family: str):

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .errors import FormulaError
-from .formula_transforms import TERM_FUNCTIONS, CallChecker, SurvResponse, _not_a_column, check_surv
+from .formula_transforms import TERM_FUNCTIONS, CallChecker, SurvResponse, _not_a_column, check_surv, quoted
 
 MAX_LENGTH = 10_000
 MAX_DEPTH = 32
@@ -78,12 +78,6 @@ class _Token:
     start: int
     end: int
     canonical: str = ""
-
-
-def quoted(formula: str, limit: int = 120) -> str:
-    """The formula in quotes for a message, shortened when long."""
-    text = formula if len(formula) <= limit else formula[:limit] + "..."
-    return "'" + " ".join(text.split()) + "'"
 
 
 def refusal(formula: str, start: int, end: int, reason: str, syntax: bool = False) -> FormulaError:

@@ -29,11 +29,13 @@ naming the token and its position.
 from __future__ import annotations
 
 import ast
+import re
+import warnings
 import difflib
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from .errors import FormulaError
+from .errors import DataError, FormulaError
 
 ELEMENTWISE = ("log", "log10", "log2", "log1p", "exp", "exp2", "expm1", "sqrt", "abs")
 CONTRASTS = ("treatment", "sum", "helmert", "poly", "diff", "SAS")
@@ -360,3 +362,34 @@ def check_surv(node: ast.expr, columns: Sequence[str], aliases: dict[str, str],
         shape = "Surv(low, high, type='interval2')" if kind == "interval2" else "Surv(time) or Surv(time, event)"
         raise refuse(node, f"write {shape}")
     return SurvResponse(tuple(names), kind)
+
+
+# ---------------------------------------------------------------------- running formulaic
+def quoted(formula: str, limit: int = 120) -> str:
+    """The formula in quotes for a message, shortened when long."""
+    text = formula if len(formula) <= limit else formula[:limit] + "..."
+    return "'" + " ".join(text.split()) + "'"
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m|[⧛⧚]")
+
+
+def one_line(exc: Exception) -> str:
+    """The first line of an exception's message, without terminal colour codes."""
+    text = _ANSI.sub("", str(exc)).strip()
+    return text.splitlines()[0].strip() if text else type(exc).__name__
+
+
+def evaluate_formula(formula: str, where: str, expand):
+    """Run formulaic; its errors (and a level outside ``C(..., levels=...)``) become a FormulaError."""
+    from formulaic.errors import DataMismatchWarning
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DataMismatchWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)  # log of a negative value: the NaN check says it
+            return expand()
+    except (FormulaError, DataError):
+        raise
+    except Exception as exc:
+        raise FormulaError(f"The formula {quoted(formula)} cannot be evaluated on {where}: {one_line(exc)}") from None

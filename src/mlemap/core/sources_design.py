@@ -149,18 +149,18 @@ class DesignPlan:
     def _design(self, chunk: Chunk):
         import pandas as pd
 
-        from ..formula_transforms import evaluation_context
+        from ..formula_transforms import evaluate_formula, evaluation_context
 
         frame = pd.DataFrame({c: chunk[c] for c in self.used}, copy=False)
         for c, levels in self.categorical.items():
             frame[c] = pd.Categorical(frame[c], categories=levels)
-        rhs = _formulaic(self.formula, lambda: self.rhs_spec.get_model_matrix(frame, context=evaluation_context()))
+        rhs = evaluate_formula(self.formula, "the data", lambda: self.rhs_spec.get_model_matrix(frame, context=evaluation_context()))
         X = np.asarray(rhs, dtype=np.float64)
         if "Intercept" in self.rhs_spec.column_names:
             X = np.delete(X, self.rhs_spec.column_names.index("Intercept"), axis=1)
         if self.y is not None:
             return X, self._response(chunk[self.y])
-        lhs = _formulaic(self.formula, lambda: self.lhs_spec.get_model_matrix(frame, context=evaluation_context()))
+        lhs = evaluate_formula(self.formula, "the data", lambda: self.lhs_spec.get_model_matrix(frame, context=evaluation_context()))
         return X, self._response(np.asarray(lhs, dtype=np.float64)[:, 0])
 
 
@@ -252,7 +252,7 @@ class DesignSource(DataSource):
         import formulaic
         import pandas as pd
 
-        from ..formula_transforms import evaluation_context
+        from ..formula_transforms import evaluate_formula, evaluation_context
 
         size = max([1] + [len(v) for v in self.plan.categorical.values()])
         proto = {}
@@ -265,11 +265,11 @@ class DesignSource(DataSource):
         frame = pd.DataFrame(proto)
         p, context = self.parsed, evaluation_context()
         if p.lhs_column is not None:
-            rhs = _formulaic(self.plan.formula, lambda: formulaic.model_matrix(p.rhs, frame, na_action="raise",
+            rhs = evaluate_formula(self.plan.formula, "the data", lambda: formulaic.model_matrix(p.rhs, frame, na_action="raise",
                                                                                 output="numpy", context=context))
             self.plan.rhs_spec = rhs.model_spec
         else:
-            both = _formulaic(self.plan.formula, lambda: formulaic.model_matrix(
+            both = evaluate_formula(self.plan.formula, "the data", lambda: formulaic.model_matrix(
                 f"{p.lhs} ~ {p.rhs}", frame, na_action="raise", output="numpy", context=context))
             if both.lhs.shape[1] != 1:
                 raise FormulaError(f"The formula '{self.plan.formula}' needs exactly one response on the left of '~'.")
@@ -361,24 +361,6 @@ def _parse_streamable(formula: str, names: list[str]):
             "instead, or fit the data in memory."
         )
     return parsed
-
-
-def _formulaic(formula: str, expand):
-    """Run formulaic; its errors and data-mismatch warnings become a FormulaError."""
-    import warnings
-
-    from formulaic.errors import DataMismatchWarning
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", DataMismatchWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)  # log of a negative value: the NaN check says it
-            return expand()
-    except (FormulaError, DataError):
-        raise
-    except Exception as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise FormulaError(f"The formula '{formula}' cannot be evaluated on the data: {reason[:200]}") from None
 
 
 def _complete_rows(chunk: Chunk, used: Sequence[str]) -> np.ndarray:
