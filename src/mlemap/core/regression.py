@@ -28,7 +28,7 @@ import torch
 from .contribution import Contribution
 from .objective import Objective
 from .problem import Problem
-from .source import InMemorySource
+from .source import MIN_CHUNK_ROWS, InMemorySource
 
 WEIGHT = "weight"
 OFFSET = "offset"
@@ -153,6 +153,17 @@ class RegressionModel:
         return self.family.log_likelihood(chunk["y"], self.eta_of(chunk, theta), chunk.get(WEIGHT), dispersion)
 
 
+#: numbers per chunk of an in-memory NumPy design: each chunk's products are BLAS calls, which want
+#: blocks far larger than the elementwise kernels' cache-sized chunks (the per-chunk overhead of a
+#: quarter-megabyte chunk costs as much as the products themselves)
+DESIGN_CHUNK_ELEMENTS = 1 << 21
+
+
+def design_chunk_rows(X: np.ndarray) -> int:
+    """Rows per chunk of the design ``X``: about :data:`DESIGN_CHUNK_ELEMENTS` numbers."""
+    return max(MIN_CHUNK_ROWS, DESIGN_CHUNK_ELEMENTS // max(X.shape[1] + 2, 1))
+
+
 class RidgePenalty:
     """:math:`\\tfrac{\\lambda_2}{2}\\sum_j m_j\\theta_j^2` with a 0/1 mask ``m`` of penalised coordinates."""
 
@@ -215,7 +226,7 @@ class RegressionProblem(Problem):
         self.source = InMemorySource(
             {"X": X, "y": y_t, WEIGHT: None if weight is None else _tensor(weight),
              OFFSET: None if offset is None else _tensor(offset)},
-            chunk_rows=chunk_rows,
+            chunk_rows=chunk_rows if chunk_rows is not None or not isinstance(X, np.ndarray) else design_chunk_rows(X),
         )
         self._setup(family, X.shape[1], intercept, n_classes, free, l2, penalize_intercept, features, row_names,
                     class_names)

@@ -158,7 +158,9 @@ class InMemorySource(DataSource):
             return reduce(lambda a, b: a + b, map(run, groups))
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=threads) as pool:
+        from .threads import blas_single_thread
+
+        with blas_single_thread(), ThreadPoolExecutor(max_workers=threads) as pool:
             return reduce(lambda a, b: a + b, pool.map(run, groups))
 
     def _numbers(self) -> int:

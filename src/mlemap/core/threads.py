@@ -78,3 +78,19 @@ def serial_when_busy(function):
             return function(*args, **kwargs)
 
     return wrapper
+
+
+_CONTROLLER = []
+
+
+@contextmanager
+def blas_single_thread():
+    """Hold the BLAS libraries loaded in this process to one thread inside the block: where the rows
+    are already split between Python threads, BLAS threads of their own would only oversubscribe
+    the cores."""
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER.append(ThreadpoolController())
+    with _CONTROLLER[0].limit(limits=1, user_api="blas"):
+        yield
