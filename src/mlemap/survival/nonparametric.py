@@ -71,7 +71,11 @@ def kaplan_meier(time, event, weights=None, level: float = 0.95) -> KaplanMeier:
         var_log = np.cumsum(np.where(n > d, d / (n * (n - d)), np.inf))
     z = stats.norm.ppf(0.5 + level / 2)
     se = np.sqrt(var_log)
-    return KaplanMeier(times, surv, surv * np.exp(-z * se), np.minimum(surv * np.exp(z * se), 1.0), n, d)
+    # once every unit at risk has failed the estimate is 0 and Greenwood's variance infinite: the band is [0, 0]
+    dead = surv == 0
+    lower = np.where(dead, 0.0, surv * np.exp(-z * np.where(dead, 0.0, se)))
+    upper = np.where(dead, 0.0, np.minimum(surv * np.exp(z * np.where(dead, 0.0, se)), 1.0))
+    return KaplanMeier(times, surv, lower, upper, n, d)
 
 
 def turnbull(low, high, weights=None, *, tol: float = 1e-10, max_iter: int = 100_000) -> Turnbull:
