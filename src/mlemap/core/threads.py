@@ -1,4 +1,4 @@
-"""How many threads torch may use while a fit runs.
+"""How many threads torch and the BLAS may use while a fit runs.
 
 torch's OpenMP threads busy-wait after each parallel region. On small problems (a few hundred
 numbers per operation, a 2x2 Cholesky factor) a parallel region gains nothing, and when another
@@ -7,8 +7,9 @@ threads of a busy machine and 0.05 s on one. Fits below :data:`SERIAL_BELOW` obs
 run torch on one thread (the setting is restored afterwards); larger ones keep every thread. The
 solvers that alternate torch with NumPy/SciPy BLAS products hold torch to one thread whatever the
 size, so that its waiting threads do not starve the BLAS. Larger fits also run on one thread when
-the machine is busy (its load average at least its number of cores), as OpenMP's dynamic
-adjustment of threads would do: their parallel regions would wait for the other processes.
+the machine is busy (its load average at least 1.5 times its number of cores, so that a fit's own
+threads do not count as busy), as OpenMP's dynamic adjustment of threads would do: their parallel
+regions would wait for the other processes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from contextlib import contextmanager, nullcontext
 
 #: below this many observations the per-observation terms run on one torch thread
 SERIAL_BELOW = 200_000
+#: a load average of this many times the cores counts as a busy machine
+BUSY_LOAD = 1.5
 
 
 @contextmanager
@@ -38,8 +41,8 @@ def torch_single_thread():
 
 
 def machine_is_busy() -> bool:
-    """Whether the other processes already occupy this process's cores: the one-minute load average
-    is at least the number of cores it may run on (parallel regions would wait for them)."""
+    """Whether other processes already occupy this process's cores: the one-minute load average is
+    at least 1.5 times the number of cores it may run on (parallel regions would wait for them)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -48,7 +51,7 @@ def machine_is_busy() -> bool:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # Windows has no load average
         return False
-    return load >= cores
+    return load >= BUSY_LOAD * cores
 
 
 def family_threads(n: int):
@@ -80,7 +83,11 @@ def serial_when_busy(function):
     return wrapper
 
 
-_CONTROLLER = []
+@functools.lru_cache(maxsize=1)
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 @contextmanager
@@ -88,9 +95,5 @@ def blas_single_thread():
     """Hold the BLAS libraries loaded in this process to one thread inside the block: where the rows
     are already split between Python threads, BLAS threads of their own would only oversubscribe
     the cores."""
-    if not _CONTROLLER:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER.append(ThreadpoolController())
-    with _CONTROLLER[0].limit(limits=1, user_api="blas"):
+    with _blas_controller().limit(limits=1, user_api="blas"):
         yield
