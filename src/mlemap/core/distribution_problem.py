@@ -24,7 +24,7 @@ from .distribution import WEIGHT, DistributionModel, PriorPenalty
 from .layout import ParameterLayout
 from .objective import Objective
 from .problem import Problem
-from .source import InMemorySource
+from .source import PARALLEL_ELEMENTS, InMemorySource
 
 
 class DistributionProblem(Problem):
@@ -132,9 +132,11 @@ class DistributionProblem(Problem):
         """Additive sufficient statistics, reduced over the chunks of the data (None without them)."""
         if not self.family.has_statistics:
             return None
-        return feature_source(self.features, self.weights, self.n_obs).map_reduce(
-            lambda c: self.family.statistics(c, c.get(WEIGHT))
-        )
+        source = feature_source(self.features, self.weights, self.n_obs)
+        if sum(int(v.numel()) for v in self.features.values()) < PARALLEL_ELEMENTS:
+            # sums need no cache-sized chunks: below the threaded size one chunk saves the merges
+            source = source.rechunk(max(self.n_obs, 1))
+        return source.map_reduce(lambda c: self.family.statistics(c, c.get(WEIGHT)))
 
     def _compressed(self):
         """Discrete data without statistics: collapse repeated values into weights (exact, faster)."""
