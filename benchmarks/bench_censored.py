@@ -19,25 +19,13 @@ Run:  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_censo
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
 
 import numpy as np
 import scipy.stats as st
 
 import mlemap as mm
-
-
-def interleaved_medians(fns: list, repeat: int) -> list[float]:
-    """Median time of each function, running them in turn on every repetition."""
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeat):
-        for i, fn in enumerate(fns):
-            start = time.perf_counter()
-            fn()
-            times[i].append(time.perf_counter() - start)
-    return [statistics.median(t) for t in times]
+from timing import interleaved_medians
 
 
 def weibull_data(n: int, rng: np.random.Generator):

@@ -21,7 +21,6 @@ Run:  python benchmarks/bench_distributions.py [--n 1000000] [--repeat 41] [--fa
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import numpy as np
@@ -30,6 +29,7 @@ import torch
 from scipy.optimize import least_squares
 
 import mlemap as mm
+from timing import interleaved_medians
 
 NLS_TRUE = (3.0, 1.3, 1.5, 0.2, 0.5)
 NLS_START = (2.0, 2.0, 1.0, 0.1, 0.0)
@@ -49,18 +49,6 @@ def cases(n: int, rng: np.random.Generator):
         ("normal", st.norm, st.norm.rvs(1.0, 2.0, size=n, random_state=rng), {},
          lambda p: (p["loc"], p["scale"])),
     ]
-
-
-def interleaved_medians(fns: list, repeat: int) -> list[float]:
-    """Median time of each function, running them in turn on every repetition so that all see the
-    same machine state (these machines are shared and noisy)."""
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeat):
-        for i, fn in enumerate(fns):
-            start = time.perf_counter()
-            fn()
-            times[i].append(time.perf_counter() - start)
-    return [statistics.median(t) for t in times]
 
 
 def nls_data(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

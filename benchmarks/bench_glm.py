@@ -22,14 +22,13 @@ Run:  python benchmarks/bench_glm.py [--n 1000000] [--repeat 5] [--sm-repeat 1] 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
 
 import numpy as np
 from scipy.special import gammaln
 
 import mlemap.models as mm_models
+from timing import interleaved_medians
 
 
 def bernoulli_loglik(X, y, coef, intercept) -> float:
@@ -92,19 +91,6 @@ def poisson_case(n: int, rng: np.random.Generator):
         return r.params[1:], float(r.params[0])
 
     return "poisson", d, X, y, fit_mm, fit_sk, fit_sm, poisson_loglik
-
-
-def interleaved_medians(fns: list, repeats: list[int]) -> list[float]:
-    """Median time of each function; all run in turn on each repetition (shared, noisy machines)."""
-    times: list[list[float]] = [[] for _ in fns]
-    for r in range(max(repeats)):
-        for i, fn in enumerate(fns):
-            if r >= repeats[i]:
-                continue
-            start = time.perf_counter()
-            fn()
-            times[i].append(time.perf_counter() - start)
-    return [statistics.median(t) for t in times]
 
 
 def main() -> None:

@@ -40,12 +40,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import time
 
 import numpy as np
+from timing import interleaved_medians
 
 FEATURES = [f"x{j}" for j in range(10)]
 TRUE_COEF = np.linspace(-0.5, 0.5, 10)
@@ -96,14 +96,8 @@ def ensure(path: str, rows: int, make) -> str:
 
 # ---------------------------------------------------------------------- timing helpers
 def interleaved(fns: dict, repeat: int) -> dict:
-    """Median seconds of each function over ``repeat`` interleaved rounds."""
-    times = {k: [] for k in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            t = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t)
-    return {k: statistics.median(v) for k, v in times.items()}
+    """Median seconds of each function over ``repeat`` interleaved rounds, by name."""
+    return dict(zip(fns, interleaved_medians(list(fns.values()), repeat)))
 
 
 def pyarrow_pass(path: str, columns: list[str], batch_rows: int) -> None:
