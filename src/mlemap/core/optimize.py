@@ -62,7 +62,8 @@ def minimize(objective, x0: torch.Tensor, *, solver: str = "newton", max_iter: i
 
 def solve(problem, x0: torch.Tensor | None = None, *, solver: str = "auto", max_iter: int = 200, callback=None,
           warm_start: bool = True, **options):
-    """Minimise a problem's objective, warm-started on a subsample of the rows when they are many."""
+    """Minimise a problem's objective, warm-started on a subsample of the rows when they are many;
+    from ``x0``, or from the problem's own ``initial()`` where it has one."""
     x = problem.initial() if x0 is None else x0
     objective = problem.objective()
     newton = solver == "newton" or (solver == "auto" and x.numel() <= NEWTON_MAX_PARAMETERS)

@@ -11,7 +11,9 @@ chunks yielded by the *source* (:mod:`mlemap.core.source`) and ``f_pi`` minus th
 the optimiser needs of a problem is this contract:
 
 * :meth:`Problem.objective`: value, gradient and exact Hessian of the full objective at ``x``;
-* :meth:`Problem.initial`: a starting point;
+* a starting point: ``initial()`` where the problem can start itself (regressions: the
+  intercept-only fit); distribution problems take theirs from the family, per set of free
+  parameters, and pass it to the optimiser;
 * :meth:`Problem.subsample`: the same problem on a random subset of the rows, weights scaled up to
   keep the likelihood's weight against the prior (a cheap warm start on large data);
 * ``n_obs``, ``total_weight``, ``dtype`` and ``device``.
@@ -22,10 +24,12 @@ design's labels and the packing of coefficients for regressions).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import torch
 
 
-class Problem:
+class Problem(ABC):
     """Base class of the estimation problems (see the module docstring)."""
 
     #: the rows: a :class:`~mlemap.core.source.DataSource`
@@ -36,23 +40,24 @@ class Problem:
         return int(self.source.n_rows)
 
     @property
-    def total_weight(self) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def total_weight(self) -> float:
+        """The sum of the weights (the number of rows without weights)."""
 
     @property
-    def dtype(self) -> torch.dtype:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def dtype(self) -> torch.dtype:
+        """The floating-point type of the objective."""
 
     @property
-    def device(self) -> torch.device:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def device(self) -> torch.device:
+        """Where the objective is evaluated."""
 
-    def objective(self):  # pragma: no cover - abstract
+    @abstractmethod
+    def objective(self):
         """The :class:`~mlemap.core.objective.Objective` over the free coordinates."""
-        raise NotImplementedError
 
-    def initial(self) -> torch.Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def subsample(self, size: int, seed: int = 0) -> "Problem":  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def subsample(self, size: int, seed: int = 0) -> "Problem":
+        """The same problem on an order-free subsample of ``size`` rows (a warm start)."""

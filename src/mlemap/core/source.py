@@ -21,6 +21,7 @@ the number of threads), so the same data in the same order always give the same 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from functools import reduce
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
@@ -51,18 +52,20 @@ def _take(value, index):
     return np.ascontiguousarray(value[index])
 
 
-class DataSource:
+class DataSource(ABC):
     """Base class: rows of named columns, yielded in chunks (see the module docstring)."""
 
     #: column names every chunk carries
     columns: tuple[str, ...] = ()
 
     @property
-    def n_rows(self) -> int:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def n_rows(self) -> int:
+        """The number of rows."""
 
-    def chunks(self) -> Iterator[Chunk]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def chunks(self) -> Iterator[Chunk]:
+        """The rows, a chunk (a dict of columns) at a time."""
 
     def map_reduce(self, fn: Callable[[Chunk], T]) -> T:
         """``fn(chunk)`` for every chunk, added with ``+`` in chunk order."""
