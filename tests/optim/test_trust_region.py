@@ -9,7 +9,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_solvers import double_well, quadratic, rosenbrock, t, with_derivatives
+from test_solvers import DT, double_well, quadratic, rosenbrock, t, with_derivatives
 
 from mlemap.glm.gram import torch_single_thread
 from mlemap.optim import ConvergenceReport, trust_region_newton
@@ -228,3 +228,48 @@ def test_callback_stops_the_iteration():
     res = trust_region_newton(fgh, f, t([-1.2, 1.0]), fg=fg, callback=lambda x, fx: fx < 1.0)
     assert not res.converged and res.report.stop_reason == "callback"
     assert res.fun < 1.0
+
+
+# ---------------------------------------------------------------------- the lazy Hessian
+def test_secant_update_maps_the_step_to_the_gradient_change_and_stays_positive_definite():
+    from mlemap.optim.trust_region import _secant_update
+
+    rng = np.random.default_rng(7)
+    A = rng.normal(size=(6, 6))
+    H = torch.from_numpy(A @ A.T + np.eye(6))
+    s = torch.from_numpy(rng.normal(size=6))
+    y = torch.from_numpy((A @ A.T + 3 * np.eye(6)) @ s.numpy())  # curvature of another positive definite matrix
+    U = _secant_update(H, s, y)
+    np.testing.assert_allclose((U @ s).numpy(), y.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(U.numpy(), U.numpy().T, rtol=0, atol=1e-12)
+    assert np.linalg.eigvalsh(U.numpy())[0] > 0
+    # negative curvature along the step: the kept Hessian is left as it is
+    assert _secant_update(H, s, -y) is H
+
+
+def test_a_lazy_fit_ends_with_one_exact_hessian_and_the_exact_answer():
+    # a logistic log-likelihood on many rows, started near the optimum with a Hessian that is 20%
+    # off (as a subsample's is): trial points cost gradients, the exact Hessian comes once, at the end
+    rng = np.random.default_rng(3)
+    X = torch.from_numpy(rng.normal(size=(4000, 5)))
+    y = (torch.rand(4000, generator=torch.Generator().manual_seed(3), dtype=DT) < torch.sigmoid(X @ t([1.0, -0.5, 0.2, 0.0, 2.0]))).to(DT)
+
+    def nll(b):
+        eta = X @ b
+        return (torch.nn.functional.softplus(eta) - y * eta).sum()
+
+    fgh0, fg0, f0 = with_derivatives(nll)
+    calls = {"fgh": 0}
+
+    def fgh(x):
+        calls["fgh"] += 1
+        return fgh0(x)
+
+    exact = trust_region_newton(fgh0, f0, t([0.0] * 5), fg=fg0)
+    start = exact.x + t([0.05, -0.05, 0.02, 0.03, -0.1])
+    H0 = fgh0(start)[2] * 1.2
+    lazy = trust_region_newton(fgh, f0, start, fg=fg0, hessian="lazy", hessian0=H0)
+    assert lazy.converged and lazy.hess is not None
+    assert calls["fgh"] == 1
+    np.testing.assert_allclose(lazy.x.numpy(), exact.x.numpy(), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(lazy.hess.numpy(), fgh0(lazy.x)[2].numpy(), rtol=1e-14)

@@ -71,7 +71,9 @@ def solve(problem, x0: torch.Tensor | None = None, *, solver: str = "auto", max_
     # rows read in passes are warm-started on their sample whatever their number: a pass costs a read
     if warm_start and newton and (problem.n_obs > SUBSAMPLE_ABOVE or not in_memory):
         sub = problem.subsample(SUBSAMPLE_SIZE)
-        warm = minimize(sub.objective(), x, solver="newton", max_iter=max_iter, **{**options, "ftol": 1e-12})
+        # the sample's optimum only needs to be near the full one: no polishing steps there
+        warm = minimize(sub.objective(), x, solver="newton", max_iter=max_iter,
+                        **{**options, "ftol": 1e-12, "polish": False})
         if warm.converged:
             # a few steps from here: in memory, keep the subsample's Hessian while the steps converge
             # quadratically; a pass over a source brings the exact Hessian with the gradient anyway

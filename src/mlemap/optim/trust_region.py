@@ -141,9 +141,11 @@ def trust_region_newton(
 
     ``hessian="lazy"`` (for objectives whose Hessian costs far more than their gradient, such as a
     regression on many rows): trial points are evaluated with ``fg`` and an accepted point keeps the
-    previous Hessian in its model as long as the Newton decrement falls at least fourfold per step;
-    the exact Hessian is recomputed otherwise, and always before convergence is judged, so the
-    criteria and the returned ``hess`` are exact. ``hessian0`` (with ``"lazy"``) is a Hessian to
+    previous Hessian, updated by BFGS along the step (the secant condition), as long as the Newton
+    decrement falls at least fourfold per step; the exact Hessian is recomputed otherwise, and
+    always before convergence is judged (once the kept Hessian's decrement is below the polishing
+    level, so that one exact Hessian usually ends the iteration), so the criteria and the returned
+    ``hess`` are exact. ``hessian0`` (with ``"lazy"``) is a Hessian to
     start from instead of the exact one at ``x0``, such as that of a warm start on a subsample.
     The final polishing step (exact Hessians) is taken in that mode too: the answer is then the exact
     optimum to rounding, whatever the warm start.
@@ -168,6 +170,12 @@ def trust_region_newton(
     report = None
 
     def done(it: int, message: str, stop: str) -> OptimizeResult:
+        nonlocal fx, g, H, report
+        if not state["h_exact"] and report is not None and report.converged and _finite(fx):
+            # criteria met with a kept Hessian are judged again on the exact one
+            fx, g, H = evaluate(fgh, x)
+            state["h_exact"] = True
+            report = _assess(fx, g, H, ftol, gtol) if _finite(g, H) else None
         rep = report if report is not None else _assess(float("nan"), g, H, ftol, gtol)
         rep.stop_reason = stop
         exact_h = H if state["h_exact"] else None  # a Hessian kept from an earlier point is not returned
@@ -186,7 +194,10 @@ def trust_region_newton(
     last_decrement = np.inf
     while True:
         report = _assess(fx, g, H, ftol, gtol)
-        if not state["h_exact"] and (report.converged or not report.decrement <= 0.25 * last_decrement):
+        # a kept Hessian steps on while the decrement falls fourfold a step, until it is at the level
+        # where no polishing step would follow: then one exact Hessian judges the point
+        settled = report.converged and report.decrement <= POLISH * POLISH * report.decrement_tol
+        if not state["h_exact"] and (settled or not report.decrement <= 0.25 * last_decrement):
             fx, g, H = evaluate(fgh, x)  # the same point: only the Hessian is new
             state["h_exact"] = True
             if not _finite(g, H):
@@ -195,7 +206,7 @@ def trust_region_newton(
         last_decrement = report.decrement
         if callback is not None and callback(x, float(fx)):
             return done(it, "stopped by the callback", "callback")
-        if report.converged:
+        if report.converged and state["h_exact"]:
             if polish and it < max_iter and polished < MAX_POLISH and report.decrement > POLISH * report.decrement_tol:
                 better = _polish(fgh, evaluate, x, fx, g, H, ftol, gtol)
                 if better is not None:
@@ -247,7 +258,7 @@ def trust_region_newton(
             if rho <= ACCEPT:
                 continue
             if lazy and _finite(g_t):
-                f_new, g_new, H_new = f_t, g_t, H
+                f_new, g_new, H_new = f_t, g_t, _secant_update(H, trial - x, g_t - g)
                 break
             f_new, g_new, H_new = evaluate(fgh, trial)
             if not _finite(f_new, g_new, H_new):
@@ -255,9 +266,22 @@ def trust_region_newton(
                 delta = 0.25 * length
                 continue
             break
-        state["h_exact"] = H_new is not H
+        state["h_exact"] = not (lazy and g_t is not None and g_new is g_t)
         x, fx, g, H = trial.detach(), f_new, g_new, H_new
         it += 1
+
+
+def _secant_update(H: torch.Tensor, s: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The BFGS update of a kept Hessian along an accepted step ``s`` with gradient change ``y``:
+    :math:`H + yy^\\top / y^\\top s - Hss^\\top H / s^\\top H s`, which then maps ``s`` to ``y``
+    exactly (the secant condition) and stays positive definite. The update is skipped, and ``H``
+    kept, where the curvature along ``s`` is not clearly positive in both."""
+    Hs = H @ s
+    ys = float(y @ s)
+    sHs = float(s @ Hs)
+    if not (ys > 1e-12 * float(torch.linalg.norm(y)) * float(torch.linalg.norm(s)) and sHs > 0):
+        return H
+    return H + torch.outer(y, y) / ys - torch.outer(Hs, Hs) / sHs
 
 
 def _polish(fgh, evaluate, x, fx, g, H, ftol, gtol):
