@@ -398,7 +398,7 @@ class RegressionProblem(Problem):
         outer product of the scores at ``theta`` (:class:`~mlemap.core.regression_sums.FitSummary`)."""
         from .regression_sums import SummaryMap
 
-        return SummaryMap(self.model, torch.as_tensor(theta), meat)(self.rows_all())
+        return self.source.map_reduce(SummaryMap(self.model, torch.as_tensor(theta), meat))
 
     def initial(self) -> torch.Tensor:
         """Intercept-only maximum likelihood (zeros without an intercept)."""

@@ -28,7 +28,7 @@ import torch
 from ..errors import MethodError
 from .objective import PassObjective
 from .regression import OFFSET, WEIGHT, RegressionProblem
-from .regression_sums import FitSummary, InitialSums, SummaryMap, as_numpy
+from .regression_sums import InitialSums, as_numpy
 from .source import DataSource
 from .sources_sample import RowSample
 
@@ -278,9 +278,6 @@ class SourceRegressionProblem(RegressionProblem):
     def separation_rows(self):
         X, y, w, _ = self.sample_arrays()
         return X, y, w, True
-
-    def fit_summary(self, theta, meat: bool = False) -> FitSummary:
-        return self.source.map_reduce(SummaryMap(self.model, torch.as_tensor(theta), meat))
 
     def no_events(self) -> bool:
         return float(self.found.sums.wy) == 0.0  # counts are >= 0: a zero sum is zero in every row
