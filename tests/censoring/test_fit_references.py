@@ -3,7 +3,8 @@
 * Published results (fitdistrplus and SAS, as quoted in scipy's own test suite,
   ``scipy/stats/tests/test_continuous_fit_censored.py``), to the digits they are published with.
 * The likelihood equations solved in 40-digit mpmath (``mp_reference``), to 1e-6 relative on the
-  parameters (asserted at 1e-7) and 1e-8 on the log-likelihood (asserted at 1e-10).
+  parameters (asserted at 1e-7) and 1e-8 on the log-likelihood (asserted at 1e-10); the roots are
+  stored with their data (``reference_store``) and solved again by a slow test.
 * scipy's ``rv_continuous.fit`` on ``CensoredData``: never a lower log-likelihood than scipy's.
 """
 
@@ -16,7 +17,7 @@ from scipy import stats
 from scipy.stats import CensoredData
 
 import mlemap as mm
-import mp_reference as ref
+import reference_store
 
 
 def _fit(family, data, **kwargs):
@@ -84,85 +85,36 @@ def test_published_censored_fits(family, data, estimates, ses, rtol):
 
 
 # ---------------------------------------------------------------------- 40-digit references
-def _right(rng, n, sampler, censor_scale):
-    t = sampler(rng, n)
-    c = rng.exponential(censor_scale, n)
-    return np.minimum(t, c), np.where(t <= c, np.minimum(t, c), np.inf)
+STORED = reference_store.load()
 
 
-def _bins(t, width):
-    lo = np.floor(t / width) * width
-    return lo, lo + width
+def _censored(case):
+    low, high = case["low"], case["high"]
+    return mm.censored(left=np.where(np.isinf(low), np.nan, low), right=np.where(np.isinf(high), np.nan, high))
 
 
-def _case_right(sampler, scale):
-    def make(rng):
-        low, high = _right(rng, 30, sampler, scale)
-        return low, high
-
-    return make
-
-
-REFERENCE_CASES = {
-    "weibull-right": ("weibull", _case_right(lambda r, n: 3 * r.weibull(1.6, n), 4.0), {}),
-    "lognormal-right": ("lognormal", _case_right(lambda r, n: r.lognormal(0.5, 0.8, n), 3.0), {}),
-    "loglogistic-right": ("loglogistic", _case_right(lambda r, n: np.exp(r.logistic(0.3, 0.4, n)), 3.0), {}),
-    "gamma-right": ("gamma", _case_right(lambda r, n: r.gamma(2.5, 1.2, n), 5.0), {}),
-    "normal-interval": ("normal", lambda r: _bins(r.normal(1.0, 2.0, 30), 1.0), {}),
-    "gamma-interval": ("gamma", lambda r: _bins(r.gamma(3.0, 1.0, 8), 0.5), {}),
-    # a sample whose t fit has finite df (small interval-censored samples often favour the normal limit)
-    "studentt-interval": ("studentt", lambda r: _bins(np.random.default_rng(103).standard_t(1.5, 10) * 2 + 1, 0.5), {}),
-    "beta-interval": ("beta", lambda r: _bins(r.beta(2.0, 5.0, 8), 0.05), {}),
-    "weibull-left": ("weibull", lambda r: (lambda t: (np.where(t < 1.5, -np.inf, t), np.maximum(t, 1.5)))(2 * r.weibull(1.3, 30)), {}),
-    "logistic-mixed": ("logistic", lambda r: (lambda t: (np.where(t < -1, -np.inf, t), np.where(t > 4, np.inf, np.maximum(t, -1))))(
-        r.logistic(1.0, 1.5, 30)), {}),
-    "normal-truncated": ("normal", lambda r: (lambda t: (t, t))(_above(r.normal(1.0, 2.0, 200), 0.0)[:30]),
-                         {"truncation": (0.0, None)}),
-    "weibull-truncated-right": ("weibull", lambda r: (lambda t: (t, np.where(t > 4, np.inf, t)))(
-        _above(2 * r.weibull(1.5, 200), 0.5)[:30]), {"truncation": (0.5, None)}),
-    "normal-both-truncated-interval": ("normal", lambda r: _bins(_between(r.normal(0.0, 2.0, 300), -1.0, 3.0)[:30], 0.5),
-                                       {"truncation": (-1.0, 3.0)}),
-    "poisson-at-least": ("poisson", lambda r: (lambda k: (np.minimum(k, 6.0), np.where(k >= 6, np.inf, k)))(
-        r.poisson(4.0, 30).astype(float)), {}),
-    "poisson-zero-truncated": ("poisson", lambda r: (lambda k: (k, k))(_above(r.poisson(1.2, 200).astype(float), 0.0)[:30]),
-                               {"truncation": (0, None)}),
-    "negative-binomial-at-least": ("negative_binomial", lambda r: (lambda k: (np.minimum(k, 8.0), np.where(k >= 8, np.inf, k)))(
-        r.negative_binomial(3.0, 0.4, 20).astype(float)), {}),
-    "geometric-interval": ("geometric", lambda r: (lambda k: (2 * np.floor(k / 2), 2 * np.floor(k / 2) + 1))(
-        (r.geometric(0.3, 30) - 1).astype(float)), {}),
-}
-
-
-def _above(x, lo):
-    return x[x > lo]
-
-
-def _between(x, lo, hi):
-    return x[(x > lo) & (x <= hi)]
-
-
-#: the 40-digit incomplete beta makes these references take over ten seconds each
-SLOW_REFERENCES = {"studentt-interval", "beta-interval"}
-
-
-@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.slow) if c in SLOW_REFERENCES else c
-                                  for c in sorted(REFERENCE_CASES)])
-def test_fit_solves_the_likelihood_equations_to_the_40_digit_reference(case):
-    family, make, options = REFERENCE_CASES[case]
-    rng = np.random.default_rng(sorted(REFERENCE_CASES).index(case) + 11)
-    low, high = make(rng)
-    low, high = np.asarray(low, float), np.asarray(high, float)
-    data = mm.censored(left=np.where(np.isinf(low), np.nan, low), right=np.where(np.isinf(high), np.nan, high))
-    r = _fit(family, data, **options)
+@pytest.mark.parametrize("name", sorted(STORED))
+def test_fit_solves_the_likelihood_equations_to_the_40_digit_reference(name):
+    case = STORED[name]
+    r = _fit(case["family"], _censored(case), **case["options"])
     assert r.converged
-    truncation = tuple(-math.inf if v is None else float(v) for v in options.get("truncation", (None, None)))
-    truncation = (truncation[0], math.inf if options.get("truncation", (None, None))[1] is None else truncation[1])
-    start = {k: v * 1.02 for k, v in r.params.items()}
-    want, want_ll, want_se = ref.mp_mle(family, low, high, start, discrete=r.family.discrete, truncation=truncation)
-    for name, value in want.items():
-        assert r.params[name] == pytest.approx(value, rel=1e-7), name
-        assert r.se[name] == pytest.approx(want_se[name], rel=1e-6), name
-    assert r.loglik == pytest.approx(want_ll, rel=1e-10)
+    for param, value in case["params"].items():
+        assert r.params[param] == pytest.approx(value, rel=1e-7), param
+        assert r.se[param] == pytest.approx(case["se"][param], rel=1e-6), param
+    assert r.loglik == pytest.approx(case["loglik"], rel=1e-10)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(STORED))
+def test_stored_references_are_the_40_digit_roots_of_their_stored_data(name):
+    case = STORED[name]
+    start = {k: v * 1.02 for k, v in case["params"].items()}
+    params, loglik, se = reference_store.solve_case(case["family"], case["low"], case["high"], case["options"],
+                                                     start, case["discrete"])
+    for param, value in params.items():
+        assert case["params"][param] == pytest.approx(value, rel=1e-13), param
+        assert case["se"][param] == pytest.approx(se[param], rel=1e-13), param
+    assert case["loglik"] == pytest.approx(loglik, rel=1e-14)
 
 
 # ---------------------------------------------------------------------- scipy's own censored fits
