@@ -26,7 +26,7 @@ def _imported(module: str, path: Path, known: set[str]) -> set[str]:
     """The mlemap modules ``module`` imports anywhere in its body (functions included), except under
     ``if TYPE_CHECKING:``; ``from a import b`` counts as an import of ``a.b`` when that is a module."""
     tree = ast.parse(path.read_text())
-    typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+    typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and _is_type_checking(node.test)
                    for n in ast.walk(node)}
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     out = set()
@@ -46,6 +46,12 @@ def _imported(module: str, path: Path, known: set[str]) -> set[str]:
                 out.add(base)
     out.discard(module)
     return out
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    """``TYPE_CHECKING`` or ``typing.TYPE_CHECKING``."""
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:

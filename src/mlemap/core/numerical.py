@@ -154,7 +154,7 @@ def _solve(problem, init: dict[str, torch.Tensor], max_iter: int, solver: str) -
     # data read in passes are warm-started on their sample whatever their size: a pass costs a read
     if solver == "newton" and objective.stats is None and (problem.n_obs > SUBSAMPLE_ABOVE or not problem.in_memory):
         sub = problem.subsample_objective(SUBSAMPLE_SIZE, names, fixed=extremes)
-        warm = minimize(sub, u0, solver="newton", max_iter=max_iter, ftol=1e-12)
+        warm = minimize(sub, u0, solver="newton", max_iter=max_iter, ftol=1e-12, polish=False)
         if warm.converged and bool(torch.isfinite(objective.value(warm.x))):
             u_start = warm.x
     if solver == "newton":
