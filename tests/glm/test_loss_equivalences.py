@@ -2,6 +2,8 @@
 
 * the Bernoulli negative log-likelihood is ``binary_cross_entropy_with_logits``;
 * the categorical negative log-likelihood is ``cross_entropy``;
+* the Poisson log-likelihood is scipy's ``poisson.logpmf`` summed (log-factorials by a table of the
+  distinct counts, or row by row), and its fused value-and-gradient equals the two apart;
 * the Gaussian MLE is ordinary least squares (``numpy.linalg.lstsq`` on a well-conditioned design);
 * the Laplace MLE is least absolute deviations (the LP vertex that statsmodels ``QuantReg`` at q = 0.5
   points to, solved exactly);
@@ -19,7 +21,7 @@ from reference import lad_vertex
 
 import mlemap.models as mm
 from mlemap import priors
-from mlemap.glm.family import BernoulliGLM, CategoricalGLM
+from mlemap.glm.family import BernoulliGLM, CategoricalGLM, PoissonGLM
 from mlemap.glm.gram import torch_single_thread
 
 
@@ -31,6 +33,26 @@ def test_bernoulli_nll_is_binary_cross_entropy_with_logits():
     torch.testing.assert_close(ours, F.binary_cross_entropy_with_logits(eta, y, reduction="none"))
     explicit = -(y * torch.log(torch.sigmoid(eta)) + (1 - y) * torch.log(torch.sigmoid(-eta)))
     torch.testing.assert_close(ours, explicit, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("counts", ["small", "large", "weighted"])
+def test_poisson_log_likelihood_is_scipys_logpmf_summed(counts):
+    from scipy import stats
+
+    rng = np.random.default_rng(712)
+    eta = rng.normal(1.0, 1.5, 2000)
+    y = rng.poisson(np.exp(eta)).astype(float)
+    if counts == "large":
+        y[7] = 1e6  # beyond the table: log-factorials row by row
+    w = rng.random(2000) if counts == "weighted" else None
+    fam = PoissonGLM()
+    ours = float(fam.log_likelihood(torch.from_numpy(y), torch.from_numpy(eta), None if w is None else torch.from_numpy(w)))
+    terms = stats.poisson.logpmf(y, np.exp(eta))
+    want = float(np.sum(terms if w is None else w * terms))
+    assert ours == pytest.approx(want, rel=1e-13)
+    nll, grad = fam.nll_and_grad(torch.from_numpy(y), torch.from_numpy(eta))
+    torch.testing.assert_close(nll, fam.nll(torch.from_numpy(y), torch.from_numpy(eta)), rtol=0, atol=0)
+    torch.testing.assert_close(grad, fam.grad(torch.from_numpy(y), torch.from_numpy(eta)), rtol=0, atol=0)
 
 
 def test_categorical_nll_is_cross_entropy():

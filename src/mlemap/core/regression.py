@@ -92,11 +92,11 @@ class RegressionModel:
     def contribution(self, chunk, theta, order: int) -> Contribution:
         X, y, w = chunk["X"], chunk["y"], chunk.get(WEIGHT)
         eta = self.eta_of(chunk, theta)
-        values = self.family.nll(y, eta)
-        value = values.sum() if w is None else torch.dot(w, values)
         if order == 0:
-            return Contribution(value)
-        r = self.family.grad(y, eta)
+            values = self.family.nll(y, eta)
+            return Contribution(values.sum() if w is None else torch.dot(w, values))
+        values, r = self.family.nll_and_grad(y, eta)
+        value = values.sum() if w is None else torch.dot(w, values)
         if w is not None:
             r = r * (w[:, None] if self.multiclass else w)
         if self.multiclass:

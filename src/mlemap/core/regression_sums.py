@@ -37,15 +37,15 @@ class InitialSums:
 
     @classmethod
     def of(cls, family, n_classes: int | None, y: np.ndarray, w: np.ndarray | None, offset: np.ndarray | None):
-        w = np.ones(y.shape[0]) if w is None else w
-        W = float(w.sum())
+        W = float(y.shape[0]) if w is None else float(w.sum())
         if family.multiclass:
-            counts = np.bincount(y.astype(np.int64), weights=w, minlength=n_classes)
+            counts = np.bincount(y.astype(np.int64), weights=w, minlength=n_classes).astype(np.float64)
             return cls(W, classes=counts, has_offset=offset is not None)
-        out = cls(W, float((w * y).sum()), has_offset=offset is not None)
+        total = (lambda v: float(v.sum())) if w is None else (lambda v: float(np.dot(w, v)))  # noqa: E731
+        out = cls(W, total(y), has_offset=offset is not None)
         if offset is not None and offset.ndim == 1:
-            out.wo = float((w * offset).sum())
-            out.w_exp_o = float((w * np.exp(offset)).sum())
+            out.wo = total(offset)
+            out.w_exp_o = total(np.exp(offset))
         return out
 
     def __add__(self, other: "InitialSums") -> "InitialSums":

@@ -56,6 +56,10 @@ class GLMFamily:
         """:math:`\\partial^2\\,\\text{nll}/\\partial\\eta^2` per observation (the IRLS weights)."""
         raise NotImplementedError  # pragma: no cover
 
+    def nll_and_grad(self, y: torch.Tensor, eta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(nll, grad)`` together (families override it where the two share work)."""
+        return self.nll(y, eta), self.grad(y, eta)
+
     def mean(self, eta: torch.Tensor) -> torch.Tensor:
         """:math:`E[y \\mid \\eta]` (class probabilities for the categorical family)."""
         raise NotImplementedError  # pragma: no cover
@@ -67,6 +71,22 @@ class GLMFamily:
 
 def _weighted(values: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
     return values.sum() if w is None else (w * values).sum()
+
+
+#: counts up to this value have their log-factorials looked up in a table
+_FACTORIAL_TABLE = 1 << 16
+
+
+def _log_factorial_sum(y: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
+    """:math:`\\sum_i w_i \\log y_i!` for whole-number counts: by the table of each distinct count's
+    total weight (one ``lgamma`` per distinct count) when the counts are small, else row by row."""
+    if y.numel() == 0 or not (float(y.max()) <= _FACTORIAL_TABLE and float(y.min()) >= 0 and bool((y == torch.floor(y)).all())):
+        return _weighted(torch.lgamma(y + 1), w)
+    counts = torch.bincount(y.to(torch.int64), weights=w)
+    if counts.dtype != y.dtype:
+        counts = counts.to(y.dtype)
+    table = torch.lgamma(torch.arange(counts.numel(), dtype=y.dtype, device=y.device) + 1)
+    return torch.dot(counts, table)
 
 
 class GaussianGLM(GLMFamily):
@@ -152,11 +172,15 @@ class PoissonGLM(GLMFamily):
     def hess(self, y, eta):
         return torch.exp(eta)
 
+    def nll_and_grad(self, y, eta):
+        mu = torch.exp(eta)
+        return mu - y * eta, mu - y
+
     def mean(self, eta):
         return torch.exp(eta)
 
     def log_likelihood(self, y, eta, w=None, dispersion=None):
-        return -_weighted(self.nll(y, eta) + torch.lgamma(y + 1), w)
+        return -_weighted(self.nll(y, eta), w) - _log_factorial_sum(y, w)
 
 
 class CategoricalGLM(GLMFamily):
