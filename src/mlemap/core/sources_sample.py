@@ -85,20 +85,11 @@ class RowSample:
         if rows.ndim == 1:
             rows = rows[:, None]
         h = row_hashes(rows)
-        if h.size > size:
-            limit = _kth_distinct(h, size)
-            if limit is not None:
-                keep = h <= limit
-                h, rows = h[keep], rows[keep]
-        return cls._collapse(size, h, rows, np.ones(h.size))
-
-    @staticmethod
-    def _collapse(size: int, h: np.ndarray, rows: np.ndarray, counts: np.ndarray) -> "RowSample":
-        """Identical rows merged (their counts added), sorted by hash and then by value."""
-        if h.size == 0:
-            return RowSample(size, h, rows, counts)
-        order = np.argsort(h, kind="stable")
-        return RowSample._merge_ties(size, h[order], rows[order], counts[order])
+        limit = _kth_distinct(h, size) if h.size > size else None
+        index = np.arange(h.size) if limit is None else np.flatnonzero(h <= limit)
+        # any sort will do: equal hashes are ordered by value below
+        index = index[np.argsort(h[index])]
+        return cls._merge_ties(size, h[index], np.take(rows, index, axis=0), np.ones(index.size))
 
     @staticmethod
     def _merge_ties(size: int, h: np.ndarray, rows: np.ndarray, counts: np.ndarray) -> "RowSample":
@@ -135,10 +126,7 @@ class RowSample:
         if limits:
             kept = int(np.searchsorted(h, min(limits), side="right"))
             h, order = h[:kept], order[:kept]
-        first = order < self.hashes.size
-        rows = np.empty((order.size,) + self.values.shape[1:], dtype=np.float64)
-        rows[first] = self.values[order[first]]
-        rows[~first] = other.values[order[~first] - self.hashes.size]
+        rows = np.take(np.concatenate([self.values, other.values]), order, axis=0)
         counts = np.concatenate([self.counts, other.counts])[order]
         return RowSample._merge_ties(self.size, h, rows, counts)
 
