@@ -166,12 +166,11 @@ class DaskSource(DataSource):
 
     def chunks(self) -> Iterator[Chunk]:
         """Partition after partition, brought to the driver (a reduction should use :meth:`map_reduce`)."""
-        if self.client is not None:
-            for future in self._futures(_Identity(), piecewise=False):
-                yield future.result()
-            return
         for task in self._tasks(_Identity(), piecewise=False):
-            yield task.compute()
+            if self.client is None:
+                yield task.compute()
+            else:  # one partition at a time (on persisted partitions as on any others)
+                yield self.client.compute(task).result()
 
 
 class _Identity:
