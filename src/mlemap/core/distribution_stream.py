@@ -103,6 +103,7 @@ class SurveyMap:
     weight: str | None
     fixed: Mapping[str, Any] = field(default_factory=dict)
     sample_rows: int = SAMPLE_ROWS
+    whole_chunks = True  # the row sample of a whole chunk costs less than merging those of its pieces
 
     def __call__(self, chunk) -> DistributionSurvey:
         x = chunk[self.column]

@@ -67,6 +67,7 @@ class SurveyMap:
     intercept: bool
     check: Any = None
     sample_rows: int = SAMPLE_ROWS
+    whole_chunks = True  # the row sample of a whole chunk costs less than merging those of its pieces
 
     def __call__(self, chunk) -> RegressionSurvey:
         from ..glm.gram import weighted_gram

@@ -22,6 +22,7 @@ the number of threads), so the same data in the same order always give the same 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from functools import reduce
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
@@ -205,7 +206,22 @@ class MappedSource(DataSource):
             yield self.fn(c)
 
     def map_reduce(self, fn: Callable[[Chunk], T]) -> T:
-        return self.base.map_reduce(lambda c: fn(self.fn(c)))
+        return self.base.map_reduce(Then(self.fn, fn))
+
+
+@dataclass
+class Then:
+    """``then(first(chunk))``, as ``then`` asks to see chunks (whole or in pieces); picklable when both are."""
+
+    first: Callable[[Chunk], Chunk]
+    then: Callable[[Chunk], Any]
+
+    @property
+    def whole_chunks(self) -> bool:
+        return bool(getattr(self.then, "whole_chunks", False))
+
+    def __call__(self, chunk: Chunk):
+        return self.then(self.first(chunk))
 
 
 def _cpu_threads() -> int:

@@ -11,9 +11,11 @@ a pass gives the same bits whichever worker finished first):
 Dask is the distributed engine: the tasks go to whatever ``distributed.Client`` is active (a
 ``LocalCluster``, or a real cluster's scheduler), or to Dask's local scheduler when there is none.
 With a client the collection is persisted once (``persist=True``), so later passes read the
-partitions from the workers' memory; a worker lost during a pass only makes Dask recompute the
-partitions it held, and the sum is unchanged. Inside worker processes torch is set to one thread
-(the workers are the parallelism). Only ``f``'s results travel to the driver: contributions
+partitions from the workers' memory, and a pass is one task submitted per partition on the futures
+of the persisted partitions (no graph to build or optimise); a worker lost during a pass only makes
+Dask recompute the partitions it held, and the sum is unchanged. Inside worker processes torch is
+set to one thread (the workers are the parallelism) and the allocator keeps NumPy's temporaries on
+the heap while a task runs (:mod:`~mlemap.core.worker_allocator`). Only ``f``'s results travel to the driver: contributions
 (a value, a gradient, a Hessian) or sufficient statistics, never rows.
 
 Chunks hold float64 tensors (or ``dtype``) on ``device``, ``X`` a NumPy design matrix and label
@@ -37,6 +39,7 @@ from ..data.progress import check_progress, pass_progress
 from ..errors import DataError
 from .source import Chunk, DataSource
 from .sources_pieces import PieceWise
+from .worker_allocator import roomy_allocator
 
 _FRAME = "__frame__"
 
@@ -69,6 +72,7 @@ class DaskSource(DataSource):
         self.client = active_client(client)
         parts, rows, kinds, frame, held = _partitions(data, columns, self.client, persist)
         self._parts, self._rows = parts, rows
+        self._on_futures = self.client is not None and persist
         self._held = held  # the persisted collections: their partitions stay on the workers while held
         self.kinds = kinds
         self.columns = tuple(kinds)
@@ -101,7 +105,8 @@ class DaskSource(DataSource):
     def __getstate__(self):
         # a reduction's function may hold the source (an objective does); the copy that travels
         # to the workers is never evaluated there, so it carries no client and no collection
-        return {"columns": self.columns, "kinds": self.kinds, "_parts": None, "_held": None, "client": None}
+        return {"columns": self.columns, "kinds": self.kinds, "_parts": None, "_held": None, "client": None,
+                "_on_futures": False}
 
     def raw(self, *, missing: str = "error", columns: Sequence[str] | None = None) -> "DaskSource":
         """The same partitions, chunks holding the columns as they are (NumPy arrays; text as objects);
@@ -128,23 +133,31 @@ class DaskSource(DataSource):
         task = dask.delayed(evaluate_partition, pure=False)
         return [task(fn_node, conv, i, part) for i, part in enumerate(self._parts)]
 
+    def _futures(self, fn, piecewise: bool = True) -> list:
+        """One future per partition of ``fn`` of its chunk, computed on the cluster. Persisted
+        partitions are futures already: each task is submitted on them (no graph to build)."""
+        if not self._on_futures:
+            return self.client.compute(self._tasks(fn, piecewise))
+        fn = PieceWise(fn) if piecewise else fn
+        return [self.client.submit(evaluate_partition, fn, self.convert, i, part, pure=False)
+                for i, part in enumerate(self._parts)]
+
     def map_reduce(self, fn):
         """``fn`` on every partition where it lives, the results added on the driver in a fixed tree."""
         if self._parts is None:
             raise RuntimeError("a DaskSource is reduced on the driver, not inside a task")
         self.passes += 1
-        tasks = self._tasks(fn)
         label = f"{self.n_partitions} Dask partitions · pass {self.passes}"
         with pass_progress(self.progress, label, self.n_rows) as advance:
             if self.client is None:
                 import dask
 
-                results = list(dask.compute(*tasks))
+                results = list(dask.compute(*self._tasks(fn)))
                 advance(self.n_rows)
             else:
                 from distributed import as_completed
 
-                futures = self.client.compute(tasks)
+                futures = self._futures(fn)
                 where = {f.key: i for i, f in enumerate(futures)}
                 for done in as_completed(futures):
                     advance(int(self._rows[where[done.key]]))
@@ -154,7 +167,10 @@ class DaskSource(DataSource):
     def chunks(self) -> Iterator[Chunk]:
         """Partition after partition, brought to the driver (a reduction should use :meth:`map_reduce`)."""
         for task in self._tasks(_Identity(), piecewise=False):
-            yield task.compute() if self.client is None else self.client.compute(task).result()
+            if self.client is None:
+                yield task.compute()
+            else:  # one partition at a time (on persisted partitions as on any others)
+                yield self.client.compute(task).result()
 
 
 class _Identity:
@@ -173,12 +189,14 @@ def tree_sum(parts: list):
 
 def evaluate_partition(fn, convert: "Converter", index: int, blocks: dict):
     """The task run on a worker: one partition's chunk, then ``fn`` of it."""
-    if os.getpid() != convert.driver:  # a worker process: the workers are the parallelism
-        import torch
+    if os.getpid() == convert.driver:
+        return fn(convert(index, blocks))
+    import torch
 
-        if torch.get_num_threads() != 1:
-            torch.set_num_threads(1)
-    return fn(convert(index, blocks))
+    if torch.get_num_threads() != 1:  # a worker process: the workers are the parallelism
+        torch.set_num_threads(1)
+    with roomy_allocator():
+        return fn(convert(index, blocks))
 
 
 @dataclass
@@ -232,7 +250,8 @@ class Converter:
 
 # ---------------------------------------------------------------------- collections -> partitions
 def _partitions(data, columns, client, persist: bool):
-    """``(partitions as dicts of delayed blocks, rows per partition, kinds, is a frame, the collections)``."""
+    """``(partitions as dicts of blocks, rows per partition, kinds, is a frame, the collections)``; the blocks
+    are futures when persisted on a client, delayed objects otherwise."""
     import dask.array as da
     import dask.dataframe as dd
 
@@ -244,11 +263,13 @@ def _partitions(data, columns, client, persist: bool):
         # collection, which can refer to keys it has fused away)
         blocks = frame.to_delayed()
         if persist and client is not None:
-            blocks = client.persist(blocks)
-        import dask
+            blocks = _as_futures(client.persist(blocks), blocks)
+            rows = client.gather([client.submit(len, b, pure=False) for b in blocks])
+        else:
+            import dask
 
-        sizes = [dask.delayed(len)(b) for b in blocks]
-        rows = client.gather(client.compute(sizes)) if client is not None else dask.compute(*sizes)
+            sizes = [dask.delayed(len)(b) for b in blocks]
+            rows = client.gather(client.compute(sizes)) if client is not None else dask.compute(*sizes)
         parts = [{_FRAME: p} for p in blocks]
         return parts, np.asarray(rows, dtype=np.int64), kinds, True, blocks
     if not isinstance(data, Mapping) or not data:
@@ -275,10 +296,20 @@ def _partitions(data, columns, client, persist: bool):
     aligned = {k: v.rechunk({0: row_chunks, **({1: -1} if v.ndim == 2 else {})}) for k, v in arrays.items()}
     if persist and client is not None:
         aligned = dict(zip(aligned, client.persist(list(aligned.values())), strict=True))
-    blocks = {k: v.to_delayed().reshape(-1) for k, v in aligned.items()}
+        blocks = {k: _as_futures(v, v.to_delayed().reshape(-1)) for k, v in aligned.items()}
+    else:
+        blocks = {k: v.to_delayed().reshape(-1) for k, v in aligned.items()}
     parts = [{k: blocks[k][i] for k in aligned} for i in range(len(row_chunks))]
     kinds = {k: _kind(v.dtype, k) for k, v in aligned.items()}
     return parts, np.asarray(row_chunks, dtype=np.int64), kinds, False, aligned
+
+
+def _as_futures(persisted, blocks) -> list:
+    """The futures of a persisted collection, in the order of its ``blocks`` (delayed, by key)."""
+    from distributed import futures_of
+
+    by_key = {f.key: f for f in futures_of(persisted)}
+    return [by_key[b.key] for b in blocks]
 
 
 def _kind(dtype, name) -> str:

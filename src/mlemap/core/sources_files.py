@@ -5,7 +5,8 @@
 every file, of a readable type, of the same kind everywhere), and returns a :class:`FileSource`: a
 :class:`~mlemap.core.source.DataSource` whose chunks are read from the files, in order, each pass
 anew. Nothing is kept between passes, so memory depends on the chunk size (``chunk_rows``), never
-on the size of the files; a reduction's function sees each chunk in cache-sized pieces
+on the size of the files; the next chunk is read on a thread while the current one is reduced
+(:mod:`~mlemap.data.prefetch`), and a reduction's function sees each chunk in cache-sized pieces
 (:mod:`~mlemap.core.sources_pieces`):
 
 .. math:: \\text{map\\_reduce}(f) = \\sum_{\\text{files}} \\sum_{\\text{chunks } c} f(c)
@@ -30,6 +31,7 @@ from ..data.arrow_columns import (
     rebatch,
     to_numpy,
 )
+from ..data.prefetch import prefetched
 from ..data.progress import check_progress, pass_progress
 from ..errors import DataError, DataFileError
 from .source import Chunk, DataSource
@@ -169,10 +171,14 @@ class FileSource(DataSource):
         total = sum(r.n_rows for r in self.readers) if all(r.n_rows is not None for r in self.readers) else None
         check = not self._verified
         with pass_progress(self.progress, f"{self._what()} · pass {self.passes}", total) as advance:
-            for path, offset, batch in self.batches():
-                yield self._chunk(path, offset, batch, check)
-                advance(batch.num_rows)
+            for chunk, rows in prefetched(self._converted(check)):
+                yield chunk
+                advance(rows)
         self._verified = True
+
+    def _converted(self, check_finite: bool) -> Iterator[tuple[Chunk, int]]:
+        for path, offset, batch in self.batches():
+            yield self._chunk(path, offset, batch, check_finite), batch.num_rows
 
     def _chunk(self, path: str, offset: int, batch, check_finite: bool) -> Chunk:
         from ..data.chunks import as_tensor, first_non_finite

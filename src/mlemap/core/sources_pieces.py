@@ -8,7 +8,9 @@ wraps a reduction's function so that it sees pieces of a chunk and returns their
 .. math:: f_\\text{piecewise}(c) = \\sum_{p \\in \\text{pieces}(c)} f(p)
 
 which is the same sum, taken in a fixed order. Values that are not per row (a scalar
-``total_count``) travel with every piece.
+``total_count``) travel with every piece. A function that is cheaper on the whole chunk than as a
+sum of pieces (a survey, whose order-free row sample would otherwise be merged piece by piece)
+says so with a true ``whole_chunks`` attribute, and sees the chunk as it is.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ class PieceWise:
     rows: int | None = None
 
     def __call__(self, chunk: Chunk):
+        if getattr(self.fn, "whole_chunks", False):
+            return self.fn(chunk)
         total = None
         for piece in pieces(chunk, self.rows or piece_rows(chunk)):
             part = self.fn(piece)

@@ -50,6 +50,14 @@ def _distinct_of_sorted(h: np.ndarray) -> np.ndarray:
     return h if h.size < 2 else h[np.r_[True, h[1:] != h[:-1]]]
 
 
+def _kth_distinct_of_sorted(h: np.ndarray, k: int):
+    """The ``k``-th smallest distinct value of a sorted array (None when there are fewer)."""
+    if h.size < k:
+        return None
+    distinct = _distinct_of_sorted(h)
+    return distinct[k - 1] if distinct.size >= k else None
+
+
 def _kth_distinct(h: np.ndarray, k: int):
     """The ``k``-th smallest distinct value of ``h`` (None when there are fewer)."""
     if h.size > 4 * k:
@@ -77,61 +85,56 @@ class RowSample:
         if rows.ndim == 1:
             rows = rows[:, None]
         h = row_hashes(rows)
-        if h.size > size:
-            limit = _kth_distinct(h, size)
-            if limit is not None:
-                keep = h <= limit
-                h, rows = h[keep], rows[keep]
-        return cls._collapse(size, h, rows, np.ones(h.size))
+        limit = _kth_distinct(h, size) if h.size > size else None
+        index = np.arange(h.size) if limit is None else np.flatnonzero(h <= limit)
+        # any sort will do: equal hashes are ordered by value below
+        index = index[np.argsort(h[index])]
+        return cls._merge_ties(size, h[index], np.take(rows, index, axis=0), np.ones(index.size))
 
     @staticmethod
-    def _collapse(size: int, h: np.ndarray, rows: np.ndarray, counts: np.ndarray) -> "RowSample":
-        """Identical rows merged (their counts added), sorted by hash and then by value."""
-        if h.size == 0:
+    def _merge_ties(size: int, h: np.ndarray, rows: np.ndarray, counts: np.ndarray) -> "RowSample":
+        """Rows sorted by hash: equal hashes ordered by value, identical rows merged (counts added)."""
+        tied = np.r_[False, h[1:] == h[:-1]] if h.size else np.zeros(0, dtype=bool)
+        if not tied.any():
             return RowSample(size, h, rows, counts)
-        order = np.argsort(h, kind="stable")
-        h, rows, counts = h[order], rows[order], counts[order]
-        tied = np.r_[False, h[1:] == h[:-1]]
-        if tied.any() and not np.all(rows[tied] == rows[np.flatnonzero(tied) - 1]):
+        index = np.flatnonzero(tied)
+        if not np.all(rows[index] == rows[index - 1]):
             # distinct rows with one hash (rare): ties broken by value, so the order is the data's own
             order = np.lexsort(tuple(rows[:, j] for j in range(rows.shape[1] - 1, -1, -1)) + (h,))
             h, rows, counts = h[order], rows[order], counts[order]
-        same = np.r_[False, (h[1:] == h[:-1]) & np.all(rows[1:] == rows[:-1], axis=1)]
+            index = np.flatnonzero(np.r_[False, h[1:] == h[:-1]])
+        same = np.zeros(h.size, dtype=bool)
+        same[index] = np.all(rows[index] == rows[index - 1], axis=1)
         if same.any():
             group = np.cumsum(~same) - 1
             counts = np.bincount(group, weights=counts)
-            first = ~same
-            h, rows = h[first], rows[first]
+            h, rows = h[~same], rows[~same]
         return RowSample(size, h, rows, counts)
 
     def __add__(self, other: "RowSample") -> "RowSample":
         if not isinstance(other, RowSample):
             return NotImplemented
+        # the kept set is decided on the hashes (both parts sorted: a stable sort merges two runs),
+        # and the rows are gathered once
         limits = [x for x in (self._limit(), other._limit()) if x is not None]
-        limit = min(limits) if limits else None
         h = np.concatenate([self.hashes, other.hashes])
-        rows = np.concatenate([self.values, other.values])
-        counts = np.concatenate([self.counts, other.counts])
-        if limit is not None:
-            keep = h <= limit
-            h, rows, counts = h[keep], rows[keep], counts[keep]
-        merged = RowSample._collapse(self.size, h, rows, counts)
-        return merged._truncated()
+        order = np.argsort(h, kind="stable")
+        h = h[order]
+        kth = _kth_distinct_of_sorted(h, self.size)
+        if kth is not None:
+            limits.append(kth)
+        if limits:
+            kept = int(np.searchsorted(h, min(limits), side="right"))
+            h, order = h[:kept], order[:kept]
+        rows = np.take(np.concatenate([self.values, other.values]), order, axis=0)
+        counts = np.concatenate([self.counts, other.counts])[order]
+        return RowSample._merge_ties(self.size, h, rows, counts)
 
     def _limit(self):
         """The largest hash this part is complete up to (None: it holds every distinct row of its data)."""
         if self.hashes.size < self.size or _distinct_of_sorted(self.hashes).size < self.size:
             return None
         return self.hashes[-1]
-
-    def _truncated(self) -> "RowSample":
-        if self.hashes.size <= self.size:
-            return self
-        limit = _kth_distinct(self.hashes, self.size)
-        if limit is None:
-            return self
-        keep = self.hashes <= limit
-        return RowSample(self.size, self.hashes[keep], self.values[keep], self.counts[keep])
 
     @property
     def n_distinct(self) -> int:
