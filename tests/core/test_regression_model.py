@@ -90,3 +90,29 @@ def test_torch_and_numpy_kernels_agree(kind):
     assert float(b.value) == pytest.approx(float(a.value), rel=1e-13)
     np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), rtol=1e-11, atol=1e-12)
     np.testing.assert_allclose(b.hess.numpy(), a.hess.numpy(), rtol=1e-11, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind, l2", [("bernoulli", 0.0), ("poisson", 0.0), ("poisson", 2.0)])
+def test_the_summary_at_the_optimum_comes_from_the_solvers_last_pass(kind, l2, monkeypatch):
+    # log-likelihood and largest predictor read from the last exact evaluation equal a fresh pass
+    from mlemap.core.optimize import solve
+    from mlemap.core.regression import RegressionProblem
+    from mlemap.core.regression_sums import SummaryMap
+
+    fam, cols = _data(kind)
+    pb = RegressionProblem(fam, cols["X"], cols["y"].numpy(), weight=cols["weight"].numpy(),
+                           offset=cols["offset"].numpy() if "offset" in cols else None).with_penalty(l2)
+    res = solve(pb)
+    assert res.converged
+    fresh = pb.source.map_reduce(SummaryMap(pb.model, pb.theta(res.x)))
+    passes = []
+    original = type(pb.source).map_reduce
+    monkeypatch.setattr(type(pb.source), "map_reduce", lambda self, fn: passes.append(fn) or original(self, fn))
+    read = pb.fit_summary(pb.theta(res.x))
+    assert passes == []
+    assert read.loglik == pytest.approx(fresh.loglik, rel=1e-13)
+    assert read.largest == fresh.largest
+    # anywhere else, a pass
+    elsewhere = pb.fit_summary(pb.theta(res.x) * 1.01)
+    assert len(passes) == 1
+    assert elsewhere.loglik == pytest.approx(pb.source.map_reduce(SummaryMap(pb.model, pb.theta(res.x) * 1.01)).loglik, rel=1e-13)

@@ -25,11 +25,14 @@ import torch
 
 @dataclass
 class Contribution:
-    """One additive piece of an objective: ``value`` (a 0-d tensor), ``grad`` (p,), ``hess`` (p, p)."""
+    """One additive piece of an objective: ``value`` (a 0-d tensor), ``grad`` (p,), ``hess`` (p, p);
+    a regression's pieces also carry ``largest``, the largest :math:`|\\eta|` over their rows of
+    positive weight (combined by ``max``: a diverging predictor is the sign of separation)."""
 
     value: torch.Tensor
     grad: torch.Tensor | None = None
     hess: torch.Tensor | None = None
+    largest: float | None = None
 
     def __add__(self, other: "Contribution") -> "Contribution":
         if not isinstance(other, Contribution):
@@ -38,6 +41,7 @@ class Contribution:
             self.value + other.value,
             _add(self.grad, other.grad),
             _add(self.hess, other.hess),
+            _max(self.largest, other.largest),
         )
 
     def __radd__(self, other):
@@ -47,7 +51,15 @@ class Contribution:
 
     def to(self, device) -> "Contribution":
         move = lambda t: None if t is None else t.to(device)  # noqa: E731
-        return Contribution(self.value.to(device), move(self.grad), move(self.hess))
+        return Contribution(self.value.to(device), move(self.grad), move(self.hess), self.largest)
+
+
+def _max(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)
 
 
 def _add(a, b):

@@ -52,6 +52,9 @@ class Objective:
         self.source = source
         self.stats = stats
         self.penalty = penalty
+        #: ``(x, the data's contribution)`` of the last evaluation with the Hessian (what a fit's
+        #: summary at its optimum can read instead of passing over the rows again)
+        self.last_exact = None
 
     @property
     def size(self) -> int:
@@ -63,6 +66,8 @@ class Objective:
             total = self.model.contribution_from_statistics(self.stats, x, order)
         else:
             total = self.source.map_reduce(lambda chunk: self.model.contribution(chunk, x, order))
+        if order >= 2:
+            self.last_exact = (x.detach().clone(), total)
         if self.penalty is not None:
             total = total + self.penalty.contribution(x, order)
         return total

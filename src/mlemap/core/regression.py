@@ -102,8 +102,11 @@ class RegressionModel:
         if self.multiclass:
             r = r[:, self.free]
         grad = self._cross(X, r)
-        hess = self._hessian(X, y, eta, w) if order >= 2 else None
-        return Contribution(value, grad, hess)
+        if order < 2:
+            return Contribution(value, grad)
+        positive = eta if w is None else eta[(w > 0).to(eta.device)]
+        largest = float(positive.abs().max()) if positive.numel() else 0.0
+        return Contribution(value, grad, self._hessian(X, y, eta, w), largest)
 
     def _cross(self, X, r: torch.Tensor) -> torch.Tensor:
         """:math:`\\tilde X^\\top r` packed per class (``r`` is ``(m,)`` or ``(m, k)``)."""
@@ -153,10 +156,12 @@ class RegressionModel:
         return self.family.log_likelihood(chunk["y"], self.eta_of(chunk, theta), chunk.get(WEIGHT), dispersion)
 
 
-#: numbers per chunk of an in-memory NumPy design: each chunk's products are BLAS calls, which want
-#: blocks far larger than the elementwise kernels' cache-sized chunks (the per-chunk overhead of a
-#: quarter-megabyte chunk costs as much as the products themselves)
-DESIGN_CHUNK_ELEMENTS = 1 << 21
+#: numbers per chunk of an in-memory NumPy design (8 MB): each chunk's products are BLAS calls, which
+#: want blocks far larger than the elementwise kernels' cache-sized chunks (the per-chunk overhead of
+#: a quarter-megabyte chunk costs as much as the products themselves), yet two threads' chunks fit
+#: a server's last-level cache, so that the second product of a pass (``X'r`` after ``X b``) reads
+#: its chunk from the cache and not from memory
+DESIGN_CHUNK_ELEMENTS = 1 << 20
 
 
 def design_chunk_rows(X: np.ndarray) -> int:
@@ -340,11 +345,19 @@ class RegressionProblem(Problem):
         return t if self.basis is None else self.basis.T @ t
 
     def objective(self) -> Objective:
+        """The objective in the optimisation coordinates (one instance per problem: its last exact
+        evaluation is where :meth:`fit_summary` looks first)."""
+        cached = self.__dict__.get("_objective_instance")
+        if cached is not None:
+            return cached
         penalty = RidgePenalty(self.l2, self.penalised) if self.l2 > 0 else None
         if self.basis is None:
-            return self.theta_objective()
-        return self._objective(Reparametrised(self.model, self.basis),
-                               None if penalty is None else Reparametrised(penalty, self.basis))
+            built = self.theta_objective()
+        else:
+            built = self._objective(Reparametrised(self.model, self.basis),
+                                    None if penalty is None else Reparametrised(penalty, self.basis))
+        self._objective_instance = built
+        return built
 
     def theta_objective(self) -> Objective:
         """The objective in the packed coefficients themselves (no sum-zero reparametrisation)."""
@@ -398,7 +411,32 @@ class RegressionProblem(Problem):
         outer product of the scores at ``theta`` (:class:`~mlemap.core.regression_sums.FitSummary`)."""
         from .regression_sums import SummaryMap
 
-        return self.source.map_reduce(SummaryMap(self.model, torch.as_tensor(theta), meat))
+        theta = torch.as_tensor(theta)
+        known = None if meat else self._summary_from_last_pass(theta)
+        return known if known is not None else self.source.map_reduce(SummaryMap(self.model, theta, meat))
+
+    def _summary_from_last_pass(self, theta: torch.Tensor):
+        """The summary at ``theta`` from the objective's last exact evaluation, when it was there (the
+        optimum a solver ends on): log-likelihood = minus the data's objective value plus the
+        family's data-only constant; None when that pass was elsewhere or the constant is unknown."""
+        from .regression_sums import FitSummary
+
+        objective = self.__dict__.get("_objective_instance")
+        last = None if objective is None or self.basis is not None else objective.last_exact
+        if last is None or last[1].largest is None:
+            return None
+        x, data = last
+        if x.shape != theta.shape or not bool(torch.equal(x, theta.to(dtype=x.dtype, device=x.device))):
+            return None
+        constant = self.log_likelihood_constant()
+        if constant is None:
+            return None
+        return FitSummary(-float(data.value) + constant, float(data.largest))
+
+    def log_likelihood_constant(self) -> float | None:
+        """The part of the log-likelihood that depends on the data alone (None where unknown)."""
+        rows = self.source.as_dict()
+        return self.family.log_likelihood_constant(rows["y"], rows.get(WEIGHT))
 
     def initial(self) -> torch.Tensor:
         """Intercept-only maximum likelihood (zeros without an intercept)."""

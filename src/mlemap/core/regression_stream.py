@@ -234,6 +234,9 @@ class SourceRegressionProblem(RegressionProblem):
     def _objective(self, model, penalty):
         return PassObjective(model, self.source, penalty=penalty)
 
+    def log_likelihood_constant(self) -> float | None:
+        return self.family.log_likelihood_constant(None)  # known without the rows, or found by a pass
+
     def initial(self) -> torch.Tensor:
         return self.coordinates(self.found.sums.initial(self.model))
 

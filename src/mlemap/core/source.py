@@ -149,8 +149,8 @@ class InMemorySource(DataSource):
         and then across groups; large CPU sources evaluate the groups on threads (the NumPy and torch
         kernels release the GIL)."""
         bounds = self._bounds()
-        if len(bounds) < 2 * GROUPS:
-            return reduce(lambda a, b: a + b, (fn(self._chunk(*b)) for b in bounds))
+        if len(bounds) < 2:
+            return fn(self._chunk(*bounds[0]))
         size = -(-len(bounds) // GROUPS)
         groups = [bounds[i:i + size] for i in range(0, len(bounds), size)]
 

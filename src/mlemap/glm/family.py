@@ -68,6 +68,11 @@ class GLMFamily:
         """Full weighted log-likelihood, constants included (so it matches scipy and statsmodels)."""
         raise NotImplementedError  # pragma: no cover
 
+    def log_likelihood_constant(self, y: torch.Tensor | None, w: torch.Tensor | None = None) -> float | None:
+        """:math:`\\ell - (-\\sum_i w_i\\,\\text{nll}_i)` at dispersion 1, the part of the
+        log-likelihood that does not depend on :math:`\\eta` (None where it depends on a dispersion)."""
+        return None
+
 
 def _weighted(values: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
     return values.sum() if w is None else (w * values).sum()
@@ -147,6 +152,9 @@ class BernoulliGLM(GLMFamily):
     def log_likelihood(self, y, eta, w=None, dispersion=None):
         return -_weighted(self.nll(y, eta), w)
 
+    def log_likelihood_constant(self, y, w=None):
+        return 0.0
+
 
 class PoissonGLM(GLMFamily):
     """Counts, log link: :math:`\\mu = e^\\eta` (exposure enters as ``offset = log(exposure)``)."""
@@ -182,6 +190,9 @@ class PoissonGLM(GLMFamily):
     def log_likelihood(self, y, eta, w=None, dispersion=None):
         return -_weighted(self.nll(y, eta), w) - _log_factorial_sum(y, w)
 
+    def log_likelihood_constant(self, y, w=None):
+        return None if y is None else -float(_log_factorial_sum(y, w))
+
 
 class CategoricalGLM(GLMFamily):
     """Class labels ``0..K-1``, softmax link; ``eta`` has shape ``(n, K)``."""
@@ -206,6 +217,9 @@ class CategoricalGLM(GLMFamily):
 
     def log_likelihood(self, y, eta, w=None, dispersion=None):
         return -_weighted(self.nll(y, eta), w)
+
+    def log_likelihood_constant(self, y, w=None):
+        return 0.0
 
 
 class LaplaceGLM(GLMFamily):
