@@ -156,12 +156,10 @@ class RegressionModel:
         return self.family.log_likelihood(chunk["y"], self.eta_of(chunk, theta), chunk.get(WEIGHT), dispersion)
 
 
-#: numbers per chunk of an in-memory NumPy design (8 MB): each chunk's products are BLAS calls, which
-#: want blocks far larger than the elementwise kernels' cache-sized chunks (the per-chunk overhead of
-#: a quarter-megabyte chunk costs as much as the products themselves), yet two threads' chunks fit
-#: a server's last-level cache, so that the second product of a pass (``X'r`` after ``X b``) reads
-#: its chunk from the cache and not from memory
-DESIGN_CHUNK_ELEMENTS = 1 << 20
+#: numbers per chunk of an in-memory NumPy design: each chunk's products are BLAS calls, which want
+#: blocks far larger than the elementwise kernels' cache-sized chunks (the per-chunk overhead of a
+#: quarter-megabyte chunk costs as much as the products themselves)
+DESIGN_CHUNK_ELEMENTS = 1 << 21
 
 
 def design_chunk_rows(X: np.ndarray) -> int:
