@@ -38,3 +38,40 @@ def test_merged_samples_of_any_split_equal_the_brute_force_sample(levels, size):
         np.testing.assert_array_equal(merged.counts, counts)
     if len(h) < size:  # every distinct row kept: the sample stands for all the rows
         assert merged.total == n
+    assert not merged.short
+
+
+@pytest.mark.parametrize("levels", [None, 40])
+def test_a_cutoff_gives_the_same_sample_or_says_it_fell_short(levels):
+    # parts send only their rows below the cutoff: the merged sample is the same, bit for bit, as long
+    # as it holds `size` distinct rows; discrete rows with few distinct values below it fall short
+    from mlemap.core.sources_sample import hash_cutoff
+
+    rng = np.random.default_rng(7 + (levels or 0))
+    n, d, size = 20_000, 2, 300
+    rows = rng.standard_normal((n, d)) if levels is None else rng.integers(0, levels, (n, d)).astype(float)
+    cutoff = hash_cutoff(n, size)
+    assert cutoff is not None
+    h, values, counts = _reference(rows, size)
+    cuts = np.sort(rng.integers(0, n, 9))
+    pieces = np.split(rows[rng.permutation(n)], cuts)
+    merged = sum((RowSample.of(p, size, cutoff) for p in pieces[1:]), RowSample.of(pieces[0], size, cutoff))
+    if levels is None:
+        assert not merged.short
+        sent = sum(RowSample.of(p, size, cutoff).hashes.size for p in pieces)
+        assert sent < 3 * size  # about 1.5 size rows in all, not `size` from each of ten parts
+        np.testing.assert_array_equal(merged.hashes, h)
+        np.testing.assert_array_equal(merged.values, values)
+        np.testing.assert_array_equal(merged.counts, counts)
+    else:
+        assert merged.short and merged.hashes.size < len(h)
+        kept = np.isin(h, merged.hashes)  # what it holds is exact: every row below the cutoff, counted
+        np.testing.assert_array_equal(merged.counts, counts[kept])
+
+
+def test_no_cutoff_when_the_rows_are_unknown_or_few():
+    from mlemap.core.sources_sample import hash_cutoff
+
+    assert hash_cutoff(None, 50_000) is None
+    assert hash_cutoff(150_000, 50_000) is None
+    assert hash_cutoff(10_000_000, 50_000) == np.uint64(2.0**64 * 75_000 / 10_000_000)

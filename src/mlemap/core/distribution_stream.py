@@ -330,7 +330,7 @@ class StreamDistributionProblem(DistributionProblem):
         s = self.found.sample
         values = s.values.copy()
         values[:, 0] = affine.numpy(values[:, 0])
-        sample = RowSample(s.size, s.hashes, values, s.counts)
+        sample = RowSample(s.size, s.hashes, values, s.counts, s.complete_to)
         low, high = affine.tensor(self.found.low), affine.tensor(self.found.high)
         found = DistributionSurvey(self.found.rows, self.found.weight, low, high, sample, None, None, None,
                                    self.found.dtype, self.found.device)

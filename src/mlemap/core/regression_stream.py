@@ -19,6 +19,7 @@ through reductions:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,7 @@ from .objective import PassObjective
 from .regression import OFFSET, WEIGHT, RegressionProblem
 from .regression_sums import InitialSums, as_numpy
 from .source import DataSource
-from .sources_sample import RowSample
+from .sources_sample import RowSample, hash_cutoff
 
 #: rows the sample keeps (the engine's subsample size)
 SAMPLE_ROWS = 50_000
@@ -67,6 +68,8 @@ class SurveyMap:
     intercept: bool
     check: Any = None
     sample_rows: int = SAMPLE_ROWS
+    #: the sample's hash cutoff (:func:`~mlemap.core.sources_sample.hash_cutoff`), None for none
+    cutoff: Any = None
     whole_chunks = True  # the row sample of a whole chunk costs less than merging those of its pieces
 
     def __call__(self, chunk) -> RegressionSurvey:
@@ -80,17 +83,35 @@ class SurveyMap:
         sums = InitialSums.of(self.family, self.n_classes, y, w, offset)
         positive = np.ones(X.shape[0]) if w is None else (w > 0).astype(np.float64)
         gram = weighted_gram(X, positive, self.intercept)
-        parts = [X, y.reshape(-1, 1).astype(np.float64)]
-        if w is not None:
-            parts.append(w.reshape(-1, 1))
-        if offset is not None:
-            parts.append(offset.reshape(X.shape[0], -1))
-        rows = np.hstack(parts)
-        layout = (X.shape[1], w is not None, 0 if offset is None else rows.shape[1] - X.shape[1] - 1 - int(w is not None))
+        rows, layout = sample_rows_of(chunk)
         r = None
         if self.family.name == "gaussian":
             r = triangular_factor(X, y, w, offset, self.intercept)
-        return RegressionSurvey(X.shape[0], sums, gram, RowSample.of(rows, self.sample_rows), layout, r)
+        return RegressionSurvey(X.shape[0], sums, gram, RowSample.of(rows, self.sample_rows, self.cutoff), layout, r)
+
+
+def sample_rows_of(chunk) -> tuple[np.ndarray, tuple[int, bool, int]]:
+    """A chunk's rows as the sample keeps them, ``[X, y, w?, offset?]``, and their layout."""
+    X = np.ascontiguousarray(as_numpy(chunk["X"]), dtype=np.float64)
+    y, w, offset = as_numpy(chunk["y"]), as_numpy(chunk.get(WEIGHT)), as_numpy(chunk.get(OFFSET))
+    parts = [X, y.reshape(-1, 1).astype(np.float64)]
+    if w is not None:
+        parts.append(w.reshape(-1, 1))
+    if offset is not None:
+        parts.append(offset.reshape(X.shape[0], -1))
+    rows = np.hstack(parts)
+    return rows, (X.shape[1], w is not None, 0 if offset is None else rows.shape[1] - X.shape[1] - 1 - int(w is not None))
+
+
+@dataclass
+class SampleMap:
+    """One regression chunk -> its :class:`RowSample` without a cutoff (picklable)."""
+
+    sample_rows: int = SAMPLE_ROWS
+    whole_chunks = True
+
+    def __call__(self, chunk) -> RowSample:
+        return RowSample.of(sample_rows_of(chunk)[0], self.sample_rows)
 
 
 def triangular_factor(X: np.ndarray, y: np.ndarray, w, offset, intercept: bool) -> np.ndarray:
@@ -173,8 +194,13 @@ class SourceRegressionProblem(RegressionProblem):
     @classmethod
     def open(cls, family, source: DataSource, *, check=None, intercept: bool = True, n_classes: int | None = None,
              **options) -> "SourceRegressionProblem":
-        """Survey ``source`` (one pass: see :class:`RegressionSurvey`) and return the problem."""
-        found = source.map_reduce(SurveyMap(family, n_classes, intercept, check))
+        """Survey ``source`` (one pass: see :class:`RegressionSurvey`) and return the problem. Where the
+        number of rows is known, parts send only their rows below a hash cutoff; a sample that then
+        falls short (discrete rows with few distinct values) is taken again without it."""
+        cutoff = hash_cutoff(source.rows_known(), SAMPLE_ROWS)
+        found = source.map_reduce(SurveyMap(family, n_classes, intercept, check, cutoff=cutoff))
+        if found.sample.short:
+            found = dataclasses.replace(found, sample=source.map_reduce(SampleMap()))
         return cls(family, source, found, intercept=intercept, n_classes=n_classes, **options)
 
     # ------------------------------------------------------------------ facts
@@ -219,7 +245,8 @@ class SourceRegressionProblem(RegressionProblem):
         f = self.found
         keep_gram = columns + ([d] if self.model.intercept else [])
         sample_cols = columns + list(range(d, f.sample.values.shape[1]))
-        sample = RowSample(f.sample.size, f.sample.hashes, f.sample.values[:, sample_cols], f.sample.counts)
+        sample = RowSample(f.sample.size, f.sample.hashes, f.sample.values[:, sample_cols], f.sample.counts,
+                           f.sample.complete_to)
         r = None
         if f.r is not None:  # the factor of the kept columns (and the target) from that of them all
             shift = int(self.model.intercept)

@@ -81,6 +81,11 @@ class DataSource(ABC):
     def in_memory(self) -> bool:
         return False
 
+    def rows_known(self) -> int | None:
+        """The number of rows when it is known without reading the rows (None otherwise): it sizes
+        the cutoff of a sample (:func:`~mlemap.core.sources_sample.hash_cutoff`)."""
+        return None
+
 
 class InMemorySource(DataSource):
     """Columns already in memory (tensors or arrays with the same number of rows).
@@ -110,6 +115,9 @@ class InMemorySource(DataSource):
 
     @property
     def n_rows(self) -> int:
+        return self._n
+
+    def rows_known(self) -> int:
         return self._n
 
     @property
@@ -200,6 +208,9 @@ class MappedSource(DataSource):
     @property
     def n_rows(self) -> int:
         return self.base.n_rows
+
+    def rows_known(self) -> int | None:
+        return self.base.rows_known()
 
     def chunks(self) -> Iterator[Chunk]:
         for c in self.base.chunks():

@@ -87,6 +87,9 @@ class DaskSource(DataSource):
     def n_rows(self) -> int:
         return int(sum(self._rows))
 
+    def rows_known(self) -> int:
+        return self.n_rows
+
     @property
     def n_partitions(self) -> int:
         return len(self._parts)

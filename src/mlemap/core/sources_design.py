@@ -286,6 +286,9 @@ class DesignSource(DataSource):
         s = self.survey()
         return s.rows - s.missing
 
+    def rows_known(self) -> int | None:
+        return self.raw.rows_known()  # rows with missing values may be dropped: a bound, which a cutoff allows
+
     @property
     def features(self) -> tuple[str, ...]:
         """Names of the design's columns (the intercept excluded: the model adds it)."""

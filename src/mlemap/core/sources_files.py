@@ -122,6 +122,11 @@ class FileSource(DataSource):
     def n_rows(self) -> int:
         return sum(r.count_rows() for r in self.readers)
 
+    def rows_known(self) -> int | None:
+        """The rows the files' metadata record (Parquet; a CSV's are known only after a pass)."""
+        counts = [r.n_rows for r in self.readers]
+        return None if any(c is None for c in counts) else int(sum(counts))
+
     def __repr__(self) -> str:
         return f"FileSource({self._what()}, columns={list(self.columns)}, chunk_rows={self.chunk_rows})"
 

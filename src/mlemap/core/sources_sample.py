@@ -15,6 +15,14 @@ hash in any part, so every part keeps all of its copies, and the counts are exac
 
 For continuous data (rows all distinct) this is a uniform random sample of ``size`` rows; for
 discrete data with few distinct values it is the whole data, compressed to values and counts.
+
+A part need not send all of its ``size`` smallest rows when the number of rows :math:`N` of the
+whole data is known: with a *cutoff* :math:`t` (:func:`hash_cutoff`, set so that about
+:math:`1.5 k` of the :math:`N` rows hash below it) each part keeps only its rows with
+:math:`h \\le t`. Whenever the merged parts still hold ``size`` distinct rows, the result is the
+same sample, bit for bit (the ``size``-th smallest hash is then below the cutoff); otherwise
+(discrete data with few distinct values below the cutoff) the sample says so
+(:attr:`RowSample.short`) and the caller takes it again without a cutoff.
 """
 
 from __future__ import annotations
@@ -45,6 +53,13 @@ def row_hashes(rows: np.ndarray) -> np.ndarray:
     return h
 
 
+def _min_known(a, b):
+    """The smaller of two limits, either of which may be None (no limit)."""
+    if a is None:
+        return b
+    return a if b is None else min(a, b)
+
+
 def _distinct_of_sorted(h: np.ndarray) -> np.ndarray:
     """The distinct values of a sorted array, in order."""
     return h if h.size < 2 else h[np.r_[True, h[1:] != h[:-1]]]
@@ -69,34 +84,58 @@ def _kth_distinct(h: np.ndarray, k: int):
     return distinct[k - 1] if distinct.size >= k else None
 
 
+def hash_cutoff(total_rows: int | None, size: int, oversample: float = 1.5):
+    """The hash below which about ``oversample * size`` of ``total_rows`` rows fall (a ``np.uint64``),
+    or None (no cutoff) when the number of rows is unknown or not far above ``size``."""
+    if total_rows is None or total_rows <= 4 * size:
+        return None
+    return np.uint64(min(2.0**64 - 2.0**12, 2.0**64 * oversample * size / total_rows))
+
+
 @dataclass
 class RowSample:
-    """Distinct rows (``values``, 2-D float64) with their hashes (sorted) and ``counts`` (see the module docstring)."""
+    """Distinct rows (``values``, 2-D float64) with their hashes (sorted) and ``counts`` (see the module
+    docstring); ``complete_to`` is the largest hash up to which every distinct row of the data is
+    kept (None: every distinct row is)."""
 
     size: int
     hashes: np.ndarray
     values: np.ndarray
     counts: np.ndarray
+    complete_to: np.uint64 | None = None
 
     @classmethod
-    def of(cls, rows: np.ndarray, size: int) -> "RowSample":
-        """The sample of the rows of one chunk (a 2-D float64 array, or 1-D for one column)."""
+    def of(cls, rows: np.ndarray, size: int, cutoff=None) -> "RowSample":
+        """The sample of the rows of one chunk (a 2-D float64 array, or 1-D for one column); with a
+        ``cutoff``, of its rows that hash at most that far."""
         rows = np.asarray(rows, dtype=np.float64)
         if rows.ndim == 1:
             rows = rows[:, None]
         h = row_hashes(rows)
-        limit = _kth_distinct(h, size) if h.size > size else None
-        index = np.arange(h.size) if limit is None else np.flatnonzero(h <= limit)
+        index = None if cutoff is None else np.flatnonzero(h <= cutoff)
+        below = h if index is None else h[index]
+        limit = _kth_distinct(below, size) if below.size > size else None
+        if limit is not None:
+            kept = np.flatnonzero(below <= limit)
+            index = kept if index is None else index[kept]
+        elif index is None:
+            index = np.arange(h.size)
         # any sort will do: equal hashes are ordered by value below
         index = index[np.argsort(h[index])]
-        return cls._merge_ties(size, h[index], np.take(rows, index, axis=0), np.ones(index.size))
+        complete = _min_known(limit, cutoff)
+        return cls._merge_ties(size, h[index], np.take(rows, index, axis=0), np.ones(index.size), complete)
+
+    @property
+    def short(self) -> bool:
+        """Fewer than ``size`` distinct rows although the data may hold more (a cutoff was too low)."""
+        return self.complete_to is not None and self.hashes.size < self.size
 
     @staticmethod
-    def _merge_ties(size: int, h: np.ndarray, rows: np.ndarray, counts: np.ndarray) -> "RowSample":
+    def _merge_ties(size: int, h: np.ndarray, rows: np.ndarray, counts: np.ndarray, complete_to=None) -> "RowSample":
         """Rows sorted by hash: equal hashes ordered by value, identical rows merged (counts added)."""
         tied = np.r_[False, h[1:] == h[:-1]] if h.size else np.zeros(0, dtype=bool)
         if not tied.any():
-            return RowSample(size, h, rows, counts)
+            return RowSample(size, h, rows, counts, complete_to)
         index = np.flatnonzero(tied)
         if not np.all(rows[index] == rows[index - 1]):
             # distinct rows with one hash (rare): ties broken by value, so the order is the data's own
@@ -109,32 +148,27 @@ class RowSample:
             group = np.cumsum(~same) - 1
             counts = np.bincount(group, weights=counts)
             h, rows = h[~same], rows[~same]
-        return RowSample(size, h, rows, counts)
+        return RowSample(size, h, rows, counts, complete_to)
 
     def __add__(self, other: "RowSample") -> "RowSample":
         if not isinstance(other, RowSample):
             return NotImplemented
         # the kept set is decided on the hashes (both parts sorted: a stable sort merges two runs),
         # and the rows are gathered once
-        limits = [x for x in (self._limit(), other._limit()) if x is not None]
+        limits = [x for x in (self.complete_to, other.complete_to) if x is not None]
         h = np.concatenate([self.hashes, other.hashes])
         order = np.argsort(h, kind="stable")
         h = h[order]
         kth = _kth_distinct_of_sorted(h, self.size)
         if kth is not None:
             limits.append(kth)
-        if limits:
-            kept = int(np.searchsorted(h, min(limits), side="right"))
+        limit = min(limits) if limits else None
+        if limit is not None:
+            kept = int(np.searchsorted(h, limit, side="right"))
             h, order = h[:kept], order[:kept]
         rows = np.take(np.concatenate([self.values, other.values]), order, axis=0)
         counts = np.concatenate([self.counts, other.counts])[order]
-        return RowSample._merge_ties(self.size, h, rows, counts)
-
-    def _limit(self):
-        """The largest hash this part is complete up to (None: it holds every distinct row of its data)."""
-        if self.hashes.size < self.size or _distinct_of_sorted(self.hashes).size < self.size:
-            return None
-        return self.hashes[-1]
+        return RowSample._merge_ties(self.size, h, rows, counts, limit)
 
     @property
     def n_distinct(self) -> int:
