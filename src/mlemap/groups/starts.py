@@ -1,0 +1,120 @@
+"""Starting values of every group at once, for families where a few batched passes over the rows land
+next to each group's estimate.
+
+A registered start returns per-group values of the free parameters and a mask of the groups it
+found; the other groups keep the family's own start (:func:`.routes._group_starts`). A start only
+decides how many passes the batched trust-region Newton (:mod:`.newton`) needs: every group is still
+judged by the exact convergence criteria on its full objective, from wherever it starts.
+
+**Weibull** (the single fit's :meth:`~mlemap.families.positive.Weibull.fast_mle`, for all groups at
+once): the scale is profiled out, :math:`\\hat\\lambda(k)^k = \\sum w_i x_i^k / W`, and the concave
+profile log-likelihood is maximised by Newton in :math:`k` from the Gumbel moments of
+:math:`\\log x` (:math:`k_0 = \\pi / (\\sqrt6\\, s_{\\log x})`, the family's own start). With
+:math:`y_i = \\log x_i - c` (:math:`c` the group's largest :math:`\\log x`, so no term overflows) and
+:math:`S_j = \\sum w_i e^{k y_i} y_i^j`,
+
+.. math:: \\ell_p'(k) = W/k - W S_1/S_0 + \\textstyle\\sum w_i y_i, \\qquad
+          \\ell_p''(k) = -W/k^2 - W\\,(S_2/S_0 - (S_1/S_0)^2) < 0,
+
+one pass over the rows of the groups still iterating per step (a group stops when its step is below
+:math:`10^{-14} k` or its profile Newton decrement below :math:`10^{-15} W`, the single fit's rules),
+then :math:`\\log\\hat\\lambda = (\\log(S_0/W) + k c) / k`. At that point both components of the full
+gradient vanish (the scale's by construction, the shape's as the profile's derivative).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+
+from ..families.positive import Weibull
+from .segments import Segments
+
+#: family type -> start(problem, names, groups) -> (values (B,) per name, found (B,) bool) or None
+STARTS: dict[type, Callable] = {}
+
+
+def register_start(family: type):
+    def decorate(fn):
+        STARTS[family] = fn
+        return fn
+
+    return decorate
+
+
+def batched_start(problem, names: list[str], init: dict, groups: torch.Tensor):
+    """The registered start of exactly this family type for the groups ``groups`` (ascending codes), or
+    None: no start registered, starting values given, values fixed per row, or priors (the MAP is not
+    the profile maximum)."""
+    start = STARTS.get(type(problem.family))
+    if start is None or any(n in init for n in names) or problem.priors or problem.fixed:
+        return None
+    return start(problem, names, groups)
+
+
+@register_start(Weibull)
+def weibull_profile(problem, names: list[str], groups: torch.Tensor, max_iter: int = 30):
+    """Profile Newton in the shape of every group (see the module docstring)."""
+    if sorted(names) != ["concentration", "scale"]:
+        return None
+    segments = Segments(problem.index.count[groups])
+    everyone = groups.numel() == problem.n_groups
+    rows = None if everyone else problem.index.rows_of(groups)
+    log_x = problem.features["log_x"]
+    log_x = log_x if rows is None else log_x[rows]
+    w = problem.weights if rows is None or problem.weights is None else problem.weights[rows]
+    W = segments.lengths.to(log_x.dtype) if w is None else segments.sum(w)
+    c = segments.max(log_x)
+    y = log_x - segments.spread(c)
+    Ly = segments.sum(y if w is None else w * y)
+    centred = y - segments.spread(Ly / W)
+    m2 = segments.sum(centred * centred if w is None else w * centred * centred)
+    k = (math.pi / math.sqrt(6)) / torch.sqrt(m2 / W).clamp_min(1e-8)
+
+    found = torch.zeros(groups.numel(), dtype=torch.bool, device=groups.device)
+    live, seg, y_live, w_live = torch.arange(groups.numel(), device=groups.device), segments, y, w
+    for _ in range(max_iter):
+        k_live, W_live = k[live], W[live]
+        s0, s1, s2 = _exp_moments(seg, k_live, y_live, w_live)
+        m1 = s1 / s0
+        grad = W_live / k_live - W_live * m1 + Ly[live]
+        hess = -W_live / (k_live * k_live) - W_live * (s2 / s0 - m1 * m1)
+        step = grad / hess
+        new = k_live - step
+        new = torch.where(new > 0, new, 0.5 * k_live)
+        usable = torch.isfinite(new) & (hess < 0)
+        k[live] = torch.where(usable, new, k_live)
+        done = usable & ((step.abs() <= 1e-14 * k_live) | (grad * grad / -hess <= 1e-15 * W_live.clamp_min(1.0)))
+        found[live[done]] = True
+        stay = usable & ~done
+        if not bool(stay.any()):
+            break
+        if not bool(stay.all()):  # later passes read only the rows of the groups still iterating
+            live = live[stay]
+            seg, positions = seg.select(stay)
+            y_live = y_live[positions]
+            w_live = None if w_live is None else w_live[positions]
+    nan = torch.full_like(k, math.nan)
+    if everyone_found := bool(found.all()):
+        seg, y_found, w_found = segments, y, w
+    else:
+        seg, positions = segments.select(found)
+        y_found, w_found = y[positions], None if w is None else w[positions]
+    s0 = _exp_moments(seg, k[found] if not everyone_found else k, y_found, w_found, order=0)[0]
+    log_scale = nan.clone()
+    log_scale[found] = (torch.log(s0 / W[found]) + k[found] * c[found]) / k[found]
+    found &= torch.isfinite(log_scale)
+    return {"scale": torch.where(found, torch.exp(log_scale), nan), "concentration": torch.where(found, k, nan)}, found
+
+
+def _exp_moments(seg: Segments, k: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None, order: int = 2):
+    """:math:`S_j = \\sum_{i \\in b} w_i e^{k_b y_i} y_i^j` for :math:`j \\le` ``order``, per group."""
+    e = torch.exp(seg.spread(k) * y)
+    if w is not None:
+        e = w * e
+    if order == 0:
+        return (seg.sum(e),)
+    ey = e * y
+    return seg.sum(e), seg.sum(ey), seg.sum(ey * y)
