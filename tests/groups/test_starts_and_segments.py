@@ -1,7 +1,9 @@
 """Segment reductions and the batched starts against their definitions.
 
 * :class:`~mlemap.groups.segments.Segments` sums, maxima, spreads and selections equal a loop over
-  the groups (uneven sizes, size 1 included);
+  the groups (uneven sizes, size 1 included, and equal sizes);
+* the batched objective, summed over pieces of whole groups, is the same for any piece size, and its
+  closed-form kernel agrees with autograd on the family's ``log_prob`` (weights and a fixed value);
 * the batched Weibull start lands on each group's maximum-likelihood estimate, checked against an
   independent Newton-polished minimum of the log-likelihood written in torch (weighted and not);
   groups where the profile Newton cannot converge (one observation) are left to the family's start;
@@ -34,8 +36,8 @@ def uneven_lengths(seed: int) -> torch.Tensor:
     return torch.as_tensor(np.r_[1, rng.integers(1, 40, 30), 1, 2])
 
 
-def test_segment_reductions_equal_a_loop_over_the_groups():
-    lengths = uneven_lengths(0)
+@pytest.mark.parametrize("lengths", [uneven_lengths(0), torch.full((7,), 5)], ids=["uneven", "equal"])
+def test_segment_reductions_equal_a_loop_over_the_groups(lengths):
     seg = Segments(lengths)
     values = torch.as_tensor(np.random.default_rng(1).normal(size=int(lengths.sum())))
     blocks = torch.split(values, lengths.tolist())
@@ -49,12 +51,38 @@ def test_segment_reductions_equal_a_loop_over_the_groups():
     assert torch.equal(values[positions], torch.cat([b for b, k in zip(blocks, keep.tolist()) if k]))
 
 
-def grouped_problem(family_name, x, labels, weights=None):
+def grouped_problem(family_name, x, labels, weights=None, fixed=None):
     family = resolve_family(family_name)
     x = torch.as_tensor(x, dtype=torch.float64)
     index = group_index(labels, x.shape[0])
     w = None if weights is None else torch.as_tensor(weights, dtype=torch.float64)
-    return GroupedProblem(family, x, w, {}, {}, index)
+    return GroupedProblem(family, x, w, fixed or {}, {}, index)
+
+
+@pytest.mark.parametrize("fixed", [{}, {"scale": torch.tensor(2.0, dtype=torch.float64)}], ids=["free", "scale fixed"])
+def test_objective_is_the_same_for_any_piece_size_by_kernel_or_autograd(monkeypatch, fixed):
+    import mlemap.groups.objective as objective
+
+    rng = np.random.default_rng(6)
+    lengths = uneven_lengths(7)
+    x = rng.weibull(1.7, int(lengths.sum())) * 3.0
+    w = rng.uniform(0.5, 2.0, x.size)
+    problem = grouped_problem("weibull", x, np.repeat(np.arange(lengths.numel()), lengths.numpy()), w, fixed)
+    names = [n for n in ("scale", "concentration") if n not in fixed]
+    some = torch.tensor([0, 3, 4, 9, 30, 31])
+    u = torch.as_tensor(rng.normal(0.0, 0.5, (some.numel(), len(names))))
+
+    def evaluate(piece_rows: int, kernels: bool):
+        monkeypatch.setattr(objective, "ROWS_PER_PIECE", piece_rows)
+        monkeypatch.setattr(objective, "KERNEL_ROWS_PER_PIECE", piece_rows)
+        monkeypatch.setattr(objective, "kernel_of", objective.kernel_of if kernels else (lambda family: None))
+        return objective.BatchObjective(problem, names).evaluate(u, some)
+
+    reference = evaluate(1 << 20, kernels=False)
+    for piece_rows in (1, 7, 50, 1 << 20):
+        for kernels in (False, True):
+            for got, want in zip(evaluate(piece_rows, kernels), reference):
+                assert torch.allclose(got, want, rtol=1e-12, atol=1e-12), (piece_rows, kernels)
 
 
 def weibull_minimum(x: np.ndarray, w: np.ndarray) -> np.ndarray:

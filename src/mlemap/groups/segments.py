@@ -3,7 +3,9 @@
 For a batch of groups with ``lengths`` rows each (every group at least one row), the rows of the
 batch are the concatenation of the groups' blocks, so a per-group sum is a segment sum
 (``torch.segment_reduce``: one sequential pass, no scatter into random positions), and a per-group
-value is spread to its rows by ``repeat_interleave``. The sums agree with ``index_add`` to rounding.
+value is spread to its rows by ``repeat_interleave``. Where every group has the same number of rows
+``m`` the rows are a ``(groups, m)`` table: sums over its rows and spreads by broadcasting. The sums
+agree with ``index_add`` to rounding.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ class Segments:
         self.lengths = lengths
         self.offsets = torch.cat([lengths.new_zeros(1), torch.cumsum(lengths, 0)])
         self.n_rows = int(self.offsets[-1])
+        #: the common number of rows of every group, or None
+        self.width = int(lengths[0]) if lengths.numel() and bool((lengths == lengths[0]).all()) else None
 
     @property
     def size(self) -> int:
@@ -25,13 +29,19 @@ class Segments:
 
     def sum(self, values: torch.Tensor) -> torch.Tensor:
         """:math:`\\sum_{i \\in b} v_i` per group (values ``(n_rows,)``)."""
+        if self.width is not None:
+            return values.reshape(self.size, self.width).sum(1)
         return torch.segment_reduce(values, "sum", offsets=self.offsets)
 
     def max(self, values: torch.Tensor) -> torch.Tensor:
+        if self.width is not None:
+            return values.reshape(self.size, self.width).amax(1)
         return torch.segment_reduce(values, "max", offsets=self.offsets)
 
     def spread(self, per_group: torch.Tensor) -> torch.Tensor:
         """Each group's value repeated over its rows."""
+        if self.width is not None:
+            return per_group.unsqueeze(1).expand(self.size, self.width).reshape(self.n_rows)
         return torch.repeat_interleave(per_group, self.lengths, output_size=self.n_rows)
 
     def select(self, keep: torch.Tensor) -> tuple["Segments", torch.Tensor]:

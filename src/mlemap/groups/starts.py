@@ -32,6 +32,9 @@ import torch
 from ..families.positive import Weibull
 from .segments import Segments
 
+#: a profile Newton step below this share of k leaves the next iterate exact to rounding (quadratic convergence)
+STEP_TOL = 1e-7
+
 #: family type -> start(problem, names, groups) -> (values (B,) per name, found (B,) bool) or None
 STARTS: dict[type, Callable] = {}
 
@@ -86,7 +89,7 @@ def weibull_profile(problem, names: list[str], groups: torch.Tensor, max_iter: i
         new = torch.where(new > 0, new, 0.5 * k_live)
         usable = torch.isfinite(new) & (hess < 0)
         k[live] = torch.where(usable, new, k_live)
-        done = usable & ((step.abs() <= 1e-14 * k_live) | (grad * grad / -hess <= 1e-15 * W_live.clamp_min(1.0)))
+        done = usable & ((step.abs() <= STEP_TOL * k_live) | (grad * grad / -hess <= 1e-15 * W_live.clamp_min(1.0)))
         found[live[done]] = True
         stay = usable & ~done
         if not bool(stay.any()):
