@@ -43,6 +43,7 @@ def test_segment_reductions_equal_a_loop_over_the_groups(lengths):
     blocks = torch.split(values, lengths.tolist())
     assert torch.allclose(seg.sum(values), torch.stack([b.sum() for b in blocks]), rtol=1e-14, atol=1e-14)
     assert torch.equal(seg.max(values), torch.stack([b.max() for b in blocks]))
+    assert torch.equal(seg.min(values), torch.stack([b.min() for b in blocks]))
     per_group = torch.arange(seg.size, dtype=torch.float64)
     assert torch.equal(seg.spread(per_group), torch.cat([torch.full((n,), float(i)) for i, n in enumerate(lengths.tolist())]))
     keep = torch.as_tensor(np.random.default_rng(2).random(seg.size) < 0.5)
@@ -146,3 +147,18 @@ def test_grouped_weibull_from_the_batched_start_meets_the_criteria_everywhere():
     ok_codes, report, _ = g.estimates.reports
     assert bool(report.converged.all())
     assert (report.scaled_gradient <= 1e-6).all() and (report.decrement <= report.decrement_tol).all()
+
+
+@pytest.mark.parametrize("family_name, rows, refused", [
+    ("weibull", [[1.5, 1.5, 1.5], [1.5, 2.0, 1.5], [3.0]], {0, 2}),
+    ("vonmises", [[0.5, 0.5 + 2 * np.pi, 0.5 - 2 * np.pi], [0.5, 0.6], [-1.0, -1.0]], {0, 2}),
+])
+def test_groups_whose_rows_are_all_equal_are_refused_with_the_familys_reason(family_name, rows, refused):
+    x = np.concatenate(rows)
+    labels = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
+    problem = grouped_problem(family_name, x, labels)
+    assert set(problem.degenerate) == refused
+    for code, why in problem.degenerate.items():
+        with pytest.raises(mm.DataError) as single:
+            mm.fit(family_name, np.asarray(rows[code]))
+        assert why == str(single.value)

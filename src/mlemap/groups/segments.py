@@ -38,6 +38,11 @@ class Segments:
             return values.reshape(self.size, self.width).amax(1)
         return torch.segment_reduce(values, "max", offsets=self.offsets)
 
+    def min(self, values: torch.Tensor) -> torch.Tensor:
+        if self.width is not None:
+            return values.reshape(self.size, self.width).amin(1)
+        return torch.segment_reduce(values, "min", offsets=self.offsets)
+
     def spread(self, per_group: torch.Tensor) -> torch.Tensor:
         """Each group's value repeated over its rows."""
         if self.width is not None:
