@@ -4,10 +4,11 @@
   the groups (uneven sizes, size 1 included, and equal sizes);
 * the batched objective, summed over pieces of whole groups, is the same for any piece size, and its
   closed-form kernel agrees with autograd on the family's ``log_prob`` (weights and a fixed value);
-* the batched Weibull start lands on each group's maximum-likelihood estimate, checked against an
-  independent Newton-polished minimum of the log-likelihood written in torch (weighted and not);
-  groups where the profile Newton cannot converge (one observation) are left to the family's start;
-* a grouped Weibull fit from that start meets the exact convergence criteria in every group.
+* the batched Weibull and gamma starts land on each group's maximum-likelihood estimate, checked
+  against an independent Newton-polished minimum of the log-likelihood written in torch (weighted
+  and not); groups where they cannot converge (one observation) are left to the family's start;
+* a grouped Weibull fit from that start meets the exact convergence criteria in every group;
+* groups whose rows are all equal (also modulo a full turn) are refused with the single fit's reason.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def test_objective_is_the_same_for_any_piece_size_by_kernel_or_autograd(monkeypa
                 assert torch.allclose(got, want, rtol=1e-12, atol=1e-12), (piece_rows, kernels)
 
 
-def weibull_minimum(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+def weibull_minimum(x: np.ndarray, w: np.ndarray) -> dict[str, float]:
     """(scale, concentration) maximising the weighted Weibull log-likelihood, polished by Newton."""
     lx, wt = torch.as_tensor(np.log(x)), torch.as_tensor(w)
 
@@ -96,33 +97,53 @@ def weibull_minimum(x: np.ndarray, w: np.ndarray) -> np.ndarray:
         return -(wt * (u[1] - u[0] + (k - 1) * t - torch.exp(k * t))).sum()
 
     u = polished_minimum(negative_loglik, np.array([np.log(x.mean()), 0.0]))
-    return np.exp(u)
+    return {"scale": np.exp(u[0]), "concentration": np.exp(u[1])}
 
 
+def gamma_minimum(x: np.ndarray, w: np.ndarray) -> dict[str, float]:
+    """(concentration, rate) maximising the weighted gamma log-likelihood, polished by Newton."""
+    xt, lx, wt = torch.as_tensor(x), torch.as_tensor(np.log(x)), torch.as_tensor(w)
+
+    def negative_loglik(u):  # u = (log concentration, log rate)
+        a, b = torch.exp(u[0]), torch.exp(u[1])
+        return -(wt * (a * u[1] - torch.lgamma(a) + (a - 1) * lx - b * xt)).sum()
+
+    u = polished_minimum(negative_loglik, np.array([0.0, -np.log(x.mean())]))
+    return {"concentration": np.exp(u[0]), "rate": np.exp(u[1])}
+
+
+STARTS = {  # family: (draw of a group's rows, reference estimate)
+    "weibull": (lambda rng, n: rng.weibull(rng.uniform(0.4, 6.0), n) * 10.0 ** rng.uniform(-3, 3), weibull_minimum),
+    "gamma": (lambda rng, n: rng.gamma(rng.uniform(0.3, 60.0), 10.0 ** rng.uniform(-3, 3), n), gamma_minimum),
+}
+
+
+@pytest.mark.parametrize("family_name", sorted(STARTS))
 @pytest.mark.parametrize("weighted", [False, True])
-def test_weibull_start_is_each_groups_maximum_likelihood_estimate(weighted):
+def test_batched_start_is_each_groups_maximum_likelihood_estimate(family_name, weighted):
+    draw, reference = STARTS[family_name]
     rng = np.random.default_rng(3)
     lengths = np.r_[2, rng.integers(3, 60, 12), 1]  # the last group: one observation
-    shapes, scales = rng.uniform(0.4, 6.0, lengths.size), 10.0 ** rng.uniform(-3, 3, lengths.size)
-    x = rng.weibull(np.repeat(shapes, lengths)) * np.repeat(scales, lengths)
+    x = np.concatenate([draw(rng, n) for n in lengths])
     w = rng.integers(1, 5, x.size).astype(float) if weighted else np.ones(x.size)
     labels = np.repeat(np.arange(lengths.size), lengths)
     order = rng.permutation(x.size)  # rows in any order
-    problem = grouped_problem("weibull", x[order], labels[order], w[order] if weighted else None)
+    problem = grouped_problem(family_name, x[order], labels[order], w[order] if weighted else None)
+    names = list(problem.free)
     groups = torch.arange(lengths.size)
-    values, found = batched_start(problem, ["scale", "concentration"], {}, groups)
+    values, found = batched_start(problem, names, {}, groups)
     assert found[:-1].all() and not found[-1]
-    assert torch.isnan(values["scale"][-1]) and torch.isnan(values["concentration"][-1])
+    assert all(torch.isnan(values[n][-1]) for n in names)
     for b in range(lengths.size - 1):
         rows = labels == b
-        scale, k = weibull_minimum(x[rows], w[rows])
-        assert float(values["scale"][b]) == pytest.approx(scale, rel=1e-10)
-        assert float(values["concentration"][b]) == pytest.approx(k, rel=1e-10)
+        want = reference(x[rows], w[rows])
+        for n in names:
+            assert float(values[n][b]) == pytest.approx(want[n], rel=1e-10), (b, n)
     # a subset of the groups reads only their rows
     some = torch.tensor([1, 4, 5])
-    sub, sub_found = batched_start(problem, ["scale", "concentration"], {}, some)
+    sub, sub_found = batched_start(problem, names, {}, some)
     assert sub_found.all()
-    for n in ("scale", "concentration"):
+    for n in names:
         assert torch.allclose(sub[n], values[n][some], rtol=1e-13, atol=0)
 
 

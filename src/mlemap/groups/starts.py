@@ -20,6 +20,11 @@ one pass over the rows of the groups still iterating per step (a group stops whe
 :math:`10^{-14} k` or its profile Newton decrement below :math:`10^{-15} W`, the single fit's rules),
 then :math:`\\log\\hat\\lambda = (\\log(S_0/W) + k c) / k`. At that point both components of the full
 gradient vanish (the scale's by construction, the shape's as the profile's derivative).
+
+**Gamma** (the single fit's :meth:`~mlemap.families.positive.Gamma.fast_mle`, from each group's
+statistics, no pass over the rows): :math:`\\log\\alpha - \\digamma(\\alpha) = G/W` (the log-gap per
+weight) by Newton in :math:`\\log\\alpha` from Minka's start, steps clipped to :math:`\\pm 5`, one more
+step once a step is below :math:`10^{-12}`; then :math:`\\hat\\beta = \\alpha / \\bar x`.
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ from typing import Callable
 
 import torch
 
-from ..families.positive import Weibull
+from ..families.gamma_functions import log_minus_digamma_batch
+from ..families.positive import Gamma, Weibull, minka_start
 from .segments import Segments
+from .statistics import take
 
 #: a profile Newton step below this share of k leaves the next iterate exact to rounding (quadratic convergence)
 STEP_TOL = 1e-7
@@ -121,3 +128,30 @@ def _exp_moments(seg: Segments, k: torch.Tensor, y: torch.Tensor, w: torch.Tenso
         return (seg.sum(e),)
     ey = e * y
     return seg.sum(e), seg.sum(ey), seg.sum(ey * y)
+
+
+@register_start(Gamma)
+def gamma_profile(problem, names: list[str], groups: torch.Tensor, max_iter: int = 100):
+    """Newton on the gamma MLE equation of every group, from its statistics (see the module docstring)."""
+    if sorted(names) != ["concentration", "rate"] or problem.statistics is None:
+        return None
+    stats = take(problem.statistics, groups)
+    mean, residual, gap = stats.log_gaps["x"]
+    mean = mean + residual
+    target = gap / stats.weight
+    usable = torch.isfinite(target) & (target > 0)
+    target = torch.where(usable, target, torch.ones_like(target))
+    a = minka_start(target)
+    settled = torch.zeros_like(usable)
+    found = torch.zeros_like(usable)
+    for _ in range(max_iter):
+        value, slope = log_minus_digamma_batch(a)
+        step = (value - target) / slope
+        a = torch.where(found, a, a * torch.exp(-step.clamp(-5.0, 5.0)))
+        found |= settled  # one more step after reaching rounding level
+        settled = step.abs() <= 1e-12
+        if bool(found.all()):
+            break
+    found &= usable & torch.isfinite(a)
+    nan = torch.full_like(a, math.nan)
+    return {"concentration": torch.where(found, a, nan), "rate": torch.where(found, a / mean, nan)}, found
