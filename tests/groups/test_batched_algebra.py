@@ -202,7 +202,7 @@ def test_closed_form_group_derivatives_equal_autograd(family_name, weighted):
     feats = family.features(x, {})
     params = {n: torch.as_tensor(rng.uniform(0.3, 5.0, seg.size)) for n in family.parameters}
     kernel = kernel_of(family)
-    sums = [seg.sum(w * t) for t in kernel.row_terms(feats, params, seg.spread)]
+    sums = [seg.sum(w * t) for t in kernel.row_terms(feats, params, seg)]
     lp, grad, hess = kernel.combine(sums, params, seg.sum(w))
     leaves = {n: v.clone().requires_grad_(True) for n, v in params.items()}
     codes = torch.repeat_interleave(torch.arange(seg.size), lengths)

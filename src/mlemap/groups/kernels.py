@@ -2,8 +2,8 @@
 for families without sufficient statistics, used instead of autograd where registered (every other
 family, and any family with values fixed per row, uses autograd).
 
-A kernel has two parts. ``row_terms(feats, params, spread)`` returns per-row terms :math:`r_{ij}`
-given each group's natural parameters (``spread`` repeats a per-group value over the group's rows);
+A kernel has two parts. ``row_terms(feats, params, segments)`` returns per-row terms :math:`r_{ij}`
+given each group's natural parameters (``segments``: the groups' blocks of rows, :mod:`.segments`);
 the objective sums them per group with the rows' weights, :math:`R_{bj} = \\sum_{i \\in b} w_i r_{ij}`,
 and ``combine(R, params, W)`` (:math:`W_b = \\sum_{i \\in b} w_i`) returns each group's log-likelihood,
 its gradient and its Hessian by parameter name. The tests check each kernel against autograd on the
@@ -19,7 +19,7 @@ family's own ``log_prob`` summed per group.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Mapping
 
 import torch
 
@@ -47,10 +47,9 @@ def kernel_of(family):
 class WeibullKernel:
     """See the module docstring."""
 
-    def row_terms(self, feats: Mapping[str, torch.Tensor], p: Mapping[str, torch.Tensor],
-                  spread: Callable[[torch.Tensor], torch.Tensor]) -> list[torch.Tensor]:
-        t = feats["log_x"] - spread(torch.log(p["scale"]))
-        e = torch.exp(spread(p["concentration"]) * t)
+    def row_terms(self, feats: Mapping[str, torch.Tensor], p: Mapping[str, torch.Tensor], segments) -> list[torch.Tensor]:
+        t = segments.rowwise(torch.sub, feats["log_x"], torch.log(p["scale"]))
+        e = torch.exp(segments.rowwise(torch.mul, t, p["concentration"]))
         te = t * e
         return [t, e, te, t * te]
 

@@ -203,7 +203,7 @@ class _SummedRows:
         """Add the piece's log-likelihood, gradients and Hessians (at per-group ``values``) into its groups."""
         seg, params = self.piece.segments, {**self.constants, **values}
         with torch.no_grad():
-            terms = self.kernel.row_terms(self.chunk, params, seg.spread)
+            terms = self.kernel.row_terms(self.chunk, params, seg)
             if self.w is None:
                 sums, W = [seg.sum(t) for t in terms], seg.lengths.to(f.dtype)
             else:

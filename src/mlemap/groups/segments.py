@@ -49,6 +49,12 @@ class Segments:
             return per_group.unsqueeze(1).expand(self.size, self.width).reshape(self.n_rows)
         return torch.repeat_interleave(per_group, self.lengths, output_size=self.n_rows)
 
+    def rowwise(self, op, values: torch.Tensor, per_group: torch.Tensor) -> torch.Tensor:
+        """``op(values, spread(per_group))`` (elementwise), broadcast without the spread where groups are equal-sized."""
+        if self.width is not None:
+            return op(values.reshape(self.size, self.width), per_group.unsqueeze(1)).reshape(self.n_rows)
+        return op(values, self.spread(per_group))
+
     def select(self, keep: torch.Tensor) -> tuple["Segments", torch.Tensor]:
         """The segments of the groups where ``keep`` holds, and the positions of their rows."""
         lengths = self.lengths[keep]

@@ -77,13 +77,14 @@ def weibull_profile(problem, names: list[str], groups: torch.Tensor, max_iter: i
     w = problem.weights if rows is None or problem.weights is None else problem.weights[rows]
     W = segments.lengths.to(log_x.dtype) if w is None else segments.sum(w)
     c = segments.max(log_x)
-    y = log_x - segments.spread(c)
+    y = segments.rowwise(torch.sub, log_x, c)
     Ly = segments.sum(y if w is None else w * y)
-    centred = y - segments.spread(Ly / W)
+    centred = segments.rowwise(torch.sub, y, Ly / W)
     m2 = segments.sum(centred * centred if w is None else w * centred * centred)
     k = (math.pi / math.sqrt(6)) / torch.sqrt(m2 / W).clamp_min(1e-8)
 
     found = torch.zeros(groups.numel(), dtype=torch.bool, device=groups.device)
+    running = torch.ones_like(found)
     live, seg, y_live, w_live = torch.arange(groups.numel(), device=groups.device), segments, y, w
     for _ in range(max_iter):
         k_live, W_live = k[live], W[live]
@@ -94,14 +95,15 @@ def weibull_profile(problem, names: list[str], groups: torch.Tensor, max_iter: i
         step = grad / hess
         new = k_live - step
         new = torch.where(new > 0, new, 0.5 * k_live)
-        usable = torch.isfinite(new) & (hess < 0)
-        k[live] = torch.where(usable, new, k_live)
-        done = usable & ((step.abs() <= STEP_TOL * k_live) | (grad * grad / -hess <= 1e-15 * W_live.clamp_min(1.0)))
+        active = running[live] & torch.isfinite(new) & (hess < 0)  # a group that cannot step gives up
+        k[live] = torch.where(active, new, k_live)
+        done = active & ((step.abs() <= STEP_TOL * k_live) | (grad * grad / -hess <= 1e-15 * W_live.clamp_min(1.0)))
         found[live[done]] = True
-        stay = usable & ~done
+        stay = active & ~done
+        running[live] = stay
         if not bool(stay.any()):
             break
-        if not bool(stay.all()):  # later passes read only the rows of the groups still iterating
+        if 2 * int(stay.sum()) < stay.numel():  # later passes read only the rows of the groups still iterating
             live = live[stay]
             seg, positions = seg.select(stay)
             y_live = y_live[positions]
@@ -121,7 +123,7 @@ def weibull_profile(problem, names: list[str], groups: torch.Tensor, max_iter: i
 
 def _exp_moments(seg: Segments, k: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None, order: int = 2):
     """:math:`S_j = \\sum_{i \\in b} w_i e^{k_b y_i} y_i^j` for :math:`j \\le` ``order``, per group."""
-    e = torch.exp(seg.spread(k) * y)
+    e = torch.exp(seg.rowwise(torch.mul, y, k))
     if w is not None:
         e = w * e
     if order == 0:
