@@ -158,7 +158,7 @@ def test_batched_covariance_is_invert_information_per_group():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", mm.MlemapWarning)
             one, why = invert_information(H[b], what="observed information")
-        assert (why is None) == (reasons[b] is None), (b, why, reasons[b])
+        assert (why is None) == (b not in reasons), (b, why, reasons.get(b))
         if why is None:
             assert torch.allclose(cov[b], one, rtol=1e-9, atol=0), b
         else:
@@ -217,3 +217,23 @@ def test_closed_form_group_derivatives_equal_autograd(family_name, weighted):
         for b, h in zip(names, seconds):
             value = hess.get((a, b), hess.get((b, a)))
             assert torch.allclose(value, h, rtol=1e-12, atol=1e-12), (a, b)
+
+
+@pytest.mark.parametrize("p", [1, 2, 3])
+def test_cholesky_solve_batch_solves_where_the_factor_exists(p):
+    from mlemap.groups.subproblem import cholesky_solve_batch
+
+    rng = np.random.default_rng(11)
+    B = 200
+    M = torch.as_tensor(rng.normal(size=(B, p, p)))
+    A = M @ M.transpose(1, 2) + 1e-3 * torch.eye(p, dtype=torch.float64)
+    A[::4] = -A[::4]  # negative definite: no factor
+    A[1::4, -1, -1] = -1e3  # indefinite: no factor
+    b = torch.as_tensor(rng.normal(size=(B, p, 3)))
+    x, ok = cholesky_solve_batch(A, b)
+    expected_ok = torch.linalg.cholesky_ex(A).info == 0
+    assert torch.equal(ok, expected_ok) and bool(ok.any()) and not bool(ok.all())
+    assert torch.allclose(x[ok], torch.linalg.solve(A[ok], b[ok]), rtol=1e-9, atol=1e-9)
+    assert bool((x[~ok] == 0).all())
+    single, single_ok = cholesky_solve_batch(A, b[:, :, 0])
+    assert torch.equal(single_ok, ok) and torch.allclose(single, x[:, :, 0], rtol=1e-14, atol=1e-14)
