@@ -11,7 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from mlemap.families.gamma_functions import log_minus_digamma, log_minus_digamma_batch, log_minus_digamma_slope
+from mlemap.families.gamma_functions import (
+    log_minus_digamma,
+    log_minus_digamma_batch,
+    log_minus_digamma_slope,
+)
 from mlemap.families.positive import minka_start
 
 POINTS = [1e-3, 0.2, 1.0, 3.7, 29.9, 30.1, 250.0, 1e5, 1e12]

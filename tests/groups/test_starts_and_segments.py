@@ -65,7 +65,7 @@ def grouped_problem(family_name, x, labels, weights=None, fixed=None):
 
 @pytest.mark.parametrize("fixed", [{}, {"scale": torch.tensor(2.0, dtype=torch.float64)}], ids=["free", "scale fixed"])
 def test_objective_is_the_same_for_any_piece_size_by_kernel_or_autograd(monkeypatch, fixed):
-    import mlemap.groups.objective as objective
+    from mlemap.groups import objective
 
     rng = np.random.default_rng(6)
     lengths = uneven_lengths(7)
@@ -167,7 +167,7 @@ def test_grouped_weibull_from_the_batched_start_meets_the_criteria_everywhere():
         g = mm.fit("weibull", x, groups=labels)
     ok = g.converged.to_numpy()
     assert ok[:-1].all() and not ok[-1]
-    ok_codes, report, _ = g.estimates.reports
+    _, report, _ = g.estimates.reports
     assert bool(report.converged.all())
     assert (report.scaled_gradient <= 1e-6).all() and (report.decrement <= report.decrement_tol).all()
 

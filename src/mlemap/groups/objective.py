@@ -7,8 +7,10 @@ For a batch of groups with scalar parameters :math:`\\theta_b` (natural values, 
 Each row gets its group's parameters gathered by group code, as leaves of its own; the family's
 per-row log-density is differentiated once for the per-row gradients and once per parameter for the
 Hessian columns (``p + 1`` backward passes in all, each over every row once), and the rows' terms
-are added into their groups by segment sums (:mod:`.segments`: pieces of whole groups). A family with sufficient statistics is evaluated
-from each group's statistics instead (one "row" per group). The prior's terms are added per group.
+are added into their groups by segment sums over pieces of whole groups (:mod:`.segments`). A family
+with a kernel (:mod:`.kernels`) gets its derivatives in closed form from a few sums per group instead,
+and a family with sufficient statistics is evaluated from each group's statistics (one "row" per
+group). The prior's terms are added per group.
 
 The optimiser works in unconstrained coordinates :math:`u` with :math:`\\theta = T(u)` elementwise
 (the family's bijections, as in the single fit); the chain rule gives
@@ -18,6 +20,7 @@ The optimiser works in unconstrained coordinates :math:`u` with :math:`\\theta =
 
 from __future__ import annotations
 
+import itertools
 from typing import Mapping
 
 import torch
@@ -132,15 +135,16 @@ class BatchObjective:
             fixed = {k: (v[r] if k in per_row else v) for k, v in p.fixed.items()}
             held_rows = {k: piece.gather(v) for k, v in held.items()}
             w = None if p.weights is None else p.weights[r]
+            if kernel is not None:
+                B = piece.groups.stop - piece.groups.start
+                constants = {**{k: v.expand(B) for k, v in fixed.items()}, **{k: v[piece.groups] for k, v in held.items()}}
+                yield piece, _SummedRows(kernel, piece, chunk, constants, w)
+                continue
 
             def lp_of(params, chunk=chunk, fixed=fixed, held_rows=held_rows, w=w):
                 lp = self.family.log_prob(chunk, {**fixed, **held_rows, **params})
                 return lp if w is None else w * lp
 
-            if kernel is not None:
-                B = piece.groups.stop - piece.groups.start
-                constants = {**{k: v.expand(B) for k, v in fixed.items()}, **{k: v[piece.groups] for k, v in held.items()}}
-                lp_of = _SummedRows(kernel, piece, chunk, constants, w)
             yield piece, lp_of
 
     def log_prior(self, theta: Mapping[str, torch.Tensor]) -> torch.Tensor:
@@ -189,7 +193,7 @@ def _whole_groups(counts: torch.Tensor, size: int):
     starts = ends - counts
     cuts = torch.nonzero(torch.diff(starts // size, prepend=starts[:1] - 1)).reshape(-1).tolist() + [counts.numel()]
     row_cuts = starts.tolist() + [int(ends[-1])] if counts.numel() else [0]
-    for a, b in zip(cuts[:-1], cuts[1:]):
+    for a, b in itertools.pairwise(cuts):
         yield _Piece(slice(a, b), slice(row_cuts[a], row_cuts[b]), Segments(counts[a:b]))
 
 

@@ -55,7 +55,7 @@ class Segments:
             return op(values.reshape(self.size, self.width), per_group.unsqueeze(1)).reshape(self.n_rows)
         return op(values, self.spread(per_group))
 
-    def select(self, keep: torch.Tensor) -> tuple["Segments", torch.Tensor]:
+    def select(self, keep: torch.Tensor) -> tuple[Segments, torch.Tensor]:
         """The segments of the groups where ``keep`` holds, and the positions of their rows."""
         lengths = self.lengths[keep]
         first = (self.offsets[:-1][keep] - torch.cumsum(lengths, 0) + lengths)

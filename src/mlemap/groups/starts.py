@@ -30,7 +30,7 @@ step once a step is below :math:`10^{-12}`; then :math:`\\hat\\beta = \\alpha / 
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
