@@ -13,6 +13,10 @@ from __future__ import annotations
 import torch
 
 
+#: the reductions over the rows of a (groups, rows) table
+TABLE_REDUCTIONS = {"sum": torch.sum, "max": torch.amax, "min": torch.amin}
+
+
 class Segments:
     """The blocks of rows of a batch of groups (see the module docstring)."""
 
@@ -29,19 +33,18 @@ class Segments:
 
     def sum(self, values: torch.Tensor) -> torch.Tensor:
         """:math:`\\sum_{i \\in b} v_i` per group (values ``(n_rows,)``)."""
-        if self.width is not None:
-            return values.reshape(self.size, self.width).sum(1)
-        return torch.segment_reduce(values, "sum", offsets=self.offsets)
+        return self._reduce(values, "sum")
 
     def max(self, values: torch.Tensor) -> torch.Tensor:
-        if self.width is not None:
-            return values.reshape(self.size, self.width).amax(1)
-        return torch.segment_reduce(values, "max", offsets=self.offsets)
+        return self._reduce(values, "max")
 
     def min(self, values: torch.Tensor) -> torch.Tensor:
+        return self._reduce(values, "min")
+
+    def _reduce(self, values: torch.Tensor, how: str) -> torch.Tensor:
         if self.width is not None:
-            return values.reshape(self.size, self.width).amin(1)
-        return torch.segment_reduce(values, "min", offsets=self.offsets)
+            return TABLE_REDUCTIONS[how](values.reshape(self.size, self.width), 1)
+        return torch.segment_reduce(values, how, offsets=self.offsets)
 
     def spread(self, per_group: torch.Tensor) -> torch.Tensor:
         """Each group's value repeated over its rows."""
