@@ -16,9 +16,12 @@ profile log-likelihood is maximised by Newton in :math:`k` from the Gumbel momen
 .. math:: \\ell_p'(k) = W/k - W S_1/S_0 + \\textstyle\\sum w_i y_i, \\qquad
           \\ell_p''(k) = -W/k^2 - W\\,(S_2/S_0 - (S_1/S_0)^2) < 0,
 
-one pass over the rows of the groups still iterating per step (a group stops when its step is below
-:math:`10^{-14} k` or its profile Newton decrement below :math:`10^{-15} W`, the single fit's rules),
-then :math:`\\log\\hat\\lambda = (\\log(S_0/W) + k c) / k`. At that point both components of the full
+one pass over the rows of the groups still iterating per step. A group stops when its step is below
+:math:`10^{-7} k` (``STEP_TOL``: Newton converges quadratically, so the next iterate is exact to
+about :math:`10^{-14}`) or its profile Newton decrement is below :math:`10^{-15} W` (the single fit's
+rule); it takes that last step, with :math:`S_0` at the new :math:`k` from Taylor's formula
+:math:`S_0 + \\delta S_1 + \\tfrac12\\delta^2 S_2` (remainder :math:`O(\\delta^3)`, below rounding), and
+:math:`\\log\\hat\\lambda = (\\log(S_0/W) + k c) / k`. At that point both components of the full
 gradient vanish (the scale's by construction, the shape's as the profile's derivative).
 
 **Gamma** (the single fit's :meth:`~mlemap.families.positive.Gamma.fast_mle`, from each group's
@@ -85,6 +88,7 @@ def weibull_profile(problem, names: list[str], groups: torch.Tensor, max_iter: i
 
     found = torch.zeros(groups.numel(), dtype=torch.bool, device=groups.device)
     running = torch.ones_like(found)
+    log_scale = torch.full_like(k, math.nan)
     live, seg, y_live, w_live = torch.arange(groups.numel(), device=groups.device), segments, y, w
     for _ in range(max_iter):
         k_live, W_live = k[live], W[live]
@@ -98,7 +102,11 @@ def weibull_profile(problem, names: list[str], groups: torch.Tensor, max_iter: i
         active = running[live] & torch.isfinite(new) & (hess < 0)  # a group that cannot step gives up
         k[live] = torch.where(active, new, k_live)
         done = active & ((step.abs() <= STEP_TOL * k_live) | (grad * grad / -hess <= 1e-15 * W_live.clamp_min(1.0)))
-        found[live[done]] = True
+        # S_0 at the new k by Taylor's formula: the step is below 1e-7 k, so the remainder is below rounding
+        delta, at = -step[done], live[done]
+        s0_new = s0[done] + delta * (s1[done] + 0.5 * delta * s2[done])
+        log_scale[at] = (torch.log(s0_new / W[at]) + k[at] * c[at]) / k[at]
+        found[at] = True
         stay = active & ~done
         running[live] = stay
         if not bool(stay.any()):
@@ -108,26 +116,16 @@ def weibull_profile(problem, names: list[str], groups: torch.Tensor, max_iter: i
             seg, positions = seg.select(stay)
             y_live = y_live[positions]
             w_live = None if w_live is None else w_live[positions]
-    nan = torch.full_like(k, math.nan)
-    if everyone_found := bool(found.all()):
-        seg, y_found, w_found = segments, y, w
-    else:
-        seg, positions = segments.select(found)
-        y_found, w_found = y[positions], None if w is None else w[positions]
-    s0 = _exp_moments(seg, k[found] if not everyone_found else k, y_found, w_found, order=0)[0]
-    log_scale = nan.clone()
-    log_scale[found] = (torch.log(s0 / W[found]) + k[found] * c[found]) / k[found]
     found &= torch.isfinite(log_scale)
+    nan = torch.full_like(k, math.nan)
     return {"scale": torch.where(found, torch.exp(log_scale), nan), "concentration": torch.where(found, k, nan)}, found
 
 
-def _exp_moments(seg: Segments, k: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None, order: int = 2):
-    """:math:`S_j = \\sum_{i \\in b} w_i e^{k_b y_i} y_i^j` for :math:`j \\le` ``order``, per group."""
+def _exp_moments(seg: Segments, k: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None):
+    """:math:`S_j = \\sum_{i \\in b} w_i e^{k_b y_i} y_i^j` for :math:`j \\le 2`, per group."""
     e = torch.exp(seg.rowwise(torch.mul, y, k))
     if w is not None:
         e = w * e
-    if order == 0:
-        return (seg.sum(e),)
     ey = e * y
     return seg.sum(e), seg.sum(ey), seg.sum(ey * y)
 
