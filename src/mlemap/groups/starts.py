@@ -59,8 +59,8 @@ def register_start(family: type):
 
 def batched_start(problem, names: list[str], init: dict, groups: torch.Tensor):
     """The registered start of exactly this family type for the groups ``groups`` (ascending codes), or
-    None: no start registered, starting values given, values fixed per row, or priors (the MAP is not
-    the profile maximum)."""
+    None: no start registered, starting values given, parameters held at fixed values, or priors (the
+    MAP is not the likelihood's maximum)."""
     start = STARTS.get(type(problem.family))
     if start is None or any(n in init for n in names) or problem.priors or problem.fixed:
         return None
