@@ -56,9 +56,7 @@ def log_minus_digamma(a: float) -> float:
     """:math:`\\log a - \\digamma(a)`; for large :math:`a`,
     :math:`\\tfrac1{2a} + \\tfrac1{12a^2} - \\tfrac1{120a^4} + \\tfrac1{252a^6} - \\tfrac1{240a^8}`."""
     if a > LARGE:
-        inv = 1 / a
-        inv2 = inv * inv
-        return 0.5 * inv + inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 / 240)))
+        return _log_minus_digamma_series(1 / a)
     from scipy.special import digamma
 
     return math.log(a) - float(digamma(a))
@@ -68,9 +66,28 @@ def log_minus_digamma_slope(a: float) -> float:
     """:math:`\\tfrac{d}{d\\log a}[\\log a - \\digamma(a)] = 1 - a\\,\\digamma'(a)`; for large :math:`a`,
     :math:`-(\\tfrac1{2a} + \\tfrac1{6a^2} - \\tfrac1{30a^4} + \\tfrac1{42a^6} - \\tfrac1{30a^8})`."""
     if a > LARGE:
-        inv = 1 / a
-        inv2 = inv * inv
-        return -(0.5 * inv + inv2 * (1 / 6 - inv2 * (1 / 30 - inv2 * (1 / 42 - inv2 / 30))))
+        return _slope_series(1 / a)
     from scipy.special import zeta
 
     return 1.0 - a * float(zeta(2.0, a))  # trigamma(a) = zeta(2, a)
+
+
+def log_minus_digamma_batch(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`log_minus_digamma` and :func:`log_minus_digamma_slope` elementwise (torch's digamma and
+    trigamma below ``LARGE``, the same series above)."""
+    big = a > LARGE
+    inv = 1 / torch.where(big, a, torch.full_like(a, 2 * LARGE))
+    small = torch.where(big, torch.ones_like(a), a)
+    value = torch.where(big, _log_minus_digamma_series(inv), torch.log(small) - torch.digamma(small))
+    slope = torch.where(big, _slope_series(inv), 1.0 - small * torch.polygamma(1, small))
+    return value, slope
+
+
+def _log_minus_digamma_series(inv):
+    inv2 = inv * inv
+    return 0.5 * inv + inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 / 240)))
+
+
+def _slope_series(inv):
+    inv2 = inv * inv
+    return -(0.5 * inv + inv2 * (1 / 6 - inv2 * (1 / 30 - inv2 * (1 / 42 - inv2 / 30))))

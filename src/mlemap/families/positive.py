@@ -136,7 +136,7 @@ class Gamma(Family):
         target = float(gap / s.weight)  # log(mean x) - mean(log x), without cancellation
         if not target > 0:
             return None
-        a = _minka(target)
+        a = minka_start(target)
         converged, it, settled = False, 0, False
         for it in range(1, max_iter + 1):
             step = (log_minus_digamma(a) - target) / log_minus_digamma_slope(a)
@@ -152,13 +152,17 @@ class Gamma(Family):
     def initial(self, f, w, fixed):
         W, mean, _, gap = weighted_log_gap(f["x"], w, f["log_x"])
         s = float(gap / W)
-        a = fixed.get("concentration", torch.as_tensor(_minka(s) if s > 0 else 1e12, dtype=mean.dtype, device=mean.device))
+        a = fixed.get("concentration", torch.as_tensor(minka_start(s) if s > 0 else 1e12, dtype=mean.dtype, device=mean.device))
         return {"concentration": a, "rate": a / mean}
 
 
-def _minka(s: float) -> float:
-    """Minka's start for the gamma MLE equation :math:`\\log\\alpha - \\digamma(\\alpha) = s`; for small
-    :math:`s` the root of the quadratic is formed without cancellation (it tends to :math:`1/(2s)`)."""
+def minka_start(s):
+    """Minka's start for the gamma MLE equation :math:`\\log\\alpha - \\digamma(\\alpha) = s` (a float, or
+    a tensor elementwise); for small :math:`s` the root of the quadratic is formed without cancellation
+    (it tends to :math:`1/(2s)`)."""
+    if isinstance(s, torch.Tensor):
+        root = ((s - 3) ** 2 + 24 * s).sqrt()
+        return torch.where(s > 1e-6, (3 - s + root) / (12 * s), 1 / (2 * s) + 1 / 12 - s / 6)
     root = math.sqrt((s - 3) ** 2 + 24 * s)
     return (3 - s + root) / (12 * s) if s > 1e-6 else 1 / (2 * s) + 1 / 12 - s / 6
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 
 from ..optim.convergence import CRITERIA, EPS, ConvergenceReport
-from .subproblem import symmetric_eigh
+from .subproblem import cholesky_solve_batch, symmetric_eigh
 
 
 @dataclass
@@ -73,10 +73,9 @@ def assess_batch(f: torch.Tensor, g: torch.Tensor, H: torch.Tensor, *, ftol: flo
     decrement = torch.full_like(f, float("inf"))
     definite = min_curvature > curvature_tol
     if bool(definite.any()):
-        L, info = torch.linalg.cholesky_ex(Hs[definite])
-        solved = torch.cholesky_solve(gs[definite].unsqueeze(-1), L).squeeze(-1)
+        solved, factored = cholesky_solve_batch(Hs[definite], gs[definite])
         value = 0.5 * (gs[definite] * solved).sum(1)
-        decrement[definite] = torch.where(info == 0, value, torch.full_like(value, float("inf")))
+        decrement[definite] = torch.where(factored, value, torch.full_like(value, float("inf")))
     singular = ~definite & (min_curvature >= -curvature_tol)
     if bool(singular.any()):
         c = (evecs[singular].transpose(1, 2) @ gs[singular].unsqueeze(-1)).squeeze(-1)

@@ -16,11 +16,11 @@ import torch
 from .subproblem import symmetric_eigh
 
 
-def invert_batch(H: torch.Tensor, what: str) -> tuple[torch.Tensor, list[str | None]]:
-    """Covariances ``(B, k, k)`` of information matrices ``H`` and, per group, why it has none."""
+def invert_batch(H: torch.Tensor, what: str) -> tuple[torch.Tensor, dict[int, str]]:
+    """Covariances ``(B, k, k)`` of information matrices ``H`` and the groups without one, with the reason."""
     B, k, _ = H.shape
     cov = torch.full_like(H, float("nan"))
-    reasons: list[str | None] = [None] * B
+    reasons: dict[int, str] = {}
     if k == 0 or B == 0:
         return cov, reasons
     finite = torch.isfinite(H).all(2).all(1)
@@ -35,7 +35,7 @@ def invert_batch(H: torch.Tensor, what: str) -> tuple[torch.Tensor, list[str | N
     bad = (low <= 1e-13 * top) | (diag <= 0).any(1)
     good = finite & ~bad
     inv = (evecs / evals[:, None, :]) @ evecs.transpose(1, 2) / dd
-    cov[good] = inv[good]
+    cov = torch.where(good[:, None, None], inv, cov)
     singular = (low >= -1e-13 * top) & (diag >= 0).all(1)
     for b in torch.nonzero(~good).reshape(-1).tolist():
         if not bool(finite[b]):
@@ -53,19 +53,27 @@ def standard_errors(H: torch.Tensor, held: torch.Tensor, what: str) -> tuple[tor
     se = torch.full((B, p), float("nan"), dtype=H.dtype, device=H.device)
     failures: dict[int, str] = {}
     bits = (held.to(torch.int64) << torch.arange(p, device=held.device)).sum(1)  # one integer per pattern
-    for code in torch.unique(bits).tolist():
-        members = torch.nonzero(bits == code).reshape(-1)
-        active = torch.tensor([j for j in range(p) if not (code >> j) & 1], dtype=torch.int64, device=held.device)
-        if active.numel() == 0:
+    patterns = torch.unique(bits).tolist()
+    for code in patterns:
+        active = [j for j in range(p) if not (code >> j) & 1]
+        if not active:
             continue
-        block = H[members][:, active][:, :, active]
-        cov, reasons = invert_batch(block, what)
-        var = torch.diagonal(cov, dim1=1, dim2=2)
-        values = torch.where(torch.isnan(var), var, var.clamp_min(0.0).sqrt())
+        if len(patterns) == 1 and len(active) == p:  # every group, every parameter: no copies
+            cov, reasons = invert_batch(H, what)
+            se = _root_of_diagonal(cov)
+            failures.update(reasons)
+            continue
+        members = torch.nonzero(bits == code).reshape(-1)
+        index = torch.tensor(active, dtype=torch.int64, device=held.device)
+        cov, reasons = invert_batch(H[members][:, index][:, :, index], what)
         sub = se[members]
-        sub[:, active] = values
+        sub[:, index] = _root_of_diagonal(cov)
         se[members] = sub
-        for b, why in zip(members.tolist(), reasons):
-            if why is not None:
-                failures[b] = why
+        failures.update({int(members[b]): why for b, why in reasons.items()})
     return se, failures
+
+
+def _root_of_diagonal(cov: torch.Tensor) -> torch.Tensor:
+    """Square roots of the variances (NaN stays NaN, rounding below zero is zero)."""
+    var = torch.diagonal(cov, dim1=1, dim2=2)
+    return torch.where(torch.isnan(var), var, var.clamp_min(0.0).sqrt())

@@ -21,6 +21,7 @@ import dataclasses
 import textwrap
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..closed_form import canonical_prior, find_closed_form
@@ -158,9 +159,9 @@ def _warn_about_groups(result: GroupedFit) -> list[str]:
             continue  # expected for these families: shown in g.boundary, no warning
         if name in result.problem.priors:
             continue
-        for code, reason in enumerate(why):
-            if reason is not None and code not in est.failed:
-                flagged.append((code, name, reason))
+        for code in np.flatnonzero(~np.equal(why, None)).tolist():
+            if code not in est.failed:
+                flagged.append((code, name, why[code]))
     if flagged:
         codes = sorted({c for c, _, _ in flagged})
         shown = "; ".join(f"{_label(labels[c])}: '{n}' {textwrap.shorten(r, 90)}" for c, n, r in flagged[:SHOWN])
@@ -170,8 +171,8 @@ def _warn_about_groups(result: GroupedFit) -> list[str]:
             "A profile interval (g[label].conf_int(method='profile')) still applies; a prior keeps the estimates inside."
         )
         warn(messages[-1], BoundaryWarning)
-    singular = sorted({c for n, why in est.se_reasons.items() for c, r in enumerate(why)
-                       if r is not None and not r.startswith("the estimate is on the boundary") and c not in est.failed})
+    singular = sorted({c for why in est.se_reasons.values() for c in np.flatnonzero(~np.equal(why, None)).tolist()
+                       if not why[c].startswith("the estimate is on the boundary") and c not in est.failed})
     if singular and est.held:  # the batched routes (the group-by-group route warned in each single fit)
         shown = "; ".join(f"{_label(labels[c])}: {next(r for r in (w[c] for w in est.se_reasons.values()) if r)}"
                           for c in singular[:SHOWN])

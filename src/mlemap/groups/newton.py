@@ -32,7 +32,7 @@ import torch
 
 from ..optim.convergence import EPS
 from .convergence import BatchReport, ReportCache, assess_batch
-from .subproblem import exact_steps, newton_length, symmetric_eigh
+from .subproblem import cholesky_solve_batch, exact_steps, newton_length, symmetric_eigh
 
 ACCEPT = 1e-4
 RESOLVABLE = 1e-10
@@ -282,11 +282,8 @@ def _gradient_metric(g, H, d):
 def _newton_steps(u, g, H, groups):
     """Full Newton steps :math:`-H^{-1} g` of converged groups (where the Cholesky factor exists)."""
     Hn = 0.5 * (H[groups] + H[groups].transpose(1, 2))
-    L, info = torch.linalg.cholesky_ex(Hn)
-    ok = info == 0
-    s = -torch.cholesky_solve(g[groups].unsqueeze(-1), L).squeeze(-1)
-    s = torch.where(ok[:, None], s, torch.zeros_like(s))
-    return u[groups] + s, ok
+    s, ok = cholesky_solve_batch(Hn, g[groups])
+    return u[groups] - s, ok
 
 
 def _judge_polish(groups, trial, ft, gt, Ht, u, f, g, H, ftol, gtol):
@@ -297,11 +294,10 @@ def _judge_polish(groups, trial, ft, gt, Ht, u, f, g, H, ftol, gtol):
     f0 = f[groups]
     scale_f = f0.abs().clamp_min(1.0)
     Hn = 0.5 * (H[groups] + H[groups].transpose(1, 2))
-    L, _ = torch.linalg.cholesky_ex(Hn)
     g0 = g[groups]
-    before = (g0 * torch.cholesky_solve(g0.unsqueeze(-1), L).squeeze(-1)).sum(1)
     finite = torch.isfinite(ft) & torch.isfinite(gt).all(1)
     gt_safe = torch.where(finite[:, None], gt, torch.zeros_like(gt))
-    after = (gt_safe * torch.cholesky_solve(gt_safe.unsqueeze(-1), L).squeeze(-1)).sum(1)
+    solved, _ = cholesky_solve_batch(Hn, torch.stack([g0, gt_safe], 2))
+    before, after = (g0 * solved[:, :, 0]).sum(1), (gt_safe * solved[:, :, 1]).sum(1)
     report = assess_batch(ft, gt, Ht, ftol=ftol, gtol=gtol)
     return finite & (ft <= f0 + RESOLVABLE * scale_f) & (after < 0.25 * before) & report.converged

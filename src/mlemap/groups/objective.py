@@ -7,8 +7,10 @@ For a batch of groups with scalar parameters :math:`\\theta_b` (natural values, 
 Each row gets its group's parameters gathered by group code, as leaves of its own; the family's
 per-row log-density is differentiated once for the per-row gradients and once per parameter for the
 Hessian columns (``p + 1`` backward passes in all, each over every row once), and the rows' terms
-are added into their groups with ``index_add``. A family with sufficient statistics is evaluated
-from each group's statistics instead (one "row" per group). The prior's terms are added per group.
+are added into their groups by segment sums over pieces of whole groups (:mod:`.segments`). A family
+with a kernel (:mod:`.kernels`) gets its derivatives in closed form from a few sums per group instead,
+and a family with sufficient statistics is evaluated from each group's statistics (one "row" per
+group). The prior's terms are added per group.
 
 The optimiser works in unconstrained coordinates :math:`u` with :math:`\\theta = T(u)` elementwise
 (the family's bijections, as in the single fit); the chain rule gives
@@ -18,16 +20,20 @@ The optimiser works in unconstrained coordinates :math:`u` with :math:`\\theta =
 
 from __future__ import annotations
 
+import itertools
 from typing import Mapping
 
 import torch
 
 from ..families.transforms import unconstrained_bijection
 from .kernels import kernel_of
+from .segments import Segments
 from .statistics import take
 
 #: rows evaluated together (bounds the memory of the derivative graph)
 ROWS_PER_PIECE = 1 << 15
+#: rows evaluated together by a kernel (no graph: only a few per-row terms are held)
+KERNEL_ROWS_PER_PIECE = 1 << 17
 
 
 class BatchObjective:
@@ -91,10 +97,13 @@ class BatchObjective:
         g = torch.zeros(B, p, dtype=dtype, device=device)
         H = torch.zeros(B, p, p, dtype=dtype, device=device)
         kernel = kernel_of(self.family) if self.stats is None else None
-        for rows, local, lp_of in self._pieces(groups, kernel if order == 2 else None):
-            _accumulate(lp_of, {n: theta[n][local] for n in self.names}, local, f, g, H, order)
+        for piece, lp_of in self._pieces(groups, kernel if order == 2 else None):
+            if isinstance(lp_of, _SummedRows):
+                lp_of.accumulate({n: theta[n][piece.groups] for n in self.names}, f, g, H)
+            else:
+                _accumulate(lp_of, {n: piece.gather(theta[n]) for n in self.names}, piece, f, g, H, order)
         if self.priors:
-            _accumulate(self.log_prior, dict(theta), torch.arange(B, device=device), f, g, H, order)
+            _accumulate(self.log_prior, dict(theta), _Piece(slice(0, B)), f, g, H, order)
         f = torch.nan_to_num(-f, nan=float("inf"), posinf=float("inf"))
         if not order:
             return f
@@ -104,40 +113,39 @@ class BatchObjective:
         return f, -g, -H
 
     def _pieces(self, groups: torch.Tensor, kernel=None):
-        """``(rows, local group of each row, log-density function of the row parameters)`` per piece;
+        """``(piece, log-density function of the row parameters)`` per piece of whole groups (:class:`_Piece`);
         with a ``kernel`` (:mod:`.kernels`) the function returns the rows' derivatives in closed form."""
         p = self.problem
         held = {k: v[groups] for k, v in self.held.items()}
         if self.stats is not None:
             stats = take(self.stats, groups)
-            local = torch.arange(groups.numel(), device=groups.device)
             scalars = {k: v for k, v in p.fixed.items() if v.dim() == 0}
-            yield None, local, lambda params: self.family.log_likelihood_stats(stats, {**scalars, **held, **params})
+            yield _Piece(slice(0, groups.numel())), lambda params: self.family.log_likelihood_stats(
+                stats, {**scalars, **held, **params})
             return
-        everyone = groups.numel() == p.n_groups
-        if everyone:  # contiguous pieces of the rows: views, no copies
-            rows, local_all = None, p.codes
-        else:
-            rows = p.index.rows_of(groups)
-            local_all = torch.repeat_interleave(torch.arange(groups.numel(), device=groups.device), p.index.count[groups])
-        n_sel = local_all.shape[0]
+        counts = p.index.count[groups]
+        rows = None if groups.numel() == p.n_groups else p.index.rows_of(groups)  # all rows: views, no copies
         feats = p.features
         per_row = {k for k, v in {**feats, **p.fixed}.items() if v.dim() > 0 and v.shape[0] == p.n_rows and p.n_rows > 1}
-        for a in range(0, n_sel, ROWS_PER_PIECE):
-            r = slice(a, a + ROWS_PER_PIECE) if rows is None else rows[a : a + ROWS_PER_PIECE]
-            local = local_all[a : a + ROWS_PER_PIECE]
+        if per_row & set(p.fixed):
+            kernel = None  # a kernel takes one value of every parameter per group
+        for piece in _whole_groups(counts, ROWS_PER_PIECE if kernel is None else KERNEL_ROWS_PER_PIECE):
+            r = piece.rows if rows is None else rows[piece.rows]
             chunk = {k: (v[r] if k in per_row else v) for k, v in feats.items()}
             fixed = {k: (v[r] if k in per_row else v) for k, v in p.fixed.items()}
-            held_rows = {k: v[local] for k, v in held.items()}
+            held_rows = {k: piece.gather(v) for k, v in held.items()}
             w = None if p.weights is None else p.weights[r]
+            if kernel is not None:
+                B = piece.groups.stop - piece.groups.start
+                constants = {**{k: v.expand(B) for k, v in fixed.items()}, **{k: v[piece.groups] for k, v in held.items()}}
+                yield piece, _SummedRows(kernel, piece, chunk, constants, w)
+                continue
 
             def lp_of(params, chunk=chunk, fixed=fixed, held_rows=held_rows, w=w):
                 lp = self.family.log_prob(chunk, {**fixed, **held_rows, **params})
                 return lp if w is None else w * lp
 
-            if kernel is not None:
-                lp_of = _closed_form_rows(kernel, chunk, fixed, held_rows, w)
-            yield r, local, lp_of
+            yield piece, lp_of
 
     def log_prior(self, theta: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """:math:`\\sum_j \\log\\pi_j(\\theta_{b,j})` per group, each prior in the space it is stated in."""
@@ -152,49 +160,81 @@ class BatchObjective:
         B = groups.numel()
         f = torch.zeros(B, dtype=self.problem.dtype, device=self.problem.device)
         with torch.no_grad():
-            for _, local, lp_of in self._pieces(groups):
-                f.index_add_(0, local, lp_of({n: theta[n][local] for n in self.names}))
+            for piece, lp_of in self._pieces(groups):
+                piece.add(f, lp_of({n: piece.gather(theta[n]) for n in self.names}))
         return f
 
 
-class _closed_form_rows:
-    """A piece's rows evaluated by a kernel: log-densities with their derivatives, weighted."""
+class _Piece:
+    """Whole groups ``groups`` (a slice of the batch) and their rows ``rows`` (a slice of the batch's
+    rows, :class:`.segments.Segments` blocks ``segments``); without segments, one row per group."""
 
-    def __init__(self, kernel, chunk, fixed, held_rows, w):
-        self.kernel, self.chunk, self.fixed, self.held_rows, self.w = kernel, chunk, fixed, held_rows, w
+    def __init__(self, groups: slice, rows: slice | None = None, segments: Segments | None = None):
+        self.groups, self.rows, self.segments = groups, rows, segments
 
-    def __call__(self, params):
-        lp, grad, hess = self.kernel(self.chunk, {**self.fixed, **self.held_rows, **params})
-        if self.w is not None:
-            lp, grad = self.w * lp, {k: self.w * v for k, v in grad.items()}
-            hess = {k: self.w * v for k, v in hess.items()}
-        return lp, grad, hess
+    @property
+    def n_rows(self) -> int:
+        return self.groups.stop - self.groups.start if self.segments is None else self.segments.n_rows
+
+    def gather(self, per_group: torch.Tensor) -> torch.Tensor:
+        """The values of the piece's groups, one per row."""
+        values = per_group[self.groups]
+        return values if self.segments is None else self.segments.spread(values)
+
+    def add(self, target: torch.Tensor, per_row: torch.Tensor) -> None:
+        """Add the rows' terms into their groups' entries of ``target`` (leading dimension: the batch)."""
+        per_row = per_row.reshape(-1).expand(self.n_rows)
+        target[self.groups] += per_row if self.segments is None else self.segments.sum(per_row)
 
 
-def _accumulate(lp_of, values: Mapping[str, torch.Tensor], local: torch.Tensor, f, g, H, order: int) -> None:
-    """Add the log-density terms (and their derivatives in ``values``) of one piece into their groups."""
-    names = list(values)
-    if isinstance(lp_of, _closed_form_rows):
+def _whole_groups(counts: torch.Tensor, size: int):
+    """Pieces of consecutive whole groups of about ``size`` rows (a larger group is a piece of its own)."""
+    ends = torch.cumsum(counts, 0)
+    starts = ends - counts
+    cuts = torch.nonzero(torch.diff(starts // size, prepend=starts[:1] - 1)).reshape(-1).tolist() + [counts.numel()]
+    row_cuts = starts.tolist() + [int(ends[-1])] if counts.numel() else [0]
+    for a, b in itertools.pairwise(cuts):
+        yield _Piece(slice(a, b), slice(row_cuts[a], row_cuts[b]), Segments(counts[a:b]))
+
+
+class _SummedRows:
+    """A piece's groups evaluated by a kernel (:mod:`.kernels`): weighted sums of its row terms, combined per group."""
+
+    def __init__(self, kernel, piece: _Piece, chunk, constants, w):
+        self.kernel, self.piece, self.chunk, self.constants, self.w = kernel, piece, chunk, constants, w
+
+    def accumulate(self, values: Mapping[str, torch.Tensor], f, g, H) -> None:
+        """Add the piece's log-likelihood, gradients and Hessians (at per-group ``values``) into its groups."""
+        seg, params = self.piece.segments, {**self.constants, **values}
         with torch.no_grad():
-            lp, grad, hess = lp_of(dict(values))
-            f.index_add_(0, local, lp)
-            for j, a in enumerate(names):
-                g[:, j].index_add_(0, local, grad[a])
-                for i in range(j, len(names)):
-                    pair = (names[i], a) if (names[i], a) in hess else (a, names[i])
-                    H[:, i, j].index_add_(0, local, hess[pair])
-        return
+            terms = self.kernel.row_terms(self.chunk, params, seg)
+            if self.w is None:
+                sums, W = [seg.sum(t) for t in terms], seg.lengths.to(f.dtype)
+            else:
+                sums, W = [seg.sum(self.w * t) for t in terms], seg.sum(self.w)
+            lp, grad, hess = self.kernel.combine(sums, params, W)
+        names, at = list(values), self.piece.groups
+        f[at] += lp
+        for j, a in enumerate(names):
+            g[at, j] += grad[a]
+            for i in range(j, len(names)):
+                H[at, i, j] += hess[(names[i], a) if (names[i], a) in hess else (a, names[i])]
+
+
+def _accumulate(lp_of, values: Mapping[str, torch.Tensor], piece: _Piece, f, g, H, order: int) -> None:
+    """Add the log-density terms (and their derivatives in ``values``) of one piece into its groups."""
+    names = list(values)
     if order == 0:
         with torch.no_grad():
-            f.index_add_(0, local, lp_of(values).reshape(-1).expand(local.shape[0]))
+            piece.add(f, lp_of(values))
         return
     leaves = [values[n].detach().requires_grad_(True) for n in names]
-    lp = lp_of(dict(zip(names, leaves))).reshape(-1).expand(local.shape[0])
-    f.index_add_(0, local, lp.detach())
+    lp = lp_of(dict(zip(names, leaves))).reshape(-1).expand(piece.n_rows)
+    piece.add(f, lp.detach())
     grads = torch.autograd.grad(lp.sum(), leaves, create_graph=order > 1, allow_unused=True)
     for j, d in enumerate(grads):
         if d is not None:
-            g[:, j].index_add_(0, local, d.detach())
+            piece.add(g[:, j], d.detach())
     if order < 2:
         return
     last = max((j for j, d in enumerate(grads) if d is not None and d.requires_grad), default=-1)
@@ -204,7 +244,7 @@ def _accumulate(lp_of, values: Mapping[str, torch.Tensor], local: torch.Tensor, 
         col = torch.autograd.grad(d.sum(), leaves[j:], retain_graph=j < last, allow_unused=True)
         for k, c in enumerate(col, start=j):
             if c is not None:
-                H[:, k, j].index_add_(0, local, c)  # the lower triangle; mirrored once at the end
+                piece.add(H[:, k, j], c)  # the lower triangle; mirrored once at the end
 
 
 def _grad_or_zero(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -21,6 +21,7 @@ from ..errors import DataError
 from ..families.base import DataContext, Family
 from ..core.distribution_problem import DistributionProblem as Problem
 from .labels import GroupIndex
+from .segments import Segments
 from .statistics import StatisticsUnavailable, grouped_statistics
 
 
@@ -115,13 +116,16 @@ class GroupedProblem:
         return out
 
     def _all_equal_groups(self) -> torch.Tensor:
+        """Groups whose rows are all equal, or all equal modulo a full turn (smallest == largest value)."""
         flat = self.x.reshape(self.n_rows, -1)
-        first = self.index.start[self.codes]  # each row's group's first row (rows are in group order)
+        segments = Segments(self.index.count)
         equal = None
         for values in (flat, torch.remainder(flat, 2 * torch.pi)):
-            differs = (values != values[first]).any(1).to(self.dtype)
-            count = torch.zeros(self.n_groups, dtype=self.dtype, device=self.device).index_add_(0, self.codes, differs)
-            equal = count == 0 if equal is None else equal | (count == 0)
+            same = torch.ones(self.n_groups, dtype=torch.bool, device=self.device)
+            for column in values.unbind(1):
+                column = column.contiguous()
+                same &= segments.min(column) == segments.max(column)
+            equal = same if equal is None else equal | same
         return torch.nonzero(equal).reshape(-1)
 
 

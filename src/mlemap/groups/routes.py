@@ -31,6 +31,7 @@ from .covariance import standard_errors
 from .estimate import GroupEstimates, boundary_flags, no_reasons
 from .newton import CALLBACK, batched_trust_region
 from .objective import BatchObjective
+from .starts import batched_start
 from .statistics import take
 
 
@@ -71,7 +72,7 @@ def numerical_groups(problem, ok: torch.Tensor, init: dict, max_iter: int) -> Gr
     objective = BatchObjective(problem, names, extremes)
     start = _starting_values(problem, names, init)
     u0 = objective.unconstrained({n: start[n].expand(ok.numel()).clone() for n in names})
-    own = _group_starts(problem, names, init, ok)
+    own = _own_starts(problem, names, init, ok)
     if own is not None:  # each group from its own starting values where they are usable
         u_own = objective.unconstrained(own)
         usable = torch.isfinite(u_own).all(1)
@@ -151,6 +152,22 @@ def _starting_values(problem, names: list[str], init: dict) -> dict[str, torch.T
             v = clamp_interior(v, lo, hi, 1e-3)
         out[n] = v
     return out
+
+
+def _own_starts(problem, names: list[str], init: dict, ok: torch.Tensor) -> dict[str, torch.Tensor] | None:
+    """Each group's own starting values: the family's batched start (:mod:`.starts`) where registered,
+    the family's ``initial`` per group (:func:`_group_starts`) for the groups it did not find."""
+    quick = batched_start(problem, names, init, ok)
+    if quick is None:
+        return _group_starts(problem, names, init, ok)
+    values, found = quick
+    if bool(found.all()):
+        return values
+    missing = torch.nonzero(~found).reshape(-1)
+    rest = _group_starts(problem, names, init, ok[missing])
+    for n in names:
+        values[n][missing] = math.nan if rest is None else rest[n]
+    return values
 
 
 def _group_starts(problem, names: list[str], init: dict, ok: torch.Tensor) -> dict[str, torch.Tensor] | None:

@@ -50,6 +50,42 @@ def symmetric_eigh(A: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.stack([lower, upper], 1), vectors
 
 
+def cholesky_solve_batch(A: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """:math:`A_b^{-1} b_b` for a batch of symmetric matrices ``(B, p, p)`` and right-hand sides ``(B, p)``
+    or ``(B, p, r)``, by the Cholesky factor :math:`A = L L^\\top`, and where that factor exists.
+
+    LAPACK (``cholesky_ex``) for ``p >= 3``; in closed form for ``p <= 2`` (per-matrix overhead again):
+    :math:`l_{11} = \\sqrt{a_{11}}`, :math:`l_{21} = a_{21}/l_{11}`, :math:`l_{22} = \\sqrt{a_{22} - l_{21}^2}`,
+    the factor existing where the pivots :math:`a_{11}` and :math:`a_{22} - l_{21}^2` are positive, then
+    forward and back substitution. Where it does not exist the solution is zero.
+    """
+    vector = b.dim() == 2
+    rhs = b.unsqueeze(-1) if vector else b
+    p = A.shape[-1]
+    if p >= 3 or A.shape[0] == 0:
+        L, info = torch.linalg.cholesky_ex(A)
+        ok = info == 0
+        x = torch.where(ok[:, None, None], torch.cholesky_solve(rhs, L), torch.zeros_like(rhs))
+    elif p == 1:
+        a = A[:, 0, 0]
+        ok = a > 0
+        x = torch.where(ok[:, None, None], rhs / torch.where(ok, a, torch.ones_like(a))[:, None, None], torch.zeros_like(rhs))
+    else:
+        a, c = A[:, 0, 0], A[:, 1, 1]
+        ok = a > 0
+        l11 = torch.where(ok, a, torch.ones_like(a)).sqrt()
+        l21 = A[:, 1, 0] / l11
+        pivot = c - l21 * l21
+        ok = ok & (pivot > 0)
+        l22 = torch.where(ok, pivot, torch.ones_like(pivot)).sqrt()
+        l11, l21, l22 = l11[:, None], l21[:, None], l22[:, None]
+        z1 = rhs[:, 0] / l11
+        x2 = (rhs[:, 1] - l21 * z1) / l22 / l22
+        x1 = (z1 - l21 * x2) / l11
+        x = torch.where(ok[:, None, None], torch.stack([x1, x2], 1), torch.zeros_like(rhs))
+    return (x.squeeze(-1) if vector else x), ok
+
+
 @dataclass
 class BatchStep:
     t: torch.Tensor  # (B, p) steps in scaled coordinates
