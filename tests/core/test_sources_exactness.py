@@ -32,6 +32,20 @@ def dask_client():
         yield client
 
 
+def _dask_chunks(chunk_rows: int):
+    """Partition sizes along the rows: for one-row chunks, six one-row partitions and one of the rest
+    (the edge case at a fifth of the tasks that N one-row partitions would cost)."""
+    return ((1,) * 6 + (N - 6,),) if chunk_rows == 1 else chunk_rows
+
+
+def _dask_frame(frame, chunk_rows: int):
+    import dask.dataframe as dd
+
+    if chunk_rows == 1:
+        return dd.from_pandas(frame, npartitions=1).repartition(divisions=[0, 1, 2, 3, 4, 5, 6, len(frame) - 1])
+    return dd.from_pandas(frame, chunksize=chunk_rows)
+
+
 def _client_if(kind, request):
     return request.getfixturevalue("dask_client") if kind.startswith("dask") else None
 
@@ -51,7 +65,7 @@ def _raw_source(kind, columns, chunk_rows, writer):
 
         from mlemap.core.sources_dask import DaskSource
 
-        return DaskSource({k: da.from_array(v, chunks=chunk_rows) for k, v in columns.items()})
+        return DaskSource({k: da.from_array(v, chunks=_dask_chunks(chunk_rows)) for k, v in columns.items()})
     path = writer(pa.table(columns), "data", kind, rows_per_group=max(3, chunk_rows // 2))
     return scan(path, chunk_rows=chunk_rows)
 
@@ -119,18 +133,18 @@ def _design_source(kind, family_name, X, y, w, o, chunk_rows, writer):
 
         from mlemap.core.sources_dask import DaskSource
 
-        arrays = {"X": da.from_array(X, chunks=(chunk_rows, 3)), "y": da.from_array(y, chunks=chunk_rows),
-                  "weight": da.from_array(w, chunks=chunk_rows)}
+        rows = _dask_chunks(chunk_rows)
+        arrays = {"X": da.from_array(X, chunks=(rows[0] if chunk_rows == 1 else rows, 3)),
+                  "y": da.from_array(y, chunks=rows), "weight": da.from_array(w, chunks=rows)}
         if not softmax:
-            arrays["offset"] = da.from_array(o, chunks=chunk_rows)
+            arrays["offset"] = da.from_array(o, chunks=rows)
         return DaskSource(arrays, labels=("y",) if softmax else ())
     if kind == "dask-frame":
-        import dask.dataframe as dd
         import pandas as pd
 
         from mlemap.core.sources_dask import DaskSource
 
-        base = DaskSource(dd.from_pandas(pd.DataFrame(cols), chunksize=chunk_rows))
+        base = DaskSource(_dask_frame(pd.DataFrame(cols), chunk_rows))
     else:
         base = scan(writer(pa.table(cols), "data", kind, rows_per_group=max(3, chunk_rows // 2)), chunk_rows=chunk_rows)
     return DesignSource(base, x=["a", "b", "c"], y="y", family=family_name, weight="w", offset=None if softmax else "o")
