@@ -143,12 +143,12 @@ def trust_region_newton(
     regression on many rows): trial points are evaluated with ``fg`` and an accepted point keeps the
     previous Hessian, updated by BFGS along the step (the secant condition), as long as the Newton
     decrement falls at least fourfold per step; the exact Hessian is recomputed otherwise, and
-    always before convergence is judged (once the kept Hessian's decrement is below the polishing
-    level, so that one exact Hessian usually ends the iteration), so the criteria and the returned
-    ``hess`` are exact. ``hessian0`` (with ``"lazy"``) is a Hessian to
-    start from instead of the exact one at ``x0``, such as that of a warm start on a subsample.
-    The final polishing step (exact Hessians) is taken in that mode too: the answer is then the exact
-    optimum to rounding, whatever the warm start.
+    always before convergence is judged, so the criteria and the returned ``hess`` are exact. The
+    cheap steps go on until the decrement is ``POLISH**2`` times its tolerance (eight orders of
+    magnitude below it, where no polishing step would follow), so one exact Hessian usually ends the
+    iteration; should the decrement there still call for them, the polishing steps are taken too.
+    ``hessian0`` (with ``"lazy"``) is a Hessian to start from instead of the exact one at ``x0``,
+    such as that of a warm start on a subsample.
     """
     if hessian not in ("exact", "lazy"):
         raise ValueError(f"hessian must be 'exact' or 'lazy'; got {hessian!r}")
