@@ -54,6 +54,9 @@ EXACT_MAX = 200
 #: Newton steps taken after the criteria hold while the decrement is within this factor of its tolerance
 POLISH = 1e-4
 MAX_POLISH = 3
+#: a kept (lazy) Hessian's steps go on until the decrement is this share of its tolerance: where an
+#: exact Hessian would call for no polishing step
+SETTLE = POLISH
 MAX_TRIALS_PER_ITER = 10
 
 
@@ -144,9 +147,9 @@ def trust_region_newton(
     previous Hessian, updated by BFGS along the step (the secant condition), as long as the Newton
     decrement falls at least fourfold per step; the exact Hessian is recomputed otherwise, and
     always before convergence is judged, so the criteria and the returned ``hess`` are exact. The
-    cheap steps go on until the decrement is ``POLISH**2`` times its tolerance (eight orders of
-    magnitude below it, where no polishing step would follow), so one exact Hessian usually ends the
-    iteration; should the decrement there still call for them, the polishing steps are taken too.
+    cheap steps go on until the decrement is ``POLISH`` times its tolerance (four orders of magnitude
+    below it, where an exact Hessian calls for no polishing step), so one exact Hessian usually ends
+    the iteration; should the decrement there still call for them, the polishing steps are taken too.
     ``hessian0`` (with ``"lazy"``) is a Hessian to start from instead of the exact one at ``x0``,
     such as that of a warm start on a subsample.
     """
@@ -196,7 +199,7 @@ def trust_region_newton(
         report = _assess(fx, g, H, ftol, gtol)
         # a kept Hessian steps on while the decrement falls fourfold a step, until it is at the level
         # where no polishing step would follow: then one exact Hessian judges the point
-        settled = report.converged and report.decrement <= POLISH * POLISH * report.decrement_tol
+        settled = report.converged and report.decrement <= SETTLE * report.decrement_tol
         if not state["h_exact"] and (settled or not report.decrement <= 0.25 * last_decrement):
             fx, g, H = evaluate(fgh, x)  # the same point: only the Hessian is new
             state["h_exact"] = True
