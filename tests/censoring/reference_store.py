@@ -22,6 +22,8 @@ import numpy as np
 
 HERE = pathlib.Path(__file__).parent
 STORE = HERE / "references_40_digits.json"
+if str(HERE.parent) not in sys.path:  # mp_reference, when run as a script
+    sys.path.insert(0, str(HERE.parent))
 
 
 def _right(rng, n, sampler, censor_scale):
@@ -96,7 +98,6 @@ def truncation_bounds(options) -> tuple[float, float]:
 
 def solve_case(family, low, high, options, start, discrete):
     """The 40-digit root from ``start`` (a dict of parameter values): (params, loglik, se)."""
-    sys.path.insert(0, str(HERE.parent))
     import mp_reference
 
     return mp_reference.mp_mle(family, low, high, start, discrete=discrete, truncation=truncation_bounds(options))

@@ -75,25 +75,28 @@ class SurveyMap:
     def __call__(self, chunk) -> RegressionSurvey:
         from ..glm.gram import weighted_gram
 
-        X = np.ascontiguousarray(as_numpy(chunk["X"]), dtype=np.float64)
-        y = as_numpy(chunk["y"])
-        w, offset = as_numpy(chunk.get(WEIGHT)), as_numpy(chunk.get(OFFSET))
+        X, y, w, offset = chunk_arrays(chunk)
         if self.check is not None:
             self.check(y)
         sums = InitialSums.of(self.family, self.n_classes, y, w, offset)
         positive = np.ones(X.shape[0]) if w is None else (w > 0).astype(np.float64)
         gram = weighted_gram(X, positive, self.intercept)
-        rows, layout = sample_rows_of(chunk)
+        rows, layout = sample_rows_of(X, y, w, offset)
         r = None
         if self.family.name == "gaussian":
             r = triangular_factor(X, y, w, offset, self.intercept)
         return RegressionSurvey(X.shape[0], sums, gram, RowSample.of(rows, self.sample_rows, self.cutoff), layout, r)
 
 
-def sample_rows_of(chunk) -> tuple[np.ndarray, tuple[int, bool, int]]:
-    """A chunk's rows as the sample keeps them, ``[X, y, w?, offset?]``, and their layout."""
+def chunk_arrays(chunk):
+    """``(X, y, w, offset)`` of a regression chunk as NumPy arrays (X contiguous float64; w and
+    offset None when absent)."""
     X = np.ascontiguousarray(as_numpy(chunk["X"]), dtype=np.float64)
-    y, w, offset = as_numpy(chunk["y"]), as_numpy(chunk.get(WEIGHT)), as_numpy(chunk.get(OFFSET))
+    return X, as_numpy(chunk["y"]), as_numpy(chunk.get(WEIGHT)), as_numpy(chunk.get(OFFSET))
+
+
+def sample_rows_of(X, y, w, offset) -> tuple[np.ndarray, tuple[int, bool, int]]:
+    """The rows as the sample keeps them, ``[X, y, w?, offset?]``, and their layout."""
     parts = [X, y.reshape(-1, 1).astype(np.float64)]
     if w is not None:
         parts.append(w.reshape(-1, 1))
@@ -111,7 +114,7 @@ class SampleMap:
     whole_chunks = True
 
     def __call__(self, chunk) -> RowSample:
-        return RowSample.of(sample_rows_of(chunk)[0], self.sample_rows)
+        return RowSample.of(sample_rows_of(*chunk_arrays(chunk))[0], self.sample_rows)
 
 
 def triangular_factor(X: np.ndarray, y: np.ndarray, w, offset, intercept: bool) -> np.ndarray:

@@ -228,6 +228,7 @@ def trust_region_newton(
         if delta is None:
             delta = _initial_radius(model, xn, max_step)
         scale_f = max(1.0, abs(float(fx)))
+        kept = False  # whether the accepted point keeps the (updated) Hessian instead of an exact one
         while True:
             if trials >= MAX_TRIALS_PER_ITER * (max_iter + 1):
                 return done(it, f"too many rejected steps: {_failed(report)}", "trial limit")
@@ -261,7 +262,7 @@ def trust_region_newton(
             if rho <= ACCEPT:
                 continue
             if lazy and _finite(g_t):
-                f_new, g_new, H_new = f_t, g_t, _secant_update(H, trial - x, g_t - g)
+                f_new, g_new, H_new, kept = f_t, g_t, _secant_update(H, trial - x, g_t - g), True
                 break
             f_new, g_new, H_new = evaluate(fgh, trial)
             if not _finite(f_new, g_new, H_new):
@@ -269,7 +270,7 @@ def trust_region_newton(
                 delta = 0.25 * length
                 continue
             break
-        state["h_exact"] = not (lazy and g_t is not None and g_new is g_t)
+        state["h_exact"] = not kept
         x, fx, g, H = trial.detach(), f_new, g_new, H_new
         it += 1
 
