@@ -27,13 +27,14 @@ def test_unknown_attribute_is_an_attribute_error():
         mm.fitt  # noqa: B018
 
 
-def test_import_and_command_line_help_do_not_load_torch():
+def test_import_and_command_line_help_do_not_load_torch_and_scan_does_not_load_dask():
     code = (
         "import sys, mlemap; from mlemap.cli.main import build_parser; build_parser(); "
-        "print(sorted(m for m in ('torch', 'scipy', 'sklearn', 'pandas', 'matplotlib') if m in sys.modules))"
+        "print(sorted(m for m in ('torch', 'scipy', 'sklearn', 'pandas', 'matplotlib', 'dask') if m in sys.modules)); "
+        "mlemap.scan; print(sorted(m for m in ('dask', 'distributed') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert out.stdout.split("\n")[:2] == ["[]", "[]"]
 
 
 def test_every_source_file_compiles_without_warnings():

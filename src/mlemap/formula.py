@@ -263,10 +263,9 @@ def regress(
 
 
 def _is_source(data) -> bool:
-    from .core.source import DataSource
-    from .core.sources_input import is_dask
+    from .core.sources_input import is_source_input
 
-    return isinstance(data, DataSource) or is_dask(data)
+    return is_source_input(data)
 
 
 def _regress_source(formula, data, family, prior, sample_weight, offset, exposure, missing, unsafe_formula, options):

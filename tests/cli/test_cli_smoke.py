@@ -64,10 +64,11 @@ def test_a_usage_error_exits_2_with_one_line_on_stderr(small_csv):
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("mlemap: error: ") and "--family" in done.stderr
 
 
-def test_a_quiet_json_run_writes_nothing_to_stderr():
+def test_a_quiet_json_run_writes_nothing_to_stderr_and_a_path_loads_no_scikit_learn_or_scipy_stats():
     # weights read from a file are read-only NumPy views, which torch warns about (once per process)
-    done = run_process("path", "@claims", "--formula", "claims ~ age + urban", "--family", "poisson",
-                       "--weights", "exposure", "--n-alphas", "5", "--quiet", "--json")
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
+    done, stderr, imported = run_listing_imports("path", "@claims", "--formula", "claims ~ age + urban", "--family",
+                                                 "poisson", "--weights", "exposure", "--n-alphas", "5", "--quiet", "--json")
+    assert done.returncode == 0, stderr
+    assert stderr == ""
     assert len(json.loads(done.stdout)["alphas"]) == 5
+    assert imported == {"torch", "pandas", "formulaic"}

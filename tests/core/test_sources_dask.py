@@ -1,10 +1,12 @@
-"""Dask sources: partitions evaluated on the workers, results added on the driver, a lost worker changes nothing."""
+"""Dask sources: partitions evaluated on the workers, results added on the driver, a lost worker changes nothing.
+
+The tests on a cluster of worker processes (its start takes seconds) are marked slow; the rest run on
+Dask's local scheduler.
+"""
 
 import collections
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -69,6 +71,7 @@ def test_without_a_client_dask_local_scheduler_reduces_the_partitions():
     np.testing.assert_allclose(total.numpy(), X.sum(0) + y.sum(), rtol=1e-13)
 
 
+@pytest.mark.slow
 def test_partitions_are_evaluated_on_the_workers_with_one_torch_thread(processes, tmp_path):
     X, y = _columns(seed=1)
     src = DaskSource({"X": da.from_array(X, chunks=(5, 3)), "y": da.from_array(y, chunks=5)}, client=processes)
@@ -79,6 +82,7 @@ def test_partitions_are_evaluated_on_the_workers_with_one_torch_thread(processes
     assert seen["threads=1"] == src.n_partitions
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_reduction_does_not_change_the_sum(processes, tmp_path):
     X, y = _columns(n=120, seed=2)
     src = DaskSource({"X": da.from_array(X, chunks=(10, 3)), "y": da.from_array(y, chunks=10)}, client=processes)
@@ -100,7 +104,7 @@ def test_a_worker_killed_mid_reduction_does_not_change_the_sum(processes, tmp_pa
     assert victim not in processes.run(os.getpid).values()  # the worker was really lost and replaced
 
 
-def test_formulas_on_dask_dataframes_equal_the_in_memory_expansion(processes):
+def test_formulas_on_dask_dataframes_equal_the_in_memory_expansion():
     from mlemap.formula import design
 
     rng = np.random.default_rng(3)
@@ -113,6 +117,7 @@ def test_formulas_on_dask_dataframes_equal_the_in_memory_expansion(processes):
     np.testing.assert_allclose(total.numpy(), reference.X.to_numpy(dtype=float).sum(0), rtol=1e-13)
 
 
+@pytest.mark.slow
 def test_progress_per_pass_on_a_cluster(processes, capsys):
     X, y = _columns()
     src = DaskSource({"y": da.from_array(y, chunks=20)}, client=processes, progress=True)
@@ -155,12 +160,6 @@ def test_tree_sum_adds_in_a_fixed_pairwise_order():
     assert tree_sum(parts) == (parts[0] + parts[1]) + (parts[2] + parts[3])
     with pytest.raises(DataError, match="no partitions"):
         tree_sum([])
-
-
-def test_importing_mlemap_does_not_import_dask():
-    code = "import sys, mlemap; mlemap.scan; assert 'dask' not in sys.modules and 'distributed' not in sys.modules"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
 
 
 def test_dask_series_and_raw_partitions_with_missing_values_kept():

@@ -20,6 +20,11 @@ def is_dask(data: Any) -> bool:
     return type(data).__module__.split(".")[0] == "dask"
 
 
+def is_source_input(data: Any) -> bool:
+    """Whether ``data`` is read chunk by chunk (a source or a Dask collection), not held in memory."""
+    return isinstance(data, DataSource) or is_dask(data)
+
+
 def as_data_source(data: Any, *, name: str = "x", progress: bool | None = None, dtype: Any = None,
                    device: Any = None) -> DataSource | None:
     """``data`` as a source (see the module docstring); a one-dimensional Dask collection becomes the column ``name``."""

@@ -14,8 +14,6 @@ quadratic program, which this solver does not handle.
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import linprog
 
 from ..errors import EstimationError, MethodError
 from .penalized_core import SolveInfo
@@ -49,6 +47,9 @@ class LadLPSolver:
             message = "the intercept-only fit is optimal (l1 at or above the gradient scale)"
             info = SolveInfo(0, 0, True, 0.0, self.null_grad.copy(), message)
             return self.null_beta.copy(), self.null_intercept, info
+        from scipy import sparse
+        from scipy.optimize import linprog
+
         keep = self.w > 0
         Xk, yk, wk = self.X[keep], self.target[keep], self.w[keep]
         nk = Xk.shape[0]

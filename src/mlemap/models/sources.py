@@ -18,14 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.sources_input import is_dask
+from ..core.sources_input import is_dask, is_source_input
 from ..errors import DataError, MethodError
-
-
-def is_source_input(X) -> bool:
-    from ..core.source import DataSource
-
-    return isinstance(X, DataSource) or is_dask(X)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.sources_input import is_source_input
 from ..errors import ConvergenceWarning, warn
 from ..glm.penalized import make_solver, prepare
 from ..glm.penalized_core import check_positive_int, check_tol
@@ -21,12 +22,6 @@ from . import grid
 from .checks import check_grid_exists, check_not_degenerate, warn_unpenalised_separation
 from .result import RegularizationPath
 from .solve import solve_path
-
-
-def is_source_input(X) -> bool:
-    from ..models.sources import is_source_input as source
-
-    return source(X)
 
 
 def regularization_path(

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.special import xlogy
 
 from ..core.regression import RegressionProblem
 from ..errors import ParameterError
@@ -63,7 +62,7 @@ def deviance(family, y: np.ndarray, eta: np.ndarray) -> np.ndarray:
     with torch.no_grad(), family_threads(len(y)):
         nll = family.nll(torch.from_numpy(y), torch.from_numpy(np.ascontiguousarray(eta))).numpy()
     if family.name == "poisson":
-        nll = nll - (y - xlogy(y, y))
+        nll = nll - (y - torch.xlogy(torch.from_numpy(y), torch.from_numpy(y)).numpy())
     return 2.0 * nll
 
 
