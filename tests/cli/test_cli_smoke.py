@@ -1,5 +1,6 @@
 """A few runs of the installed ``mlemap`` command as real processes: the entry point, standard
-input, start-up without heavy imports, and a clean standard error. Everything else about the
+input from a pipe, start-up without heavy imports, and a clean standard error (``python -m mlemap``
+runs as a process in tests/cli/test_cli_formula_safety.py). Everything else about the
 command line is tested in-process (tests/cli/test_cli.py).
 
 ``PYTHONPROFILEIMPORTTIME=1`` makes the process list every module it imports on standard error
@@ -18,10 +19,10 @@ pytestmark = pytest.mark.skipif(EXE is None, reason="the mlemap command is not i
 HEAVY = {"torch", "pandas", "scipy.stats", "sklearn", "matplotlib", "formulaic"}
 
 
-def run_listing_imports(*args):
+def run_listing_imports(*args, stdin=None):
     """The installed command's result, its standard error without the import lines, and the heavy
     modules it imported."""
-    done = run_process(*args, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    done = run_process(*args, stdin=stdin, env={"PYTHONPROFILEIMPORTTIME": "1"})
     lines = done.stderr.splitlines()
     imported = {line.split("|")[2].strip() for line in lines if line.startswith("import time:") and line.count("|") == 2}
     stderr = "\n".join(line for line in lines if not line.startswith("import time:"))
@@ -36,10 +37,10 @@ def small_csv(tmp_path_factory):
     return path
 
 
-def test_a_small_fit_prints_clean_lines_and_imports_torch_but_not_pandas_scipy_stats_or_sklearn(small_csv):
-    done, stderr, imported = run_listing_imports("fit", str(small_csv), "--family", "gamma")
+def test_a_small_fit_from_a_pipe_prints_clean_lines_and_imports_torch_but_not_pandas_scipy_stats_or_sklearn(small_csv):
+    done, stderr, imported = run_listing_imports("fit", "-", "--family", "gamma", stdin=small_csv.read_text())
     assert done.returncode == 0, stderr
-    assert "concentration" in done.stdout and stderr == ""
+    assert "concentration" in done.stdout and "300" in done.stdout and stderr == ""
     assert all(line == line.rstrip() for line in done.stdout.splitlines())
     assert imported == {"torch"}
 
@@ -49,13 +50,6 @@ def test_help_version_and_families_import_no_torch(argv):
     done, stderr, imported = run_listing_imports(*argv)
     assert done.returncode == 0 and stderr == ""
     assert imported == set()
-
-
-def test_standard_input_and_python_dash_m():
-    csv = "count\n" + "\n".join(str(v) for v in [3, 1, 4, 1, 5, 9, 2, 6]) + "\n"
-    done = run_process("-m", "mlemap", "fit", "-", "--family", "poisson", "--json", stdin=csv, python=True)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["params"]["rate"] == pytest.approx(31 / 8, rel=1e-12)
 
 
 def test_a_usage_error_exits_2_with_one_line_on_stderr(small_csv):

@@ -14,7 +14,8 @@ rate=1)``), each argument once, with finite values. Expressions are parsed with 
 (``ast``), and literals only are accepted: no names, no calls other than the distribution itself,
 nothing is evaluated. A spec holds at most :data:`MAX_SPEC_LENGTH` characters and nests brackets
 and signs at most :data:`MAX_SPEC_DEPTH` deep (checked before parsing, so that no input can exhaust
-the parser's recursion or memory).
+the parser's recursion or memory). torch is imported only once a distribution or penalty is built,
+so that a spec refused by its syntax costs no start-up.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ import difflib
 import re
 from typing import Any
 
-import torch
-import torch.distributions as td
+from typing import TYPE_CHECKING
 
 from ..errors import MlemapError
-from ..priors.discrete import DiscretePrior
-from ..priors.penalties import Penalty, elastic_net, lasso, ridge
+
+if TYPE_CHECKING:
+    import torch.distributions as td
+
+    from ..priors.penalties import Penalty
 
 
 class SpecError(MlemapError, ValueError):
@@ -79,26 +82,26 @@ def _check_size(text: str, what: str) -> None:
         previous = kind
 
 
-DISTRIBUTIONS: dict[str, tuple[type, tuple[str, ...]]] = {
-    "normal": (td.Normal, ("loc", "scale")),
-    "lognormal": (td.LogNormal, ("loc", "scale")),
-    "laplace": (td.Laplace, ("loc", "scale")),
-    "cauchy": (td.Cauchy, ("loc", "scale")),
-    "studentt": (td.StudentT, ("df", "loc", "scale")),
-    "gamma": (td.Gamma, ("concentration", "rate")),
-    "exponential": (td.Exponential, ("rate",)),
-    "beta": (td.Beta, ("concentration1", "concentration0")),
-    "uniform": (td.Uniform, ("low", "high")),
-    "halfnormal": (td.HalfNormal, ("scale",)),
-    "halfcauchy": (td.HalfCauchy, ("scale",)),
-    "inverse_gamma": (td.InverseGamma, ("concentration", "rate")),
-    "invgamma": (td.InverseGamma, ("concentration", "rate")),
-    "dirichlet": (td.Dirichlet, ("concentration",)),
-    "weibull": (td.Weibull, ("scale", "concentration")),
-    "pareto": (td.Pareto, ("scale", "alpha")),
-    "gumbel": (td.Gumbel, ("loc", "scale")),
+DISTRIBUTIONS: dict[str, tuple[str, tuple[str, ...]]] = {  # name: (torch.distributions class, arguments)
+    "normal": ("Normal", ("loc", "scale")),
+    "lognormal": ("LogNormal", ("loc", "scale")),
+    "laplace": ("Laplace", ("loc", "scale")),
+    "cauchy": ("Cauchy", ("loc", "scale")),
+    "studentt": ("StudentT", ("df", "loc", "scale")),
+    "gamma": ("Gamma", ("concentration", "rate")),
+    "exponential": ("Exponential", ("rate",)),
+    "beta": ("Beta", ("concentration1", "concentration0")),
+    "uniform": ("Uniform", ("low", "high")),
+    "halfnormal": ("HalfNormal", ("scale",)),
+    "halfcauchy": ("HalfCauchy", ("scale",)),
+    "inverse_gamma": ("InverseGamma", ("concentration", "rate")),
+    "invgamma": ("InverseGamma", ("concentration", "rate")),
+    "dirichlet": ("Dirichlet", ("concentration",)),
+    "weibull": ("Weibull", ("scale", "concentration")),
+    "pareto": ("Pareto", ("scale", "alpha")),
+    "gumbel": ("Gumbel", ("loc", "scale")),
 }
-PENALTIES = {"lasso": lasso, "ridge": ridge, "elastic_net": elastic_net}
+PENALTIES = ("lasso", "ridge", "elastic_net")  # functions of mlemap.priors.penalties
 
 
 def _where(text: str, node: ast.AST | None, what: str, whole: str | None = None) -> SpecError:
@@ -194,6 +197,8 @@ def distribution(rhs: str, text: str) -> td.Distribution:
     args = [_literal(a, rhs, "prior", text) for a in node.args]
     kwargs = _keywords(node, rhs, text)
     if name == "discrete":
+        from ..priors.discrete import DiscretePrior
+
         try:
             return DiscretePrior(*args, **kwargs)
         except TypeError:
@@ -207,7 +212,7 @@ def distribution(rhs: str, text: str) -> td.Distribution:
             + ", ".join(sorted(DISTRIBUTIONS))
             + ", discrete."
         )
-    cls, names = DISTRIBUTIONS[name]
+    cls_name, names = DISTRIBUTIONS[name]
     if len(args) > len(names):
         raise SpecError(f"Too many arguments in prior '{text}': {name} takes {', '.join(names)}.")
     params = dict(zip(names, args))
@@ -222,6 +227,9 @@ def distribution(rhs: str, text: str) -> td.Distribution:
     missing = [n for n in names if n not in params]
     if missing:
         raise SpecError(f"Missing argument(s) {', '.join(missing)} in prior '{text}': {name}({', '.join(names)}).")
+    import torch
+    import torch.distributions as td
+
     tensors = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in params.items()}
     for key, value in tensors.items():
         if not bool(torch.isfinite(value).all()):
@@ -230,7 +238,7 @@ def distribution(rhs: str, text: str) -> td.Distribution:
                 "1.8e308 overflows to inf). Give a finite value."
             )
     try:
-        return cls(**tensors, validate_args=True)
+        return getattr(td, cls_name)(**tensors, validate_args=True)
     except ValueError as exc:
         raise SpecError(f"Invalid parameters in prior '{text}': {str(exc).splitlines()[0]}") from None
 
@@ -275,8 +283,10 @@ def parse_penalty(text: str | None) -> Penalty | td.Distribution | None:
     if name in PENALTIES:
         args = [_literal(a, text, "prior") for a in node.args]
         kwargs = _keywords(node, text, text)
+        from ..priors import penalties
+
         try:
-            return PENALTIES[name](*args, **kwargs)
+            return getattr(penalties, name)(*args, **kwargs)
         except TypeError:
             raise SpecError(
                 f"Wrong arguments in '{text}': use lasso(alpha), ridge(alpha) or elastic_net(alpha, l1_ratio)."
