@@ -54,22 +54,37 @@ def log_rising(r: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
 
 def log_minus_digamma(a: float) -> float:
     """:math:`\\log a - \\digamma(a)`; for large :math:`a`,
-    :math:`\\tfrac1{2a} + \\tfrac1{12a^2} - \\tfrac1{120a^4} + \\tfrac1{252a^6} - \\tfrac1{240a^8}`."""
+    :math:`\\tfrac1{2a} + \\tfrac1{12a^2} - \\tfrac1{120a^4} + \\tfrac1{252a^6} - \\tfrac1{240a^8}`.
+
+    Below ``LARGE`` the recurrence :math:`\\digamma(a) = \\digamma(b) - \\sum_{k<n} 1/(a + k)`, with
+    :math:`b = a + n` the first step above ``LARGE``, gives
+    :math:`\\log a - \\digamma(a) = [\\log b - \\digamma(b)] + \\sum_{k<n} \\tfrac1{a+k} - \\log(1 + n/a)`,
+    the bracket by the series (plain floats: no array library is needed for one value).
+    """
     if a > LARGE:
         return _log_minus_digamma_series(1 / a)
-    from scipy.special import digamma
-
-    return math.log(a) - float(digamma(a))
+    n = _shift(a)
+    return _log_minus_digamma_series(1 / (a + n)) + math.fsum(1 / (a + k) for k in range(n)) - math.log1p(n / a)
 
 
 def log_minus_digamma_slope(a: float) -> float:
     """:math:`\\tfrac{d}{d\\log a}[\\log a - \\digamma(a)] = 1 - a\\,\\digamma'(a)`; for large :math:`a`,
-    :math:`-(\\tfrac1{2a} + \\tfrac1{6a^2} - \\tfrac1{30a^4} + \\tfrac1{42a^6} - \\tfrac1{30a^8})`."""
+    :math:`-(\\tfrac1{2a} + \\tfrac1{6a^2} - \\tfrac1{30a^4} + \\tfrac1{42a^6} - \\tfrac1{30a^8})`.
+
+    Below ``LARGE``, :math:`\\digamma'(a) = \\sum_{k<n} (a + k)^{-2} + \\digamma'(b)` (positive terms),
+    with :math:`\\digamma'(b) = (1 - s(b))/b` from the series :math:`s` of the slope at :math:`b`.
+    """
     if a > LARGE:
         return _slope_series(1 / a)
-    from scipy.special import zeta
+    n = _shift(a)
+    b = a + n
+    trigamma = math.fsum([*(1 / (a + k) ** 2 for k in range(n)), (1 - _slope_series(1 / b)) / b])
+    return 1.0 - a * trigamma
 
-    return 1.0 - a * float(zeta(2.0, a))  # trigamma(a) = zeta(2, a)
+
+def _shift(a: float) -> int:
+    """The number of unit steps that take :math:`a \\le` ``LARGE`` above ``LARGE``."""
+    return int(math.floor(LARGE - a)) + 1
 
 
 def log_minus_digamma_batch(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
