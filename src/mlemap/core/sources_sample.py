@@ -76,12 +76,10 @@ def _kth_distinct_of_sorted(h: np.ndarray, k: int):
 def _kth_distinct(h: np.ndarray, k: int):
     """The ``k``-th smallest distinct value of ``h`` (None when there are fewer)."""
     if h.size > 4 * k:
-        candidates = h[h <= np.partition(h, k - 1)[k - 1]]
-        distinct = _distinct_of_sorted(np.sort(candidates))
-        if distinct.size >= k:
-            return distinct[k - 1]
-    distinct = _distinct_of_sorted(np.sort(h))
-    return distinct[k - 1] if distinct.size >= k else None
+        found = _kth_distinct_of_sorted(np.sort(h[h <= np.partition(h, k - 1)[k - 1]]), k)
+        if found is not None:
+            return found
+    return _kth_distinct_of_sorted(np.sort(h), k)
 
 
 def hash_cutoff(total_rows: int | None, size: int, oversample: float = 1.5):
@@ -155,14 +153,10 @@ class RowSample:
             return NotImplemented
         # the kept set is decided on the hashes (both parts sorted: a stable sort merges two runs),
         # and the rows are gathered once
-        limits = [x for x in (self.complete_to, other.complete_to) if x is not None]
         h = np.concatenate([self.hashes, other.hashes])
         order = np.argsort(h, kind="stable")
         h = h[order]
-        kth = _kth_distinct_of_sorted(h, self.size)
-        if kth is not None:
-            limits.append(kth)
-        limit = min(limits) if limits else None
+        limit = _min_known(_min_known(self.complete_to, other.complete_to), _kth_distinct_of_sorted(h, self.size))
         if limit is not None:
             kept = int(np.searchsorted(h, limit, side="right"))
             h, order = h[:kept], order[:kept]
